@@ -1,0 +1,48 @@
+import type { CircuitBreakerConfig } from '../config/options.js';
+import type { HealthSnapshot } from '../metrics/HealthCounts.js';
+
+/** The circuit's state as the dashboard and `circuitBreakerFor(key).state` report it. */
+export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+/**
+ * Pure rules of the Hystrix 1.5 breaker. No clock, no I/O: every function takes `now` and returns a decision.
+ */
+
+/** Whether a health snapshot trips a closed circuit: volume AND error percentage, both inclusive. */
+export function shouldTrip(health: HealthSnapshot, config: CircuitBreakerConfig): boolean {
+  return (
+    health.requestCount >= config.requestVolumeThreshold &&
+    health.errorPercentage >= config.errorThresholdPercentage
+  );
+}
+
+/** Whether an open circuit's sleep window has passed (strictly, as Hystrix's `now > openedAt + sleepWindow`). */
+export function sleepWindowElapsed(openedAt: number, now: number, config: CircuitBreakerConfig): boolean {
+  return now > openedAt + config.sleepWindow;
+}
+
+/** What an attempt may do: run normally, run as the one half-open trial, or be short-circuited. */
+export const ADMIT = 0;
+/** @see ADMIT */
+export const ADMIT_TRIAL = 1;
+/** @see ADMIT */
+export const REFUSE = 2;
+/** @internal */
+export type Admission = typeof ADMIT | typeof ADMIT_TRIAL | typeof REFUSE;
+
+/** Decides one attempt from the state, the force flags and the time. */
+export function admission(
+  state: CircuitState,
+  openedAt: number,
+  config: CircuitBreakerConfig,
+  forcedOpen: boolean,
+  forcedClosed: boolean,
+  now: number,
+): Admission {
+  if (forcedOpen) return REFUSE; // wins over everything, also over enabled: false (Hystrix ignores it there)
+  if (!config.enabled) return ADMIT;
+  if (forcedClosed) return ADMIT;
+  if (state === 'CLOSED') return ADMIT;
+  if (state === 'HALF_OPEN') return REFUSE;
+  return sleepWindowElapsed(openedAt, now, config) ? ADMIT_TRIAL : REFUSE;
+}

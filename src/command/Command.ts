@@ -1,0 +1,233 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { Observable } from 'rxjs';
+import { Observable as RxObservable } from 'rxjs';
+import type { CommandConfig, CommandSettings } from '../config/options.js';
+import { normalizeSettings, resolveCommandConfig } from '../config/resolve.js';
+import { store } from '../config/store.js';
+import { expectKey, expectObject } from '../config/validate.js';
+import { CommandError } from '../errors.js';
+import type { EventType } from '../metrics/eventType.js';
+import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
+import type { CommandEvents } from './events.js';
+import type { Execution, ExecutionSpec, RunContext } from './executor.js';
+import { executeAsync, executeSync, observeHot, toObservableMulti, toObservableSingle, type CacheKeyFn } from './modes.js';
+
+/** Options of a class-style command: the settings plus a required key. */
+export interface CommandClassOptions extends CommandSettings {
+  /** The command key. Required, non-empty. */
+  readonly key: string;
+}
+
+/** @internal shared by {@link Command} and {@link ObservableCommand}: config, runtime, execute-once guard. */
+abstract class SingleUseCommand implements ExecutionSpec {
+  /** @internal */ readonly runtime: CommandRuntime;
+  /** The resolved settings of this instance. */
+  readonly config: CommandConfig;
+  private execution: Execution | null = null;
+  private used = false;
+  /** @internal */ abstract readonly hasFallback: boolean;
+
+  constructor(options: CommandClassOptions) {
+    const raw = expectObject(options, 'options');
+    const key = expectKey(raw.key, 'key');
+    const own = normalizeSettings(raw, '', ['key']);
+    this.config = resolveCommandConfig(key, [store.defaults, own, store.commands.get(key)]);
+    this.runtime = runtimeFor(this.config);
+    if (this.runtime.config !== this.config) this.runtime.apply(this.config);
+  }
+
+  /** The command key. */
+  get commandKey(): string {
+    return this.config.key;
+  }
+
+  /** Events of this command key. */
+  get events(): EventEmitter<CommandEvents> {
+    return this.runtime.events;
+  }
+
+  /** The events this execution recorded so far, in Hystrix's order (as `getExecutionEvents()`). */
+  get executionEvents(): EventType[] {
+    return this.execution?.eventList() ?? [];
+  }
+
+  /** Milliseconds from start to result, or -1 before it finished. */
+  get executionTimeMs(): number {
+    return this.execution?.latencyMs ?? -1;
+  }
+
+  /** @internal */ abstract invoke(exec: Execution): unknown;
+  /** @internal */ abstract invokeFallback(error: unknown, exec: Execution): unknown;
+
+  /** @internal claims the single execution; throws the Hystrix "executed multiple times" error the second time. */
+  protected claim(): void {
+    if (this.used) {
+      const cause = new Error('This instance can only be executed once. Please instantiate a new instance.');
+      throw new CommandError(
+        this.config.key,
+        'BAD_REQUEST_EXCEPTION',
+        `${this.config.key} command executed multiple times - this is not permitted.`,
+        cause,
+      );
+    }
+    this.used = true;
+  }
+
+  /** @internal records the execution object so `executionEvents` can read it. */
+  protected track = (exec: Execution): void => {
+    this.execution = exec;
+  };
+}
+
+/**
+ * A Hystrix-style command class: subclass it, implement `run`, optionally `fallback` and `cacheKey`, and execute
+ * each instance once.
+ *
+ * @example
+ * ```ts
+ * class GetUser extends Command<User> {
+ *   constructor(private readonly id: string) { super({ key: 'GetUser', group: 'Users' }); }
+ *   protected run({ signal }: RunContext) { return fetchUser(this.id, signal); }
+ *   protected override fallback() { return anonymousUser(this.id); }
+ *   protected override cacheKey() { return this.id; }
+ * }
+ * const user = await new GetUser('42').execute();
+ * ```
+ */
+export abstract class Command<R> extends SingleUseCommand {
+  /** The work. Receives the execution's `{ signal, commandKey }`. */
+  protected abstract run(context: RunContext): R | PromiseLike<R>;
+
+  /**
+   * The fallback; override it to have one. Receives what `run` threw, or a `CommandError` whose `failureType`
+   * says why (timeout, short-circuit, rejection).
+   */
+  protected fallback(error: unknown): R | PromiseLike<R> {
+    void error;
+    throw new Error('No fallback available.');
+  }
+
+  /** The request-cache key; override it to enable request caching. `undefined` means no caching. */
+  protected cacheKey(): string | number | undefined {
+    return undefined;
+  }
+
+  /** @internal */
+  get hasFallback(): boolean {
+    return this.fallback !== Command.prototype.fallback;
+  }
+
+  /** @internal */
+  invoke(exec: Execution): unknown {
+    this.track(exec);
+    return this.run(exec);
+  }
+
+  /** @internal */
+  invokeFallback(error: unknown): unknown {
+    return this.fallback(error);
+  }
+
+  private get cacheFn(): CacheKeyFn {
+    return this.cacheKey === Command.prototype.cacheKey ? undefined : () => this.cacheKey();
+  }
+
+  /** Runs once; resolves with the value or the fallback's, rejects with a `CommandError` or `BadRequestError`. */
+  execute(): Promise<R> {
+    try {
+      this.claim();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return executeAsync(this, [], this.cacheFn) as Promise<R>;
+  }
+
+  /** Runs a synchronous `run` once and returns its value, or throws. */
+  executeSync(): R {
+    this.claim();
+    return executeSync(this, [], this.cacheFn) as R;
+  }
+
+  /** Hot: starts now. */
+  observe(): Observable<R> {
+    return observeHot(this.toObservable()) as Observable<R>;
+  }
+
+  /** Cold: starts on subscribe; a second subscription errors (single use). */
+  toObservable(): Observable<R> {
+    return new RxObservable<R>((subscriber) => {
+      try {
+        this.claim();
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
+      return (toObservableSingle(this, [], this.cacheFn) as Observable<R>).subscribe(subscriber);
+    });
+  }
+}
+
+/**
+ * A Hystrix-style observable command: `construct()` returns an Observable of many values (EMIT per value,
+ * SUCCESS at completion); `resumeWithFallback()` continues the stream on failure.
+ *
+ * @example
+ * ```ts
+ * class Prices extends ObservableCommand<number> {
+ *   constructor() { super({ key: 'Prices' }); }
+ *   protected construct({ signal }: RunContext) { return interval(100).pipe(take(3)); }
+ *   protected override resumeWithFallback() { return of(0); }
+ * }
+ * new Prices().toObservable().subscribe(console.log);
+ * ```
+ */
+export abstract class ObservableCommand<R> extends SingleUseCommand {
+  /** The work: an Observable of values. */
+  protected abstract construct(context: RunContext): Observable<R>;
+
+  /** The fallback stream; override it to have one. */
+  protected resumeWithFallback(error: unknown): Observable<R> {
+    void error;
+    throw new Error('No fallback available.');
+  }
+
+  /** The request-cache key; override it to enable request caching. */
+  protected cacheKey(): string | number | undefined {
+    return undefined;
+  }
+
+  /** @internal */
+  get hasFallback(): boolean {
+    return this.resumeWithFallback !== ObservableCommand.prototype.resumeWithFallback;
+  }
+
+  /** @internal */
+  invoke(exec: Execution): unknown {
+    this.track(exec);
+    return this.construct(exec);
+  }
+
+  /** @internal */
+  invokeFallback(error: unknown): unknown {
+    return this.resumeWithFallback(error);
+  }
+
+  /** Hot: subscribes now, replays to late subscribers. */
+  observe(): Observable<R> {
+    return observeHot(this.toObservable()) as Observable<R>;
+  }
+
+  /** Cold: starts on subscribe. */
+  toObservable(): Observable<R> {
+    const cacheFn: CacheKeyFn = this.cacheKey === ObservableCommand.prototype.cacheKey ? undefined : () => this.cacheKey();
+    return new RxObservable<R>((subscriber) => {
+      try {
+        this.claim();
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
+      return (toObservableMulti(this, [], cacheFn) as Observable<R>).subscribe(subscriber);
+    });
+  }
+}

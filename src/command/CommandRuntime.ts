@@ -1,0 +1,95 @@
+import type { EventEmitter } from 'eventemitter3';
+import { CircuitBreaker } from '../circuit/CircuitBreaker.js';
+import { Semaphore } from '../bulkhead/Semaphore.js';
+import type { CommandConfig } from '../config/options.js';
+import { getClock } from '../config/store.js';
+import { CommandError, type FailureType } from '../errors.js';
+import { KeyedRegistry } from '../internal/KeyedRegistry.js';
+import { CommandMetrics } from '../metrics/CommandMetrics.js';
+import type { CommandEvents } from './events.js';
+import { emitBoth, hasListeners, SafeEmitter } from './globalEvents.js';
+
+/**
+ * @internal everything shared by the executions of one command key, as Hystrix keeps per key: metrics, circuit
+ * breaker, execution and fallback semaphores, the key's event emitter, and the latest resolved config (which the
+ * stream and Prometheus report).
+ */
+export class CommandRuntime {
+  readonly metrics: CommandMetrics;
+  readonly breaker: CircuitBreaker;
+  readonly semaphore: Semaphore;
+  readonly fallbackSemaphore: Semaphore;
+  readonly events: EventEmitter<CommandEvents> = new SafeEmitter<CommandEvents>();
+  /** The config of the latest execution (or of the command that created this runtime). */
+  config: CommandConfig;
+  private readonly rejections = new Map<FailureType, CommandError>();
+
+  constructor(config: CommandConfig) {
+    this.config = config;
+    this.metrics = new CommandMetrics(config.key, config.group, config.metrics, () => this.breaker.state);
+    this.breaker = new CircuitBreaker(
+      config.key,
+      this.metrics,
+      config.circuitBreaker,
+      config.metrics.healthSnapshotInterval,
+      getClock,
+      (name, payload) => {
+        if (hasListeners(this.events, name)) emitBoth(this.events, name, payload);
+      },
+    );
+    this.semaphore = new Semaphore(config.maxConcurrent);
+    this.fallbackSemaphore = new Semaphore(config.fallbackMaxConcurrent);
+  }
+
+  /** Applies a newly resolved config (called only when the configuration version changed). */
+  apply(config: CommandConfig): void {
+    this.config = config;
+    this.metrics.group = config.group;
+    this.breaker.config = config.circuitBreaker;
+    this.breaker.healthInterval = config.metrics.healthSnapshotInterval;
+    this.semaphore.limit = config.maxConcurrent;
+    this.fallbackSemaphore.limit = config.fallbackMaxConcurrent;
+  }
+
+  /**
+   * A shared, frozen error describing a rejection, timeout or short-circuit, handed to fallbacks as their `error`.
+   * Built once per key and type, so the rejection + fallback path allocates no Error per call.
+   */
+  rejection(failureType: FailureType, message: string): CommandError {
+    let error = this.rejections.get(failureType);
+    if (error === undefined) {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        error = new CommandError(this.config.key, failureType, `${this.config.key} ${message}`, undefined);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
+      Object.freeze(error);
+      this.rejections.set(failureType, error);
+    }
+    return error;
+  }
+}
+
+const runtimes = new KeyedRegistry<CommandRuntime>();
+
+/** @internal the runtime of a key, created with `config` on first use. */
+export function runtimeFor(config: CommandConfig): CommandRuntime {
+  return runtimes.getOrCreate(config.key, () => new CommandRuntime(config));
+}
+
+/** @internal */
+export function existingRuntime(key: string): CommandRuntime | undefined {
+  return runtimes.get(key);
+}
+
+/** @internal every runtime (for the stream and Prometheus). */
+export function allRuntimes(): CommandRuntime[] {
+  return [...runtimes.values()];
+}
+
+/** @internal */
+export function clearRuntimes(): void {
+  runtimes.clear();
+}

@@ -1,0 +1,566 @@
+import type { Observable, Subscription } from 'rxjs';
+import { QUEUED, REJECTED, type Bulkhead, type Waiter } from '../bulkhead/Bulkhead.js';
+import { poolFor } from '../bulkhead/registry.js';
+import { ADMIT_TRIAL, REFUSE } from '../circuit/breakerState.js';
+import type { CommandConfig } from '../config/options.js';
+import { getClock } from '../config/store.js';
+import { CancelledError, CommandError, isBadRequestError, TimeoutError, type FailureType } from '../errors.js';
+import { limiterFor } from '../limiter/registry.js';
+import { EV, EVENT_TYPES, type EventType } from '../metrics/eventType.js';
+import { LogEntry, RequestContext } from '../request/RequestContext.js';
+import type { Clock } from '../time/Clock.js';
+import { deadlinesFor } from '../time/deadlinesFor.js';
+import type { DeadlineList, DeadlineNode } from '../time/Deadlines.js';
+import type { CommandRuntime } from './CommandRuntime.js';
+import { LISTENER_NAMES } from './events.js';
+import { emitBoth, hasListeners } from './globalEvents.js';
+
+/**
+ * What `run` receives: the execution's `AbortSignal` (aborted at the deadline or when the caller unsubscribes)
+ * and the command key.
+ */
+export interface RunContext {
+  /** Aborted when the execution times out (reason: a `TimeoutError`) or is cancelled. Created on first read. */
+  readonly signal: AbortSignal;
+  /** The command key of the running execution. */
+  readonly commandKey: string;
+}
+
+/**
+ * @internal how a mode adapter plugs user code into the executor.
+ */
+export interface ExecutionSpec {
+  readonly runtime: CommandRuntime;
+  readonly config: CommandConfig;
+  /** Calls the user's run/construct. Returns a value, a thenable, or (multi-value) an Observable. */
+  invoke(exec: Execution): unknown;
+  /** Whether a fallback exists. */
+  readonly hasFallback: boolean;
+  /** Calls the user's fallback with the error. */
+  invokeFallback(error: unknown, exec: Execution): unknown;
+}
+
+/** @internal how the result reaches the mode adapter. */
+export interface Sink {
+  value(value: unknown): void;
+  error(error: unknown): void;
+  /** Multi-value only: one emitted value (from run or from the fallback). */
+  emit?(value: unknown): void;
+}
+
+const PENDING = 0;
+const QUEUED_PHASE = 1;
+const RUNNING = 2;
+const IN_FALLBACK = 3;
+const DONE = 4;
+
+/** Synchronous mode: the run must not return a thenable. */
+export const MODE_ASYNC = 0;
+/** @see MODE_ASYNC */
+export const MODE_SYNC = 1;
+/** @see MODE_ASYNC */
+export const MODE_MULTI = 2;
+
+const MESSAGES: Record<FailureType, string> = {
+  COMMAND_EXCEPTION: 'failed',
+  TIMEOUT: 'timed-out',
+  SHORT_CIRCUIT: 'short-circuited',
+  REJECTED_THREAD_EXECUTION: 'could not be queued for execution',
+  REJECTED_SEMAPHORE_EXECUTION: 'could not acquire a semaphore for execution',
+  REJECTED_SEMAPHORE_FALLBACK: 'fallback execution rejected',
+  BAD_REQUEST_EXCEPTION: 'was called with a bad request',
+  RATE_LIMITED: 'was rate-limited',
+};
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * One execution of a command: the whole flow of DESIGN §1 in one place. Every mode (promise, sync, observable,
+ * multi-value observable) is a thin adapter that creates one of these with a {@link Sink} and calls `start()`.
+ *
+ * The object is also its own deadline node, pool-queue node and `RunContext`, so a call allocates one object
+ * here, plus an `AbortController` only if `run` reads `signal`.
+ */
+export class Execution implements DeadlineNode, Waiter, RunContext {
+  // DeadlineNode / Waiter links (owned by Deadlines / the pool).
+  deadlineAt = 0;
+  dlPrev: DeadlineNode | null = null;
+  dlNext: DeadlineNode | null = null;
+  dlList: DeadlineList | null = null;
+  qNext: Waiter | null = null;
+
+  readonly commandKey: string;
+  private phase = PENDING;
+  private clock!: Clock;
+  private startedAt = 0;
+  private runStartedAt = -1;
+  private runSettled = true;
+  private trial = false;
+  private bulkhead: Bulkhead | null = null;
+  private controller: AbortController | null = null;
+  private subscription: Subscription | null = null;
+  private emitted = 0;
+  private fallbackHeld = false;
+  private failureType: FailureType = 'COMMAND_EXCEPTION';
+  private cause: unknown = undefined;
+  private log: LogEntry | null = null;
+  /** Bit per event type recorded by this execution (for the request log). */
+  private eventBits = 0;
+  private totalMs = 0;
+  /** @internal the value delivered in sync mode. */
+  syncValue: unknown = undefined;
+  /** @internal the error delivered in sync mode. */
+  syncError: unknown = undefined;
+  /** @internal whether the sync-mode result is an error. */
+  syncFailed = false;
+
+  constructor(
+    private readonly spec: ExecutionSpec,
+    /** The caller's arguments. */
+    readonly args: readonly unknown[],
+    private readonly sink: Sink,
+    private readonly mode: number,
+  ) {
+    this.commandKey = spec.config.key;
+  }
+
+  /** The execution's AbortSignal, created on first read. */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.phase === DONE && this.runSettled === false) this.controller.abort(this.cause);
+    }
+    return this.controller.signal;
+  }
+
+  /** True once a result (or error) was delivered, or the execution was cancelled. */
+  get done(): boolean {
+    return this.phase === DONE;
+  }
+
+  /** Starts the flow: circuit → limiter → bulkhead → run. */
+  start(): void {
+    const clock = (this.clock = getClock());
+    const now = (this.startedAt = clock.now());
+    const { runtime: rt, config: cfg } = this.spec;
+    if (cfg.requestLog) {
+      const ctx = RequestContext.current();
+      if (ctx !== undefined) {
+        this.log = new LogEntry(cfg.key);
+        ctx.log.push(this.log);
+      }
+    }
+    // 2: circuit
+    const admission = rt.breaker.attempt(now);
+    if (admission === REFUSE) return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);
+    this.trial = admission === ADMIT_TRIAL;
+    // 3: rate limiter
+    if (cfg.rateLimit !== false && !limiterFor(cfg.key, cfg.rateLimit).tryTake(1, now)) {
+      return this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
+    }
+    // 4: bulkhead (the deadline is armed first: time queued counts against the timeout, as in Hystrix)
+    const bulkhead: Bulkhead = cfg.isolation === 'semaphore' ? rt.semaphore : poolFor(cfg.poolKey, cfg.poolOptions);
+    if (cfg.timeout !== false && this.mode !== MODE_SYNC) deadlinesFor(clock).add(this, now, cfg.timeout);
+    let admitted = bulkhead.admit(this, now);
+    if (admitted === QUEUED && this.mode === MODE_SYNC) {
+      // A synchronous caller cannot wait in a queue.
+      bulkhead.dequeue(this);
+      admitted = REJECTED;
+    }
+    if (admitted === REJECTED) {
+      if (this.dlList !== null) deadlinesFor(clock).remove(this);
+      return bulkhead.kind === 'semaphore'
+        ? this.reject(EV.SEMAPHORE_REJECTED, 'REJECTED_SEMAPHORE_EXECUTION', now)
+        : this.reject(EV.THREAD_POOL_REJECTED, 'REJECTED_THREAD_EXECUTION', now);
+    }
+    this.bulkhead = bulkhead;
+    if (admitted === QUEUED) {
+      this.phase = QUEUED_PHASE;
+      return;
+    }
+    this.begin(now);
+  }
+
+  /** Called by a pool when a queued execution gets its slot. */
+  admitted(): void {
+    if (this.phase !== QUEUED_PHASE) {
+      // Not waiting any more (cannot happen: a timed-out or cancelled waiter leaves the queue); give the slot back.
+      this.bulkhead?.release(this.clock.now());
+      return;
+    }
+    this.begin(this.clock.now());
+  }
+
+  /** Unsubscribe before a result: CANCELLED, signal aborted, nothing delivered. */
+  cancel(): void {
+    const phase = this.phase;
+    if (phase === DONE || phase === PENDING) return;
+    const now = this.clock.now();
+    this.phase = DONE;
+    if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    if (phase === QUEUED_PHASE) this.bulkhead?.dequeue(this);
+    this.mark(EV.CANCELLED, now);
+    this.cause = new CancelledError(this.commandKey);
+    if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(this.cause);
+    if (this.subscription !== null) {
+      const s = this.subscription;
+      this.subscription = null;
+      s.unsubscribe();
+      this.settleRun(now);
+    }
+    // Hystrix re-opens a half-open circuit whose trial was unsubscribed (its PR #1621), so it cannot stay stuck.
+    if (this.trial) this.spec.runtime.breaker.trialFailed(now);
+    this.finishLog(now);
+    this.notify('CANCELLED', now, undefined);
+  }
+
+  private begin(now: number): void {
+    this.phase = RUNNING;
+    this.runStartedAt = now;
+    this.runSettled = false;
+    this.spec.runtime.metrics.startRun(now);
+    let result: unknown;
+    try {
+      result = this.spec.invoke(this);
+    } catch (error) {
+      this.runError(error);
+      return;
+    }
+    if (this.mode === MODE_MULTI) {
+      this.subscribeRun(result as Observable<unknown>);
+    } else if (isThenable(result)) {
+      if (this.mode === MODE_SYNC) {
+        // Misuse: a Promise under executeSync. Let the work settle (holding the permit), refuse the call.
+        result.then(
+          () => this.settleRun(this.clock.now()),
+          () => this.settleRun(this.clock.now()),
+        );
+        this.phase = IN_FALLBACK;
+        this.mark(EV.BAD_REQUEST, now);
+        if (this.trial) this.spec.runtime.breaker.trialReleased();
+        this.fail(
+          new TypeError(`breakwater: command '${this.commandKey}' run returned a Promise under executeSync(); use execute() for asynchronous work`),
+          now,
+        );
+        return;
+      }
+      result.then(
+        (value) => this.runValue(value),
+        (error) => this.runError(error),
+      );
+    } else {
+      this.runValue(result);
+    }
+  }
+
+  private subscribeRun(source: Observable<unknown>): void {
+    if (source === null || typeof source !== 'object' || typeof (source as Observable<unknown>).subscribe !== 'function') {
+      this.runError(new TypeError(`breakwater: command '${this.commandKey}' construct() must return an Observable`));
+      return;
+    }
+    let sync = true;
+    let completedSync = false;
+    const subscription = source.subscribe({
+      next: (value) => {
+        if (this.phase !== RUNNING) return;
+        const now = this.clock.now();
+        // Hystrix: the timeout covers the time to the first value of a multi-value command.
+        if (this.emitted++ === 0 && this.dlList !== null) deadlinesFor(this.clock).remove(this);
+        this.mark(EV.EMIT, now);
+        this.notify('EMIT', now, undefined);
+        this.sink.emit!(value);
+      },
+      error: (error) => {
+        this.subscription = null;
+        this.runError(error);
+      },
+      complete: () => {
+        this.subscription = null;
+        if (sync) completedSync = true;
+        this.runValue(undefined);
+      },
+    });
+    sync = false;
+    if (!completedSync && !subscription.closed) this.subscription = subscription;
+  }
+
+  /** Releases what the run held: the concurrency count and the bulkhead permit. Exactly once. */
+  private settleRun(now: number): void {
+    if (this.runSettled) return;
+    this.runSettled = true;
+    this.spec.runtime.metrics.endRun();
+    const bulkhead = this.bulkhead;
+    if (bulkhead !== null) {
+      this.bulkhead = null;
+      bulkhead.release(now);
+    }
+  }
+
+  private runValue(value: unknown): void {
+    const now = this.clock.now();
+    this.settleRun(now);
+    if (this.phase !== RUNNING) return; // a late result after a timeout or cancel is ignored
+    if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    if (this.mode === MODE_SYNC) {
+      const timeout = this.spec.config.timeout;
+      if (timeout !== false && now - this.runStartedAt >= timeout) {
+        // A synchronous run cannot be interrupted; past its deadline its value is discarded, as in Hystrix.
+        this.timedOut(now);
+        return;
+      }
+    }
+    const rt = this.spec.runtime;
+    this.mark(EV.SUCCESS, now);
+    rt.metrics.recordExecute(now - this.runStartedAt, now);
+    rt.breaker.onHealthEvent(now);
+    if (this.trial) rt.breaker.trialSucceeded(now);
+    this.notify('SUCCESS', now, undefined);
+    this.deliver(value, now);
+  }
+
+  private runError(error: unknown): void {
+    const now = this.clock.now();
+    this.settleRun(now);
+    if (this.phase !== RUNNING) return;
+    if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    const rt = this.spec.runtime;
+    rt.metrics.recordExecute(now - this.runStartedAt, now);
+    if (isBadRequestError(error)) {
+      // Not the dependency's fault: no fallback, no health effect; a half-open trial is released, not failed.
+      this.phase = IN_FALLBACK;
+      this.mark(EV.BAD_REQUEST, now);
+      if (this.trial) rt.breaker.trialReleased();
+      this.notify('BAD_REQUEST', now, error);
+      this.fail(error, now);
+      return;
+    }
+    this.mark(EV.FAILURE, now);
+    rt.breaker.onHealthEvent(now);
+    if (this.trial) rt.breaker.trialFailed(now);
+    this.fallback('FAILURE', 'COMMAND_EXCEPTION', error, error, now);
+  }
+
+  /** The shared deadline timer fired. */
+  onDeadline(): void {
+    this.timedOut(this.clock.now());
+  }
+
+  private timedOut(now: number): void {
+    const phase = this.phase;
+    if (phase !== RUNNING && phase !== QUEUED_PHASE) return;
+    const rt = this.spec.runtime;
+    const timeout = this.spec.config.timeout as number;
+    const reason = new TimeoutError(this.commandKey, timeout);
+    if (phase === QUEUED_PHASE) {
+      // A queued call whose deadline passes leaves the queue: it never runs late.
+      this.bulkhead?.dequeue(this);
+      this.bulkhead = null;
+    } else {
+      rt.metrics.recordExecute(now - this.runStartedAt, now);
+    }
+    this.phase = IN_FALLBACK;
+    this.cause = reason;
+    if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(reason);
+    if (this.subscription !== null) {
+      const s = this.subscription;
+      this.subscription = null;
+      s.unsubscribe();
+      this.settleRun(now);
+    }
+    this.mark(EV.TIMEOUT, now);
+    rt.breaker.onHealthEvent(now);
+    if (this.trial) rt.breaker.trialFailed(now);
+    this.fallback('TIMEOUT', 'TIMEOUT', rt.rejection('TIMEOUT', MESSAGES.TIMEOUT), reason, now);
+  }
+
+  /** Short-circuit, rate limit, semaphore or pool rejection: no run, straight to the fallback. */
+  private reject(event: number, failureType: FailureType, now: number): void {
+    const rt = this.spec.runtime;
+    this.mark(event, now);
+    if (event === EV.SEMAPHORE_REJECTED || event === EV.THREAD_POOL_REJECTED) rt.breaker.onHealthEvent(now);
+    if (this.trial) rt.breaker.trialReleased();
+    this.fallback(EVENT_TYPES[event]!, failureType, rt.rejection(failureType, MESSAGES[failureType]), undefined, now);
+  }
+
+  private fallback(eventName: string, failureType: FailureType, forFallback: unknown, cause: unknown, now: number): void {
+    this.phase = IN_FALLBACK;
+    this.failureType = failureType;
+    this.cause = cause;
+    const { runtime: rt, config: cfg } = this.spec;
+    this.notify(eventName as keyof typeof EV, now, forFallback);
+    if (!cfg.fallbackEnabled) {
+      // Hystrix records no event for a disabled fallback (FALLBACK_DISABLED never reaches the counters).
+      this.fail(this.commandError('and fallback disabled.', undefined), now);
+      return;
+    }
+    if (!this.spec.hasFallback) {
+      this.mark(EV.FALLBACK_MISSING, now);
+      this.notify('FALLBACK_MISSING', now, forFallback);
+      this.fail(this.commandError('and no fallback available.', undefined), now);
+      return;
+    }
+    if (!rt.fallbackSemaphore.tryAcquire()) {
+      this.mark(EV.FALLBACK_REJECTION, now);
+      this.notify('FALLBACK_REJECTION', now, forFallback);
+      // Unlike Hystrix, the original cause is kept.
+      const error = new CommandError(this.commandKey, 'REJECTED_SEMAPHORE_FALLBACK', `${this.commandKey} ${MESSAGES[failureType]} and fallback execution rejected.`, this.cause);
+      this.fail(error, now);
+      return;
+    }
+    this.fallbackHeld = true;
+    let result: unknown;
+    try {
+      result = this.spec.invokeFallback(forFallback, this);
+    } catch (error) {
+      this.fallbackFailed(error);
+      return;
+    }
+    if (this.mode === MODE_MULTI) {
+      this.subscribeFallback(result as Observable<unknown>);
+    } else if (isThenable(result)) {
+      if (this.mode === MODE_SYNC) {
+        result.then(undefined, () => undefined);
+        this.fallbackFailed(new TypeError(`breakwater: command '${this.commandKey}' fallback returned a Promise under executeSync()`));
+        return;
+      }
+      result.then(
+        (value) => this.fallbackValue(value),
+        (error) => this.fallbackFailed(error),
+      );
+    } else {
+      this.fallbackValue(result);
+    }
+  }
+
+  private subscribeFallback(source: Observable<unknown>): void {
+    if (source === null || typeof source !== 'object' || typeof (source as Observable<unknown>).subscribe !== 'function') {
+      this.fallbackFailed(new TypeError(`breakwater: command '${this.commandKey}' resumeWithFallback() must return an Observable`));
+      return;
+    }
+    let sync = true;
+    let completedSync = false;
+    const subscription = source.subscribe({
+      next: (value) => {
+        if (this.phase !== IN_FALLBACK) return;
+        this.mark(EV.FALLBACK_EMIT, this.clock.now());
+        this.sink.emit!(value);
+      },
+      error: (error) => {
+        this.subscription = null;
+        this.fallbackFailed(error);
+      },
+      complete: () => {
+        this.subscription = null;
+        if (sync) completedSync = true;
+        this.fallbackValue(undefined);
+      },
+    });
+    sync = false;
+    if (!completedSync && !subscription.closed && this.phase === IN_FALLBACK) this.subscription = subscription;
+  }
+
+  private releaseFallback(): void {
+    if (!this.fallbackHeld) return;
+    this.fallbackHeld = false;
+    this.spec.runtime.fallbackSemaphore.release();
+  }
+
+  private fallbackValue(value: unknown): void {
+    this.releaseFallback();
+    if (this.phase !== IN_FALLBACK) return;
+    const now = this.clock.now();
+    this.mark(EV.FALLBACK_SUCCESS, now);
+    this.notify('FALLBACK_SUCCESS', now, undefined);
+    this.deliver(value, now);
+  }
+
+  private fallbackFailed(error: unknown): void {
+    this.releaseFallback();
+    if (this.phase !== IN_FALLBACK) return;
+    const now = this.clock.now();
+    this.mark(EV.FALLBACK_FAILURE, now);
+    this.notify('FALLBACK_FAILURE', now, error);
+    this.fail(this.commandError('and fallback failed.', error), now);
+  }
+
+  private commandError(suffix: string, fallbackError: unknown): CommandError {
+    return new CommandError(
+      this.commandKey,
+      this.failureType,
+      `${this.commandKey} ${MESSAGES[this.failureType]} ${suffix}`,
+      this.cause,
+      fallbackError,
+    );
+  }
+
+  private deliver(value: unknown, now: number): void {
+    this.phase = DONE;
+    this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
+    this.finishLog(now);
+    if (this.mode === MODE_SYNC) this.syncValue = value;
+    else this.sink.value(value);
+  }
+
+  private fail(error: unknown, now: number): void {
+    this.phase = DONE;
+    this.mark(EV.EXCEPTION_THROWN, now);
+    this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
+    this.finishLog(now);
+    if (this.mode === MODE_SYNC) {
+      this.syncFailed = true;
+      this.syncError = error;
+    } else this.sink.error(error);
+  }
+
+  private mark(event: number, now: number): void {
+    this.spec.runtime.metrics.mark(event, now);
+    this.eventBits |= 1 << event;
+  }
+
+  private notify(eventType: keyof typeof EV, now: number, error: unknown): void {
+    const name = LISTENER_NAMES[eventType];
+    if (name === undefined) return;
+    const local = this.spec.runtime.events;
+    if (!hasListeners(local, name)) return;
+    emitBoth(local, name, {
+      commandKey: this.commandKey,
+      eventType,
+      latencyMs: now - this.startedAt,
+      ...(error === undefined ? {} : { error }),
+    });
+  }
+
+  private finishLog(now: number): void {
+    this.totalMs = Math.max(0, now - this.startedAt);
+    const log = this.log;
+    if (log === null) return;
+    log.events = this.eventList();
+    log.latency = Math.max(0, now - this.startedAt);
+  }
+
+  /** The events recorded so far, in Hystrix's order (EXCEPTION_THROWN, a metrics-only event, left out). */
+  eventList(): EventType[] {
+    const events: EventType[] = [];
+    for (let i = 0; i < EVENT_TYPES.length; i++) {
+      if (i === EV.EXCEPTION_THROWN) continue;
+      if ((this.eventBits & (1 << i)) !== 0) events.push(EVENT_TYPES[i]!);
+    }
+    return events;
+  }
+
+  /** Milliseconds from start to result, or -1 while running. */
+  get latencyMs(): number {
+    return this.phase === DONE ? this.totalMs : -1;
+  }
+
+  /** @internal the request log entry, for cache hits that copy the original's events. */
+  get logEntry(): LogEntry | null {
+    return this.log;
+  }
+}

@@ -1,0 +1,164 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { Observable } from 'rxjs';
+import type { CommandConfig, CommandSettings } from '../config/options.js';
+import { COMMAND_FUNCTION_KEYS, normalizeSettings, resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
+import { store } from '../config/store.js';
+import { expectFunction, expectKey, expectObject } from '../config/validate.js';
+import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
+import type { CommandEvents } from './events.js';
+import type { Execution, ExecutionSpec, RunContext } from './executor.js';
+import { executeAsync, executeSync, observeHot, toObservableSingle, type CacheKeyFn } from './modes.js';
+
+/**
+ * The caller's arguments of a `run` function: its parameters without the trailing {@link RunContext} (when the
+ * last parameter accepts a RunContext, or is untyped, it is taken to be the context).
+ */
+export type ArgsOf<F> = F extends (...args: infer P) => unknown
+  ? P extends [...infer A, infer Last]
+    ? RunContext extends Last
+      ? A
+      : P
+    : P
+  : never;
+
+/** The value a `run` function produces (a Promise's value, unwrapped). */
+export type ResultOf<F> = F extends (...args: any[]) => infer R ? Awaited<R> : never;
+
+/** Options of {@link command}: the settings plus the functions. */
+export interface CommandOptions<F extends (...args: any[]) => unknown, FR = ResultOf<F>> extends CommandSettings {
+  /** The command key: metrics, circuit breaker and semaphores are per key. Required, non-empty. */
+  readonly key: string;
+  /** The work: called with the caller's arguments and then a {@link RunContext} (`{ signal, commandKey }`). */
+  readonly run: F;
+  /**
+   * Called when the primary path does not give a value: with what `run` threw (FAILURE), or with a
+   * `CommandError` whose `failureType` says why (TIMEOUT, SHORT_CIRCUIT, REJECTED_*, RATE_LIMITED), then the
+   * caller's arguments. Not called for a `BadRequestError`.
+   */
+  readonly fallback?: (error: unknown, ...args: ArgsOf<F>) => FR | PromiseLike<FR>;
+  /** Request-cache key for a call; `undefined` means "do not cache this call". */
+  readonly cacheKey?: (...args: ArgsOf<F>) => string | number | undefined;
+}
+
+/**
+ * A reusable command made by {@link command}: every call is one execution.
+ *
+ * @typeParam A - the caller's arguments.
+ * @typeParam R - the value.
+ */
+export interface CommandHandle<A extends unknown[], R> {
+  /** The command key. */
+  readonly key: string;
+  /** Events of this command key (shared by every handle with the same key). */
+  readonly events: EventEmitter<CommandEvents>;
+  /** The resolved settings the next execution will use. */
+  readonly config: CommandConfig;
+  /** Async mode: resolves with the value (or the fallback's), rejects with a `CommandError` or a `BadRequestError`. */
+  execute(...args: A): Promise<R>;
+  /** Sync mode: for a synchronous `run`; returns the value or throws. A `run` returning a Promise is a TypeError. */
+  executeSync(...args: A): R;
+  /** Hot Observable: starts now; late subscribers get the replay. */
+  observe(...args: A): Observable<R>;
+  /** Cold Observable: starts on subscribe; unsubscribing before the value cancels (CANCELLED, signal aborted). */
+  toObservable(...args: A): Observable<R>;
+}
+
+/** @internal a handle is its own execution spec: nothing is allocated per call for it. */
+export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[], unknown> {
+  readonly key: string;
+  readonly runtime: CommandRuntime;
+  config: CommandConfig;
+  readonly hasFallback: boolean;
+  private readonly own: SettingsLayer;
+  private version: number;
+  private readonly run: (...args: unknown[]) => unknown;
+  private readonly fallbackFn: ((error: unknown, ...args: unknown[]) => unknown) | undefined;
+  private readonly cacheKeyFn: CacheKeyFn;
+
+  constructor(options: CommandOptions<(...args: any[]) => unknown, unknown>, where = 'command') {
+    const raw = expectObject(options, where);
+    this.key = expectKey(raw.key, `${where}.key`);
+    this.run = expectFunction(raw.run, `${where}.run`);
+    this.fallbackFn = raw.fallback === undefined ? undefined : expectFunction(raw.fallback, `${where}.fallback`);
+    const cacheKey = raw.cacheKey === undefined ? undefined : expectFunction(raw.cacheKey, `${where}.cacheKey`);
+    this.cacheKeyFn = cacheKey === undefined ? undefined : (args) => cacheKey(...args);
+    this.hasFallback = this.fallbackFn !== undefined;
+    this.own = normalizeSettings(raw, where === 'command' ? '' : where, COMMAND_FUNCTION_KEYS);
+    this.version = store.version;
+    this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
+    this.runtime = runtimeFor(this.config);
+    this.runtime.apply(this.config);
+  }
+
+  get events(): EventEmitter<CommandEvents> {
+    return this.runtime.events;
+  }
+
+  /** Re-resolves the config when `configure()` changed something, and makes the key's runtime follow it. */
+  private refresh(): void {
+    if (this.version !== store.version) {
+      this.version = store.version;
+      this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
+    }
+    if (this.runtime.config !== this.config) this.runtime.apply(this.config);
+  }
+
+  invoke(exec: Execution): unknown {
+    const args = exec.args;
+    switch (args.length) {
+      case 0:
+        return this.run(exec);
+      case 1:
+        return this.run(args[0], exec);
+      case 2:
+        return this.run(args[0], args[1], exec);
+      default:
+        return this.run(...args, exec);
+    }
+  }
+
+  invokeFallback(error: unknown, exec: Execution): unknown {
+    const args = exec.args;
+    return args.length === 1 ? this.fallbackFn!(error, args[0]) : this.fallbackFn!(error, ...args);
+  }
+
+  execute(...args: unknown[]): Promise<unknown> {
+    this.refresh();
+    return executeAsync(this, args, this.cacheKeyFn);
+  }
+
+  executeSync(...args: unknown[]): unknown {
+    this.refresh();
+    return executeSync(this, args, this.cacheKeyFn);
+  }
+
+  toObservable(...args: unknown[]): Observable<unknown> {
+    this.refresh();
+    return toObservableSingle(this, args, this.cacheKeyFn);
+  }
+
+  observe(...args: unknown[]): Observable<unknown> {
+    return observeHot(this.toObservable(...args));
+  }
+}
+
+/**
+ * Builds a reusable command: `run` wrapped in a circuit breaker, a bulkhead, a timeout and an optional fallback,
+ * with every outcome recorded in the key's rolling metrics. Options are validated now: a bad one throws a
+ * `TypeError`/`RangeError` naming it.
+ *
+ * @example
+ * ```ts
+ * const getUser = command({
+ *   key: 'GetUser', group: 'Users', timeout: 500,
+ *   run: async (id: string, { signal }) => fetchUser(id, signal),
+ *   fallback: (error, id) => ({ id, name: 'anonymous' }),
+ * });
+ * const user = await getUser.execute('42');
+ * ```
+ */
+export function command<F extends (...args: any[]) => unknown, FR = never>(
+  options: CommandOptions<F, FR>,
+): CommandHandle<ArgsOf<F>, ResultOf<F> | FR> {
+  return new FunctionalCommand(options as unknown as CommandOptions<(...args: any[]) => unknown, unknown>) as unknown as CommandHandle<ArgsOf<F>, ResultOf<F> | FR>;
+}

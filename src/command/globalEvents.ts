@@ -1,0 +1,64 @@
+import { EventEmitter } from 'eventemitter3';
+import type { CommandEvents } from './events.js';
+
+interface Ee3Listener {
+  fn: (...args: unknown[]) => void;
+  context: unknown;
+  once: boolean;
+}
+
+/**
+ * An eventemitter3 emitter whose `emit` calls every listener even when one throws: a throwing listener is
+ * reported with `process.emitWarning` (code `BW_LISTENER_ERROR`) and never reaches the code that emitted, so it
+ * cannot break an execution or leak a permit. `once` listeners and listener contexts work as usual.
+ */
+export class SafeEmitter<T extends object> extends EventEmitter<T> {
+  override emit(event: any, ...args: any[]): boolean {
+    const slot = (this as unknown as { _events: Record<string | symbol, Ee3Listener | Ee3Listener[] | undefined> })._events[
+      event as string
+    ];
+    if (slot === undefined) return false;
+    const listeners = Array.isArray(slot) ? slot.slice() : [slot];
+    for (const l of listeners) {
+      if (l.once) this.removeListener(event, l.fn as any, l.context, true);
+      try {
+        l.fn.apply(l.context, args);
+      } catch (error) {
+        reportListenerError(String(event), error);
+      }
+    }
+    return true;
+  }
+}
+
+/**
+ * The global emitter: the same events as every command's `events`, for every command key (each payload carries
+ * its `commandKey`).
+ *
+ * @example
+ * ```ts
+ * events.on('circuitOpen', (e) => alert(`${e.commandKey} tripped`));
+ * ```
+ */
+export const events: EventEmitter<CommandEvents> = new SafeEmitter<CommandEvents>();
+
+/** @internal true when a key's emitter or the global one listens for `name` (check before building a payload). */
+export function hasListeners(local: EventEmitter<CommandEvents>, name: keyof CommandEvents): boolean {
+  return local.listenerCount(name) !== 0 || events.listenerCount(name) !== 0;
+}
+
+/** @internal emits on a key's emitter and on the global one. */
+export function emitBoth(local: EventEmitter<CommandEvents>, name: keyof CommandEvents, payload: unknown): void {
+  (local as EventEmitter<any>).emit(name, payload);
+  (events as EventEmitter<any>).emit(name, payload);
+}
+
+function reportListenerError(name: string, error: unknown): void {
+  try {
+    process.emitWarning(`breakwater: a '${name}' listener threw: ${error instanceof Error ? error.message : String(error)}`, {
+      code: 'BW_LISTENER_ERROR',
+    });
+  } catch {
+    // nothing more can be done
+  }
+}

@@ -1,0 +1,44 @@
+import type { CircuitBreakerConfig, MetricsConfig, PoolConfig } from './options.js';
+
+/** Hystrix's circuit breaker defaults. */
+export const CIRCUIT_BREAKER_DEFAULTS: CircuitBreakerConfig = Object.freeze({
+  enabled: true, // circuitBreaker.enabled
+  requestVolumeThreshold: 20, // circuitBreaker.requestVolumeThreshold
+  errorThresholdPercentage: 50, // circuitBreaker.errorThresholdPercentage
+  sleepWindow: 5000, // circuitBreaker.sleepWindowInMilliseconds
+  forceOpen: false, // circuitBreaker.forceOpen
+  forceClosed: false, // circuitBreaker.forceClosed
+});
+
+/** Hystrix's metrics defaults. */
+export const METRICS_DEFAULTS: MetricsConfig = Object.freeze({
+  rollingWindow: 10_000, // metrics.rollingStats.timeInMilliseconds
+  rollingBuckets: 10, // metrics.rollingStats.numBuckets
+  percentileWindow: 60_000, // metrics.rollingPercentile.timeInMilliseconds
+  percentileBuckets: 6, // metrics.rollingPercentile.numBuckets
+  percentileEnabled: true, // metrics.rollingPercentile.enabled
+  healthSnapshotInterval: 500, // metrics.healthSnapshot.intervalInMilliseconds
+});
+
+/** Hystrix's thread pool defaults, for pool isolation. */
+export const POOL_DEFAULTS: PoolConfig = Object.freeze({
+  coreSize: 10,
+  maxQueueSize: -1,
+  queueSizeRejectionThreshold: 5,
+  rollingWindow: 10_000,
+  rollingBuckets: 10,
+});
+
+/** Hystrix's command defaults (other than breaker and metrics). */
+export const COMMAND_DEFAULTS = Object.freeze({
+  timeout: 1000 as number | false, // execution.isolation.thread.timeoutInMilliseconds (+ execution.timeout.enabled)
+  isolation: 'semaphore' as const, // execution.isolation.strategy (breakwater defaults to SEMAPHORE: see docs)
+  maxConcurrent: 10, // execution.isolation.semaphore.maxConcurrentRequests
+  fallbackMaxConcurrent: 10, // fallback.isolation.semaphore.maxConcurrentRequests
+  fallbackEnabled: true, // fallback.enabled
+  requestCache: true, // requestCache.enabled
+  requestLog: true, // requestLog.enabled
+});
+
+/** The largest delay a Node timer accepts (2^31 − 1 ms, about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;

@@ -1,0 +1,142 @@
+/**
+ * Circuit breaker settings. The circuit trips when, in the rolling window, at least `requestVolumeThreshold`
+ * requests were seen and at least `errorThresholdPercentage` percent of them failed.
+ */
+export interface CircuitBreakerConfig {
+  /** Whether the breaker may short-circuit at all. Hystrix: `circuitBreaker.enabled`. @defaultValue true */
+  readonly enabled: boolean;
+  /**
+   * Minimum health requests in the rolling window before the error rate can trip the circuit (inclusive).
+   * Hystrix: `circuitBreaker.requestVolumeThreshold`. @defaultValue 20
+   */
+  readonly requestVolumeThreshold: number;
+  /**
+   * Error percentage (0–100, integer arithmetic, inclusive) at or above which the circuit trips.
+   * Hystrix: `circuitBreaker.errorThresholdPercentage`. @defaultValue 50
+   */
+  readonly errorThresholdPercentage: number;
+  /** Milliseconds the circuit stays open before one trial call. Hystrix: `circuitBreaker.sleepWindowInMilliseconds`. @defaultValue 5000 */
+  readonly sleepWindow: number;
+  /** Short-circuit every call. Wins over `forceClosed`. Hystrix: `circuitBreaker.forceOpen`. @defaultValue false */
+  readonly forceOpen: boolean;
+  /** Never short-circuit (health is still counted). Hystrix: `circuitBreaker.forceClosed`. @defaultValue false */
+  readonly forceClosed: boolean;
+}
+/** User input for {@link CircuitBreakerConfig}: every field optional. */
+export type CircuitBreakerOptions = Partial<CircuitBreakerConfig>;
+
+/** Rolling metrics settings. Window sizes are fixed for a command key when its metrics are first created. */
+export interface MetricsConfig {
+  /** Rolling statistics window in ms (counters, health). Hystrix: `metrics.rollingStats.timeInMilliseconds`. @defaultValue 10000 */
+  readonly rollingWindow: number;
+  /** Buckets in the rolling window; must divide it evenly. Hystrix: `metrics.rollingStats.numBuckets`. @defaultValue 10 */
+  readonly rollingBuckets: number;
+  /** Latency percentile window in ms. Hystrix: `metrics.rollingPercentile.timeInMilliseconds`. @defaultValue 60000 */
+  readonly percentileWindow: number;
+  /** Buckets in the percentile window; must divide it evenly. Hystrix: `metrics.rollingPercentile.numBuckets`. @defaultValue 6 */
+  readonly percentileBuckets: number;
+  /** Record latency histograms. Hystrix: `metrics.rollingPercentile.enabled`. @defaultValue true */
+  readonly percentileEnabled: boolean;
+  /** How often (ms) health counts are re-read for the breaker. Hystrix: `metrics.healthSnapshot.intervalInMilliseconds`. @defaultValue 500 */
+  readonly healthSnapshotInterval: number;
+}
+/** User input for {@link MetricsConfig}. */
+export type MetricsOptions = Partial<MetricsConfig>;
+
+/** A pool bulkhead (the Node analogue of a Hystrix thread pool), shared by key. */
+export interface PoolConfig {
+  /** Concurrent executions. Hystrix: `coreSize`. @defaultValue 10 */
+  readonly coreSize: number;
+  /** Queue capacity; -1 means no queue (reject when every slot is busy). Hystrix: `maxQueueSize`. @defaultValue -1 */
+  readonly maxQueueSize: number;
+  /** With a queue, reject when it already holds this many. Hystrix: `queueSizeRejectionThreshold`. @defaultValue 5 */
+  readonly queueSizeRejectionThreshold: number;
+  /** Rolling statistics window for the pool, ms. @defaultValue 10000 */
+  readonly rollingWindow: number;
+  /** Buckets in the pool's rolling window. @defaultValue 10 */
+  readonly rollingBuckets: number;
+}
+/** User input for {@link PoolConfig}. */
+export type PoolOptions = Partial<PoolConfig>;
+
+/** A token bucket: `capacity` tokens, refilled continuously at `refillPerSecond`. */
+export interface TokenBucketOptions {
+  /** Maximum tokens held (the burst). */
+  readonly capacity: number;
+  /** Tokens added per second. */
+  readonly refillPerSecond: number;
+  /** Tokens at start. @defaultValue capacity */
+  readonly initialTokens?: number;
+  /** Warm-up period in ms: a cold bucket admits at `refillPerSecond / coldFactor`, reaching the full rate over this period. @defaultValue 0 (no warm-up) */
+  readonly warmupPeriod?: number;
+  /** Cold factor for warm-up (Sentinel and Guava use 3). @defaultValue 3 */
+  readonly coldFactor?: number;
+}
+
+/** A command's rate limit: its own bucket, or a named shared one from `configure({ limiters })`. */
+export type RateLimitOptions =
+  | (TokenBucketOptions & {
+      /** How long (ms) a call may wait for a token before it is RATE_LIMITED. @defaultValue 0 */
+      readonly maxWait?: number;
+    })
+  | {
+      /** The key of a limiter declared with `configure({ limiters: { key: {...} } })`. */
+      readonly limiter: string;
+      /** How long (ms) a call may wait for a token. @defaultValue 0 */
+      readonly maxWait?: number;
+    };
+
+/** Isolation strategy: a per-key semaphore, or a pool shared by key. */
+export type IsolationStrategy = 'semaphore' | 'pool';
+
+/**
+ * The tunable settings of a command (everything but its functions). Usable as `configure({ defaults })` and as
+ * per-key overrides in `configure({ commands: { Key: {...} } })`.
+ */
+export interface CommandSettings {
+  /** The command's group (dashboard grouping, default pool key). @defaultValue the command key */
+  readonly group?: string;
+  /** Timeout in ms, or `false` for none. Hystrix: `execution.isolation.thread.timeoutInMilliseconds` + `execution.timeout.enabled`. @defaultValue 1000 */
+  readonly timeout?: number | false;
+  /** Isolation strategy. Hystrix: `execution.isolation.strategy` (THREAD ≈ 'pool'). @defaultValue 'semaphore' */
+  readonly isolation?: IsolationStrategy;
+  /** Semaphore permits. Hystrix: `execution.isolation.semaphore.maxConcurrentRequests`. @defaultValue 10 */
+  readonly maxConcurrent?: number;
+  /** Pool key, or a pool with inline settings. Hystrix: `threadPoolKeyOverride`. @defaultValue the group */
+  readonly pool?: string | (PoolOptions & { readonly key?: string });
+  /** Concurrent fallbacks. Hystrix: `fallback.isolation.semaphore.maxConcurrentRequests`. @defaultValue 10 */
+  readonly fallbackMaxConcurrent?: number;
+  /** Whether the fallback is used. Hystrix: `fallback.enabled`. @defaultValue true */
+  readonly fallbackEnabled?: boolean;
+  /** Circuit breaker settings. */
+  readonly circuitBreaker?: CircuitBreakerOptions;
+  /** Metrics settings. */
+  readonly metrics?: MetricsOptions;
+  /** Optional rate limit. @defaultValue none */
+  readonly rateLimit?: RateLimitOptions | false;
+  /** Allow the request cache when a cache key is given. Hystrix: `requestCache.enabled`. @defaultValue true */
+  readonly requestCache?: boolean;
+  /** Add executions to the request log. Hystrix: `requestLog.enabled`. @defaultValue true */
+  readonly requestLog?: boolean;
+}
+
+/** A command's complete, validated, frozen settings. */
+export interface CommandConfig {
+  readonly key: string;
+  readonly group: string;
+  /** Timeout in ms, or `false`. */
+  readonly timeout: number | false;
+  readonly isolation: IsolationStrategy;
+  readonly maxConcurrent: number;
+  /** The pool key (pool isolation only, but always resolved). */
+  readonly poolKey: string;
+  /** Inline pool settings, if any. */
+  readonly poolOptions: PoolOptions | undefined;
+  readonly fallbackMaxConcurrent: number;
+  readonly fallbackEnabled: boolean;
+  readonly circuitBreaker: CircuitBreakerConfig;
+  readonly metrics: MetricsConfig;
+  readonly rateLimit: RateLimitOptions | false;
+  readonly requestCache: boolean;
+  readonly requestLog: boolean;
+}

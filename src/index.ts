@@ -1,0 +1,75 @@
+/**
+ * breakwater: Hystrix-style resilience for Node.js.
+ * @module
+ */
+
+/* Commands */
+export { command, type CommandHandle, type CommandOptions, type ArgsOf, type ResultOf } from './command/functional.js';
+export { Command, ObservableCommand, type CommandClassOptions } from './command/Command.js';
+export {
+  observableCommand,
+  type ObservableCommandHandle,
+  type ObservableCommandOptions,
+  type EmittedBy,
+} from './command/observable.js';
+export type { RunContext } from './command/executor.js';
+
+/* Errors */
+export {
+  BreakwaterError,
+  CommandError,
+  BadRequestError,
+  TimeoutError,
+  CancelledError,
+  isCommandError,
+  isBadRequestError,
+  isConfigError,
+  type ConfigError,
+  type FailureType,
+} from './errors.js';
+
+/* Configuration */
+export { configure, resetConfiguration, type ConfigureOptions } from './config/configure.js';
+export type {
+  CommandSettings,
+  CommandConfig,
+  CircuitBreakerOptions,
+  CircuitBreakerConfig,
+  MetricsOptions,
+  MetricsConfig,
+  PoolOptions,
+  PoolConfig,
+  RateLimitOptions,
+  TokenBucketOptions,
+  IsolationStrategy,
+} from './config/options.js';
+export { CIRCUIT_BREAKER_DEFAULTS, METRICS_DEFAULTS, POOL_DEFAULTS, COMMAND_DEFAULTS } from './config/defaults.js';
+
+/* Circuit breaker */
+export { CircuitBreaker } from './circuit/CircuitBreaker.js';
+export type { CircuitState } from './circuit/breakerState.js';
+export type { CircuitEvents, CircuitTransition } from './circuit/events.js';
+export { circuitBreakerFor, metricsFor, commandKeys } from './command/lookup.js';
+
+/* Bulkheads and limiters */
+export { Pool, type PoolSnapshot } from './bulkhead/Pool.js';
+export { poolFor, allPools } from './bulkhead/registry.js';
+export { Semaphore } from './bulkhead/Semaphore.js';
+export { TokenBucket } from './limiter/TokenBucket.js';
+export { sharedLimiter } from './limiter/registry.js';
+
+/* Metrics */
+export { CommandMetrics, type CommandMetricsSnapshot, type EventCounts } from './metrics/CommandMetrics.js';
+export type { HealthSnapshot } from './metrics/HealthCounts.js';
+export type { LatencySnapshot } from './metrics/RollingPercentile.js';
+export { EVENT_TYPES, HEALTH_TOTAL_TYPES, HEALTH_ERROR_TYPES, EXCEPTION_PRODUCING_TYPES, type EventType } from './metrics/eventType.js';
+
+/* Events */
+export { events } from './command/globalEvents.js';
+export type { CommandEvents, ExecutionEvent } from './command/events.js';
+
+/* Request scope */
+export { RequestContext, requestLog, type RequestLog, type RequestLogEntry } from './request/RequestContext.js';
+
+/* Time */
+export { systemClock, type Clock, type TimerHandle } from './time/Clock.js';

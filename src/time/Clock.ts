@@ -1,0 +1,52 @@
+/**
+ * A cancellable handle returned by {@link Clock.setTimer}.
+ */
+export interface TimerHandle {
+  /** Cancels the timer; calling it twice, or after it fired, does nothing. */
+  cancel(): void;
+}
+
+/**
+ * The source of time for everything in breakwater. The executor, deadlines and the health snapshot timer ask it
+ * for the time; pure state machines receive `now` as an argument. Tests swap in a {@link FakeClock}.
+ *
+ * @example
+ * ```ts
+ * import { configure } from 'breakwater';
+ * import { FakeClock } from 'breakwater/testing';
+ * const clock = new FakeClock();
+ * configure({ clock });
+ * clock.advance(1000); // fires every deadline due within the next second, in order
+ * ```
+ */
+export interface Clock {
+  /** Monotonic milliseconds (arbitrary origin). Never goes backwards for the system clock. */
+  now(): number;
+  /** Wall-clock milliseconds since the epoch, for reports such as the stream's `currentTime`. */
+  wallTime(): number;
+  /**
+   * Runs `fn` once after `delayMs`. The system clock's timers are `unref`'d: a pending breakwater timer never
+   * keeps a process alive.
+   */
+  setTimer(fn: () => void, delayMs: number): TimerHandle;
+}
+
+class SystemTimer implements TimerHandle {
+  constructor(private readonly handle: ReturnType<typeof setTimeout>) {}
+  cancel(): void {
+    clearTimeout(this.handle);
+  }
+}
+
+/**
+ * The real clock: `performance.now()` for monotonic time, `Date.now()` for wall time, Node timers (unref'd).
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  wallTime: () => Date.now(),
+  setTimer(fn, delayMs) {
+    const handle = setTimeout(fn, Math.max(0, delayMs));
+    handle.unref();
+    return new SystemTimer(handle);
+  },
+};

@@ -1,0 +1,115 @@
+import type { Clock, TimerHandle } from './Clock.js';
+
+/**
+ * Something that can expire: the executor's in-flight execution is its own deadline node, so arming a deadline
+ * allocates nothing. The `prev`/`next`/`list` fields belong to {@link Deadlines}; do not touch them.
+ */
+export interface DeadlineNode {
+  /** Absolute monotonic time (ms) at which {@link DeadlineNode.onDeadline} runs. */
+  deadlineAt: number;
+  /** @internal */ dlPrev: DeadlineNode | null;
+  /** @internal */ dlNext: DeadlineNode | null;
+  /** @internal */ dlList: DeadlineList | null;
+  /** Called once, from the shared timer, when the deadline passes and the node was not removed first. */
+  onDeadline(): void;
+}
+
+/** @internal a doubly linked list of nodes armed with the same delay, hence (almost always) in deadline order. */
+export class DeadlineList {
+  head: DeadlineNode | null = null;
+  tail: DeadlineNode | null = null;
+  size = 0;
+}
+
+/**
+ * One shared timer for every deadline in the process (per clock). A deadline is an O(1) append to the list of
+ * its delay and an O(1) unlink when the work settles first; the single timer is armed for the earliest head and
+ * re-armed only when it fires or when an earlier deadline appears. So a call that succeeds in time starts no
+ * timer at all.
+ */
+export class Deadlines {
+  private readonly lists = new Map<number, DeadlineList>();
+  private timer: TimerHandle | null = null;
+  private armedAt = Infinity;
+  private active = 0;
+  private readonly fire = (): void => this.onTimer();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Number of armed deadlines (a leak check for tests). */
+  get size(): number {
+    return this.active;
+  }
+
+  /** Arms `node` to expire `delayMs` after `now`. */
+  add(node: DeadlineNode, now: number, delayMs: number): void {
+    const at = now + delayMs;
+    node.deadlineAt = at;
+    let list = this.lists.get(delayMs);
+    if (list === undefined) {
+      list = new DeadlineList();
+      this.lists.set(delayMs, list);
+    }
+    // Walk back from the tail: with one delay per list and a monotonic clock this never loops.
+    let after = list.tail;
+    while (after !== null && after.deadlineAt > at) after = after.dlPrev;
+    node.dlList = list;
+    node.dlPrev = after;
+    node.dlNext = after === null ? list.head : after.dlNext;
+    if (node.dlNext !== null) node.dlNext.dlPrev = node;
+    else list.tail = node;
+    if (after !== null) after.dlNext = node;
+    else list.head = node;
+    list.size++;
+    this.active++;
+    if (at < this.armedAt) this.arm(at, now);
+  }
+
+  /** Disarms `node` if it is armed; safe to call more than once. */
+  remove(node: DeadlineNode): void {
+    const list = node.dlList;
+    if (list === null) return;
+    if (node.dlPrev !== null) node.dlPrev.dlNext = node.dlNext;
+    else list.head = node.dlNext;
+    if (node.dlNext !== null) node.dlNext.dlPrev = node.dlPrev;
+    else list.tail = node.dlPrev;
+    node.dlPrev = node.dlNext = null;
+    node.dlList = null;
+    list.size--;
+    this.active--;
+    if (this.active === 0 && this.timer !== null) {
+      // Nothing left to watch: drop the timer so an idle process holds no pending timer.
+      this.timer.cancel();
+      this.timer = null;
+      this.armedAt = Infinity;
+    }
+  }
+
+  private arm(at: number, now: number): void {
+    if (this.timer !== null) this.timer.cancel();
+    this.armedAt = at;
+    this.timer = this.clock.setTimer(this.fire, at - now);
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.armedAt = Infinity;
+    const now = this.clock.now();
+    let earliest = Infinity;
+    for (const [delay, list] of this.lists) {
+      let node = list.head;
+      while (node !== null && node.deadlineAt <= now) {
+        this.remove(node);
+        try {
+          node.onDeadline();
+        } catch {
+          // An expiry handler never breaks the shared timer; the executor reports its own errors.
+        }
+        node = list.head;
+      }
+      if (list.head === null) this.lists.delete(delay);
+      else if (list.head.deadlineAt < earliest) earliest = list.head.deadlineAt;
+    }
+    if (earliest !== Infinity && this.timer === null) this.arm(earliest, now);
+  }
+}

@@ -1,0 +1,19 @@
+import type { Clock } from './Clock.js';
+import { Deadlines } from './Deadlines.js';
+
+const byClock = new WeakMap<Clock, Deadlines>();
+let lastClock: Clock | undefined;
+let lastDeadlines: Deadlines | undefined;
+
+/** @internal the shared deadline timer of a clock (one per clock, created on first use). */
+export function deadlinesFor(clock: Clock): Deadlines {
+  if (clock === lastClock) return lastDeadlines!;
+  let deadlines = byClock.get(clock);
+  if (deadlines === undefined) {
+    deadlines = new Deadlines(clock);
+    byClock.set(clock, deadlines);
+  }
+  lastClock = clock;
+  lastDeadlines = deadlines;
+  return deadlines;
+}
