@@ -77,13 +77,13 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
 
   constructor(options: CommandOptions<(...args: any[]) => unknown, unknown>, where = 'command') {
     const raw = expectObject(options, where);
-    this.key = expectKey(raw.key, `${where}.key`);
-    this.run = expectFunction(raw.run, `${where}.run`);
-    this.fallbackFn = raw.fallback === undefined ? undefined : expectFunction(raw.fallback, `${where}.fallback`);
-    const cacheKey = raw.cacheKey === undefined ? undefined : expectFunction(raw.cacheKey, `${where}.cacheKey`);
+    this.key = expectKey(raw.key, 'key');
+    this.run = expectFunction(raw.run, 'run');
+    this.fallbackFn = raw.fallback === undefined ? undefined : expectFunction(raw.fallback, 'fallback');
+    const cacheKey = raw.cacheKey === undefined ? undefined : expectFunction(raw.cacheKey, 'cacheKey');
     this.cacheKeyFn = cacheKey === undefined ? undefined : (args) => cacheKey(...args);
     this.hasFallback = this.fallbackFn !== undefined;
-    this.own = normalizeSettings(raw, where === 'command' ? '' : where, COMMAND_FUNCTION_KEYS);
+    this.own = normalizeSettings(raw, '', COMMAND_FUNCTION_KEYS);
     this.version = store.version;
     this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
     this.runtime = runtimeFor(this.config);

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { RollingCounter } from '../../src/metrics/RollingCounter.js';
+import { RollingPercentile } from '../../src/metrics/RollingPercentile.js';
+import { CommandMetrics } from '../../src/metrics/CommandMetrics.js';
+import { METRICS_DEFAULTS } from '../../src/config/defaults.js';
+import { EV, EVENT_TYPES } from '../../src/metrics/eventType.js';
+
+describe('RollingCounter', () => {
+  it('sums the buckets of the window, including the one filling now', () => {
+    const c = new RollingCounter(2, 1000, 10);
+    c.add(0, 0);
+    c.add(0, 150);
+    c.add(1, 999);
+    expect(c.sum(0, 999)).toBe(2);
+    expect(c.sum(1, 999)).toBe(1);
+    // At t=1000 the bucket [0,100) left the window.
+    expect(c.sum(0, 1000)).toBe(1);
+    expect(c.sum(0, 1150)).toBe(0);
+    expect(c.sum(1, 1899)).toBe(1);
+    expect(c.sum(1, 1900)).toBe(0);
+  });
+
+  it('zeroes skipped buckets after a long gap and after a large backwards jump', () => {
+    const c = new RollingCounter(1, 1000, 10);
+    c.add(0, 0, 5);
+    expect(c.sum(0, 50_000)).toBe(0);
+    c.add(0, 50_000, 3);
+    c.add(0, 10, 1); // far in the past: start over
+    expect(c.sum(0, 10)).toBe(1);
+  });
+
+  it('tracks the per-bucket maximum over the window', () => {
+    const c = new RollingCounter(1, 1000, 10);
+    c.max(3, 0);
+    c.max(7, 500);
+    c.max(2, 900);
+    expect(c.windowMax(900)).toBe(7);
+    expect(c.windowMax(1550)).toBe(2);
+    expect(c.windowMax(5000)).toBe(0);
+  });
+});
+
+describe('RollingPercentile', () => {
+  it('reports Hystrix percentiles and mean over the window, and forgets old buckets', () => {
+    const p = new RollingPercentile(60_000, 6);
+    for (let i = 1; i <= 100; i++) p.record(i, 1000);
+    const s = p.snapshot(1000);
+    expect(s.mean).toBe(51);
+    expect(s.percentiles['0']).toBe(1);
+    expect(s.percentiles['50']).toBe(50);
+    expect(s.percentiles['99']).toBe(99);
+    expect(s.percentiles['100']).toBe(100);
+    expect(p.snapshot(70_000).percentiles['100']).toBe(0);
+    expect(p.footprintBytes).toBeLessThan(8 * 1024);
+  });
+});
+
+describe('CommandMetrics.snapshot', () => {
+  it('is a plain JSON-serialisable object with every event type present', () => {
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    m.mark(EV.SUCCESS, 0);
+    m.mark(EV.FAILURE, 0);
+    m.takeHealthSnapshot(0);
+    const s = m.snapshot(0);
+    const round = JSON.parse(JSON.stringify(s));
+    expect(round).toEqual(s);
+    expect(Object.keys(s.rolling)).toEqual([...EVENT_TYPES]);
+    expect(Object.keys(s.cumulative)).toEqual([...EVENT_TYPES]);
+    expect(s.health).toEqual({ requestCount: 2, errorCount: 1, errorPercentage: 50 });
+    expect(Object.keys(s.latencyExecute.percentiles).sort()).toEqual(['0', '25', '50', '75', '90', '95', '99', '99.5', '100'].sort());
+    expect(m.footprintBytes).toBeLessThan(64 * 1024);
+  });
+});

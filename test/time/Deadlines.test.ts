@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { Deadlines, type DeadlineNode } from '../../src/time/Deadlines.js';
+import { FakeClock } from '../../src/time/FakeClock.js';
+
+function node(fired: string[], name: string): DeadlineNode & { name: string } {
+  return { name, deadlineAt: 0, dlPrev: null, dlNext: null, dlList: null, onDeadline: () => fired.push(name) };
+}
+
+describe('Deadlines', () => {
+  it('fires nodes in deadline order across delays, from one timer', () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    d.add(node(fired, 'a300'), clock.now(), 300);
+    d.add(node(fired, 'b100'), clock.now(), 100);
+    clock.advance(50);
+    d.add(node(fired, 'c100'), clock.now(), 100);
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(60);
+    expect(fired).toEqual(['b100']);
+    clock.advance(40);
+    expect(fired).toEqual(['b100', 'c100']);
+    clock.advance(150);
+    expect(fired).toEqual(['b100', 'c100', 'a300']);
+    expect(d.size).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('removes a node in O(1) and drops the timer when nothing is armed', () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    const nodes = Array.from({ length: 5 }, (_, i) => node(fired, `n${i}`));
+    for (const n of nodes) d.add(n, clock.now(), 100);
+    d.remove(nodes[2]!);
+    d.remove(nodes[2]!); // twice is harmless
+    d.remove(nodes[0]!);
+    d.remove(nodes[4]!);
+    expect(d.size).toBe(2);
+    clock.advance(100);
+    expect(fired).toEqual(['n1', 'n3']);
+    for (const n of nodes) d.add(n, clock.now(), 100);
+    for (const n of nodes) d.remove(n);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('keeps firing others when a handler throws, and re-arms for later deadlines', () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    const bad: DeadlineNode = { deadlineAt: 0, dlPrev: null, dlNext: null, dlList: null, onDeadline: () => { throw new Error('x'); } };
+    d.add(bad, 0, 10);
+    d.add(node(fired, 'ok'), 0, 10);
+    d.add(node(fired, 'later'), 0, 1000);
+    clock.advance(10);
+    expect(fired).toEqual(['ok']);
+    clock.advance(990);
+    expect(fired).toEqual(['ok', 'later']);
+  });
+
+  it('orders correctly when the clock went backwards between adds of the same delay', () => {
+    const clock = new FakeClock(1000);
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    d.add(node(fired, 'first'), clock.now(), 100);
+    clock.jump(-500);
+    d.add(node(fired, 'earlier'), clock.now(), 100);
+    clock.advance(100);
+    expect(fired).toEqual(['earlier']);
+    clock.advance(500);
+    expect(fired).toEqual(['earlier', 'first']);
+  });
+});
+
+describe('FakeClock', () => {
+  it('fires timers in time order, ties in creation order, including timers scheduled while advancing', () => {
+    const clock = new FakeClock();
+    const order: string[] = [];
+    clock.setTimer(() => order.push('b'), 20);
+    clock.setTimer(() => order.push('a'), 10);
+    clock.setTimer(() => {
+      order.push('c');
+      clock.setTimer(() => order.push('d'), 5);
+    }, 20);
+    const cancelled = clock.setTimer(() => order.push('never'), 15);
+    cancelled.cancel();
+    clock.advance(30);
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+    expect(clock.now()).toBe(30);
+    expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
+});
