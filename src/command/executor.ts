@@ -109,6 +109,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private fallbackHeld = false;
   private failureType: FailureType = 'COMMAND_EXCEPTION';
   private cause: unknown = undefined;
+  private abortReason: unknown = undefined;
   private log: LogEntry | null = null;
   /** Bit per event type recorded by this execution (for the request log). */
   private eventBits = 0;
@@ -134,7 +135,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   get signal(): AbortSignal {
     if (this.controller === null) {
       this.controller = new AbortController();
-      if (this.phase === DONE && this.runSettled === false) this.controller.abort(this.cause);
+      // Read for the first time after a timeout or cancel (e.g. after an await in run): already aborted.
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
   }
@@ -206,8 +208,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     if (phase === QUEUED_PHASE) this.bulkhead?.dequeue(this);
     this.mark(EV.CANCELLED, now);
-    this.cause = new CancelledError(this.commandKey);
-    if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(this.cause);
+    this.abortReason = new CancelledError(this.commandKey);
+    if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
     if (this.subscription !== null) {
       const s = this.subscription;
       this.subscription = null;
@@ -365,7 +367,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       rt.metrics.recordExecute(now - this.runStartedAt, now);
     }
     this.phase = IN_FALLBACK;
-    this.cause = reason;
+    this.abortReason = reason;
     if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(reason);
     if (this.subscription !== null) {
       const s = this.subscription;

@@ -259,6 +259,28 @@ describe('executor: timeouts', () => {
     expect(after.concurrency.current).toBe(0);
   });
 
+  it('hands an already-aborted signal to a run that reads it only after its deadline', async () => {
+    const gate = deferred<void>();
+    let lateSignal: AbortSignal | undefined;
+    const c = command({
+      key: 'LateSignal',
+      timeout: 10,
+      run: async (ctx: RunContext) => {
+        await gate.promise;
+        lateSignal = ctx.signal;
+        return 1;
+      },
+      fallback: () => 0,
+    });
+    const p = c.execute();
+    clock.advance(10);
+    await expect(p).resolves.toBe(0);
+    gate.resolve();
+    await flush();
+    expect(lateSignal!.aborted).toBe(true);
+    expect(lateSignal!.reason).toMatchObject({ name: 'TimeoutError' });
+  });
+
   it('rejects with CommandError TIMEOUT whose cause is a TimeoutError when there is no fallback', async () => {
     const c = command({ key: 'T2', timeout: 50, run: () => new Promise(() => undefined) });
     const p = c.execute().catch((e: unknown) => e);
