@@ -1,0 +1,224 @@
+/**
+ * breakwater's scenarios. Each uses its own command key and is checked after the run: the counts prove that
+ * every outcome was recorded (nothing was skipped to win a benchmark).
+ */
+import {
+  FALLBACK_VALUE,
+  IN_FLIGHT,
+  failing,
+  failingShared,
+  fallbackValue,
+  gated,
+  inFlightBatch,
+  work,
+  workSync,
+  type Scenario,
+  type Subject,
+} from './scenario.js';
+
+type Breakwater = typeof import('../src/index.js');
+type EventType = import('../src/index.js').EventType;
+
+const load = (): Promise<Breakwater> => import('../src/index.js');
+
+/** The event counts of a key that prove what happened (cumulative, so the whole run is covered). */
+function counts(bw: Breakwater, key: string, ...types: EventType[]) {
+  return (): Record<string, unknown> => {
+    const m = bw.metricsFor(key);
+    const out: Record<string, unknown> = { circuit: bw.circuitBreakerFor(key).state, running: m.current };
+    for (const t of types) out[t] = m.cumulativeCount(t);
+    out.footprintBytes = m.footprintBytes;
+    return out;
+  };
+}
+
+const asyncCall = (call: () => Promise<unknown>): Subject['op'] => ({ kind: 'async', fn: call });
+
+export const breakwaterScenarios: Scenario[] = [
+  {
+    id: 'breakwater/success',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, Hystrix defaults',
+    note: 'breaker + semaphore (10) + timeout 1000 ms + percentiles on + request log on (no request context)',
+    target: { against: 'await', kind: 'max', value: 4.5, label: '≤ 4.5× bare' },
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchSuccess', run: work });
+      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchSuccess', 'SUCCESS', 'FAILURE', 'TIMEOUT') };
+    },
+  },
+  {
+    id: 'breakwater/success-listeners',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, defaults + 3 listeners',
+    note: "two 'success' listeners on the command's events and one on the global emitter: a payload per call",
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchListeners', run: work });
+      let heard = 0;
+      c.events.on('success', () => heard++);
+      c.events.on('success', () => heard++);
+      bw.events.on('success', () => heard++);
+      return {
+        op: asyncCall(() => c.execute()),
+        expect: 42,
+        check: () => ({ ...counts(bw, 'BenchListeners', 'SUCCESS')(), listenerCalls: heard }),
+      };
+    },
+  },
+  {
+    id: 'breakwater/percentiles-off',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, percentiles off',
+    note: 'defaults with metrics.percentileEnabled false',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchNoPercentiles', run: work, metrics: { percentileEnabled: false } });
+      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchNoPercentiles', 'SUCCESS') };
+    },
+  },
+  {
+    id: 'breakwater/pool',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, pool isolation',
+    note: "isolation 'pool' with the pool defaults (coreSize 10, no queue)",
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchPool', group: 'BenchPoolGroup', run: work, isolation: 'pool' });
+      return {
+        op: asyncCall(() => c.execute()),
+        expect: 42,
+        check: () => ({ ...counts(bw, 'BenchPool', 'SUCCESS', 'THREAD_POOL_REJECTED')(), pool: bw.poolFor('BenchPoolGroup').activeCount }),
+      };
+    },
+  },
+  {
+    id: 'breakwater/rate-limited',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, rate limiter (never empty)',
+    note: 'rateLimit { capacity 1e9, refillPerSecond 1e9 }: a token is taken on every call, none is ever missing',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchRateLimited', run: work, rateLimit: { capacity: 1e9, refillPerSecond: 1e9 } });
+      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchRateLimited', 'SUCCESS', 'RATE_LIMITED') };
+    },
+  },
+  {
+    id: 'breakwater/sync',
+    library: 'breakwater',
+    group: 'sync',
+    title: 'sync mode (executeSync)',
+    note: 'a synchronous run; no deadline is armed in sync mode (a late value is discarded as TIMEOUT, as in Hystrix)',
+    reference: 'sync',
+    target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare await' },
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchSync', run: workSync });
+      return { op: { kind: 'sync', fn: () => c.executeSync() }, expect: 42, check: counts(bw, 'BenchSync', 'SUCCESS') };
+    },
+  },
+  {
+    id: 'breakwater/failure-fallback',
+    library: 'breakwater',
+    group: 'failure',
+    title: 'failure + fallback',
+    note: 'run rejects with a fresh Error; requestVolumeThreshold so high that the circuit never opens',
+    reference: 'trycatch',
+    target: { against: 'reference', kind: 'max', value: 1.2, label: '≤ 1.2× bare try/catch' },
+    async setup() {
+      const bw = await load();
+      const c = bw.command({
+        key: 'BenchFailure',
+        run: failing,
+        fallback: fallbackValue,
+        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
+      });
+      return {
+        op: asyncCall(() => c.execute()),
+        expect: FALLBACK_VALUE,
+        check: counts(bw, 'BenchFailure', 'FAILURE', 'FALLBACK_SUCCESS', 'SHORT_CIRCUITED'),
+      };
+    },
+  },
+  {
+    id: 'breakwater/failure-fallback-shared',
+    library: 'breakwater',
+    group: 'failure',
+    title: 'failure + fallback (shared Error)',
+    note: 'as above, but run rejects with one pre-built Error: the machinery alone, no stack capture per call',
+    reference: 'trycatch-shared',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({
+        key: 'BenchFailureShared',
+        run: failingShared,
+        fallback: fallbackValue,
+        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
+      });
+      return {
+        op: asyncCall(() => c.execute()),
+        expect: FALLBACK_VALUE,
+        check: counts(bw, 'BenchFailureShared', 'FAILURE', 'FALLBACK_SUCCESS'),
+      };
+    },
+  },
+  {
+    id: 'breakwater/open-fallback',
+    library: 'breakwater',
+    group: 'open',
+    title: 'open circuit + fallback',
+    note: 'circuitBreakerFor(key).forceOpen(): SHORT_CIRCUITED → fallback, which receives the shared frozen CommandError',
+    target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare' },
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchOpen', run: work, fallback: fallbackValue });
+      bw.circuitBreakerFor('BenchOpen').forceOpen();
+      return {
+        op: asyncCall(() => c.execute()),
+        expect: FALLBACK_VALUE,
+        check: counts(bw, 'BenchOpen', 'SHORT_CIRCUITED', 'FALLBACK_SUCCESS', 'SUCCESS'),
+      };
+    },
+  },
+  {
+    id: 'breakwater/open-no-fallback',
+    library: 'breakwater',
+    group: 'open',
+    title: 'open circuit, no fallback',
+    note: 'the caller gets a new CommandError (SHORT_CIRCUIT) per call, stack and all',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchOpenNoFallback', run: work });
+      bw.circuitBreakerFor('BenchOpenNoFallback').forceOpen();
+      const caught = (e: unknown): unknown => (bw.isCommandError(e) ? e.failureType : e);
+      return {
+        op: asyncCall(() => c.execute().then(undefined, caught)),
+        expect: 'SHORT_CIRCUIT',
+        check: counts(bw, 'BenchOpenNoFallback', 'SHORT_CIRCUITED', 'FALLBACK_MISSING', 'EXCEPTION_THROWN'),
+      };
+    },
+  },
+  {
+    id: 'breakwater/inflight',
+    library: 'breakwater',
+    group: 'inflight',
+    title: `${IN_FLIGHT.toLocaleString('en')} calls in flight`,
+    note: `defaults with maxConcurrent ${IN_FLIGHT} (the default 10 would reject 990 of them); ${IN_FLIGHT} deadlines armed at once`,
+    reference: 'inflight',
+    target: { against: 'reference', kind: 'minThroughput', value: 0.5, label: '≥ 0.5× bare throughput' },
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchInFlight', run: gated, maxConcurrent: IN_FLIGHT });
+      return {
+        op: inFlightBatch(() => c.execute()),
+        expect: 42,
+        check: counts(bw, 'BenchInFlight', 'SUCCESS', 'SEMAPHORE_REJECTED', 'TIMEOUT'),
+      };
+    },
+  },
+];

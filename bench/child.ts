@@ -1,0 +1,56 @@
+/**
+ * The benchmark child: runs ONE scenario (or the bytes-per-key measurement) and prints one JSON line. bench/run.ts
+ * bundles this file with esbuild into plain JavaScript and starts it as `node --expose-gc child.mjs <mode> <id>`,
+ * so no TypeScript loader runs inside a measured process.
+ */
+import { countTimers, measureRetention, timeOps, type HarnessOptions, type Op } from './harness.js';
+import { BARE_AWAIT, REFERENCES } from './scenario.js';
+import { scenarios } from './scenarios.js';
+import { measureKeys } from './keys.js';
+
+function options(): HarnessOptions {
+  const raw = process.env.BW_BENCH_OPTIONS;
+  if (raw === undefined) throw new Error('BW_BENCH_OPTIONS is not set (run the benchmark through bench/run.ts)');
+  return JSON.parse(raw) as HarnessOptions;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return Object.is(a, b);
+}
+
+async function runScenario(id: string, o: HarnessOptions): Promise<Record<string, unknown>> {
+  const scenario = scenarios.find((s) => s.id === id);
+  if (scenario === undefined) throw new Error(`unknown scenario '${id}'`);
+  const subject = await scenario.setup();
+  const ops: Record<string, Op> = { bare: BARE_AWAIT, subject: subject.op };
+  const reference = scenario.reference === undefined ? undefined : REFERENCES[scenario.reference];
+  if (reference !== undefined) ops.reference = reference.op;
+  const timing = await timeOps(ops, o);
+  if (!same(timing.subject!.last, subject.expect)) {
+    throw new Error(`${id}: the last call returned ${String(timing.subject!.last)}, expected ${String(subject.expect)}`);
+  }
+  if (reference !== undefined && !same(timing.reference!.last, reference.expect)) {
+    throw new Error(`${id}: the reference returned ${String(timing.reference!.last)}`);
+  }
+  const retention = await measureRetention(subject.op, o, timing.subject!.ns);
+  const timers = await countTimers(subject.op, o.timerCalls);
+  return { id, timing, retention, timers, check: subject.check?.() ?? {} };
+}
+
+async function main(): Promise<void> {
+  const [mode, id] = process.argv.slice(2);
+  const o = options();
+  let result: Record<string, unknown>;
+  if (mode === 'scenario' && id !== undefined) result = await runScenario(id, o);
+  else if (mode === 'keys') result = await measureKeys(o);
+  else throw new Error(`usage: child.mjs scenario <id> | keys`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

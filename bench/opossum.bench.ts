@@ -1,0 +1,90 @@
+/**
+ * opossum 10.0.0, the most used Node circuit breaker. "defaults" is `new CircuitBreaker(fn)`: a 10 s timeout
+ * (one setTimeout per call), rolling percentiles and snapshots on. "tuned" turns off what costs the most —
+ * the per-call timeout timer, percentiles and snapshots — which also means it has no timeout at all, so it does
+ * less than breakwater's defaults.
+ */
+import { FALLBACK_VALUE, IN_FLIGHT, failing, fallbackValue, gated, inFlightBatch, work, type Scenario, type Subject } from './scenario.js';
+
+type Options = NonNullable<ConstructorParameters<typeof import('opossum').default>[1]>;
+
+async function breaker(action: () => Promise<number>, options: Options = {}) {
+  const { default: CircuitBreaker } = await import('opossum');
+  return new CircuitBreaker(action, options);
+}
+
+const TUNED: Options = { timeout: false, rollingPercentilesEnabled: false, enableSnapshots: false };
+/** volumeThreshold so high that a run of failures never opens the circuit (the failure scenarios measure failures). */
+const NEVER_OPEN: Options = { volumeThreshold: Number.MAX_SAFE_INTEGER };
+
+function stats(b: { stats: Record<string, number>; opened: boolean }, ...keys: string[]) {
+  return (): Record<string, unknown> => {
+    const out: Record<string, unknown> = { opened: b.opened };
+    for (const k of keys) out[k] = b.stats[k];
+    return out;
+  };
+}
+
+const call = (b: { fire(): Promise<unknown> }): Subject['op'] => ({ kind: 'async', fn: () => b.fire() });
+
+export const opossumScenarios: Scenario[] = [
+  {
+    id: 'opossum/success',
+    library: 'opossum',
+    group: 'success',
+    title: 'success, defaults',
+    note: 'new CircuitBreaker(fn): timeout 10 s (a setTimeout per call), percentiles and snapshots on',
+    async setup() {
+      const b = await breaker(work);
+      return { op: call(b), expect: 42, check: stats(b, 'successes', 'failures') };
+    },
+  },
+  {
+    id: 'opossum/success-tuned',
+    library: 'opossum',
+    group: 'success',
+    title: 'success, tuned',
+    note: 'timeout false, rollingPercentilesEnabled false, enableSnapshots false (no timeout at all)',
+    async setup() {
+      const b = await breaker(work, TUNED);
+      return { op: call(b), expect: 42, check: stats(b, 'successes') };
+    },
+  },
+  {
+    id: 'opossum/failure-fallback',
+    library: 'opossum',
+    group: 'failure',
+    title: 'failure + fallback',
+    note: 'defaults + volumeThreshold MAX_SAFE_INTEGER so the circuit stays closed',
+    reference: 'trycatch',
+    async setup() {
+      const b = await breaker(failing, NEVER_OPEN);
+      b.fallback(fallbackValue);
+      return { op: call(b), expect: FALLBACK_VALUE, check: stats(b, 'failures', 'fallbacks', 'rejects') };
+    },
+  },
+  {
+    id: 'opossum/open-fallback',
+    library: 'opossum',
+    group: 'open',
+    title: 'open circuit + fallback',
+    note: 'breaker.open(); opossum builds an Error per rejected call, fallback or not',
+    async setup() {
+      const b = await breaker(work);
+      b.fallback(fallbackValue);
+      b.open();
+      return { op: call(b), expect: FALLBACK_VALUE, check: stats(b, 'rejects', 'fallbacks', 'successes') };
+    },
+  },
+  {
+    id: 'opossum/inflight',
+    library: 'opossum',
+    group: 'inflight',
+    title: `${IN_FLIGHT.toLocaleString('en')} calls in flight, defaults`,
+    reference: 'inflight',
+    async setup() {
+      const b = await breaker(gated);
+      return { op: inFlightBatch(() => b.fire()), expect: 42, check: stats(b, 'successes', 'timeouts') };
+    },
+  },
+];

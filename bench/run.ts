@@ -1,0 +1,254 @@
+/**
+ * The benchmark runner: `npm run bench` (full) and `npm run bench:quick` (smoke, under a minute).
+ *
+ *   npm run bench                       every scenario, full samples; writes bench/results/latest.json
+ *   npm run bench -- --chart            … and renders docs/benchmark-chart.svg
+ *   npm run bench -- --docs             … and rewrites the results block of docs/benchmarks.md
+ *   npm run bench -- success open       only scenarios whose id contains "success" or "open"
+ *   npm run bench -- --list             the scenario ids
+ *   npm run bench -- --chart --from bench/results/latest.json   re-render without measuring
+ *
+ * Each scenario runs alone in its own child process (`node --expose-gc`), from a plain-JavaScript bundle that
+ * esbuild makes from bench/child.ts and the current src/ (the same compiler tsup uses for dist/), so no
+ * TypeScript loader runs in a measured process and no library's JIT state or timers leak into another's numbers.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderChart } from './chart.js';
+import type { HarnessOptions } from './harness.js';
+import { consoleTable, markdownTable, sortRows, targetSummary, toRow, type ChildResult, type Row } from './report.js';
+import { scenarios } from './scenarios.js';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH_DIR, '..');
+const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'breakwater-bench');
+const CHART = join(ROOT, 'docs', 'benchmark-chart.svg');
+const DOC = join(ROOT, 'docs', 'benchmarks.md');
+
+const FULL: HarnessOptions = { sampleMs: 60, samples: 11, warmupMs: 400, memoryCalls: 1_000_000, memoryBudgetMs: 4000, timerCalls: 10_000 };
+const QUICK: HarnessOptions = { sampleMs: 12, samples: 5, warmupMs: 60, memoryCalls: 100_000, memoryBudgetMs: 400, timerCalls: 2_000 };
+
+interface Args {
+  quick: boolean;
+  chart: boolean;
+  docs: boolean;
+  list: boolean;
+  from?: string;
+  out?: string;
+  filters: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, chart: false, docs: false, list: false, filters: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') a.quick = true;
+    else if (arg === '--chart') a.chart = true;
+    else if (arg === '--docs') a.docs = true;
+    else if (arg === '--list') a.list = true;
+    else if (arg === '--from') a.from = argv[++i];
+    else if (arg === '--out') a.out = argv[++i];
+    else if (arg.startsWith('--')) throw new Error(`unknown option ${arg} (see bench/run.ts)`);
+    else a.filters.push(arg);
+  }
+  return a;
+}
+
+/** The machine, as docs/benchmarks.md reports it. */
+function machine(): Record<string, unknown> {
+  let cpu = 'unknown';
+  try {
+    cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
+  } catch {
+    // not Linux
+  }
+  return { cpus: availableParallelism(), cpu, node: process.version, platform: `${process.platform} ${process.arch}` };
+}
+
+async function buildChild(): Promise<string> {
+  const esbuild = await import('esbuild');
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const outfile = join(BUILD_DIR, 'child.mjs');
+  await esbuild.build({
+    entryPoints: [join(BENCH_DIR, 'child.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+function ensureHystrixjs(): void {
+  if (existsSync(join(BENCH_DIR, 'hystrixjs', 'node_modules', 'hystrixjs', 'package.json'))) return;
+  console.log('installing bench/hystrixjs (hystrixjs 0.2.0 + rxjs 5, its own package) …');
+  const r = spawnSync('npm', ['ci', '--prefix', join(BENCH_DIR, 'hystrixjs'), '--no-audit', '--no-fund'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm ci --prefix bench/hystrixjs failed');
+}
+
+function runChild(bundle: string, args: string[], o: HarnessOptions): Promise<Record<string, unknown>> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', bundle, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, BW_BENCH_OPTIONS: JSON.stringify(o), BW_BENCH_DIR: BENCH_DIR, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || line === '') reject(new Error(`child ${args.join(' ')} exited with ${code}\n${err}`));
+      else resolvePromise(JSON.parse(line) as Record<string, unknown>);
+    });
+  });
+}
+
+interface Results {
+  readonly date: string;
+  readonly mode: 'full' | 'quick';
+  readonly machine: Record<string, unknown>;
+  readonly options: HarnessOptions;
+  readonly rows: Row[];
+  readonly keys?: Record<string, unknown>;
+  readonly failures: { id: string; error: string }[];
+  readonly targets: { text: string; met: boolean }[];
+}
+
+function subtitle(r: Results): string {
+  const m = r.machine;
+  return `${r.date.slice(0, 10)} · ${String(m.cpu)} · ${String(m.cpus)} CPUs · Node ${String(m.node)} · ${r.mode} run · medians of ${r.options.samples} samples`;
+}
+
+function print(r: Results): void {
+  console.log(`\n${subtitle(r)}\n`);
+  console.log(consoleTable(r.rows));
+  if (r.keys !== undefined) {
+    const k = r.keys;
+    console.log(
+      `\nbytes per command key: footprintBytes ${String(k.footprintBytes)} (after 1,000 calls ${String(k.footprintBytesAfter1000Calls)}, percentiles off ${String(
+        k.footprintBytesPercentilesOff,
+      )}); heap delta of creating ${String(k.keys)} keys: ${Math.round(k.heapBytesPerKey as number)} B/key`,
+    );
+  }
+  console.log('\ntargets (issue 6):');
+  for (const t of r.targets) console.log(`  ${t.met ? '✓' : '✗'} ${t.text}`);
+  for (const f of r.failures) console.log(`\n✗ ${f.id} failed:\n${f.error}`);
+}
+
+function updateDocs(r: Results): void {
+  if (!existsSync(DOC)) {
+    console.log(`(no ${relative(ROOT, DOC)} yet: results block not written)`);
+    return;
+  }
+  const doc = readFileSync(DOC, 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${relative(ROOT, DOC)} has no ${start} … ${end} block`);
+  const k = r.keys;
+  const block = [
+    start,
+    `_${subtitle(r)}._`,
+    '',
+    markdownTable(r.rows),
+    '',
+    k === undefined
+      ? ''
+      : `Bytes per command key: \`footprintBytes\` ${String(k.footprintBytes)} B with percentiles on (${String(k.footprintBytesPercentilesOff)} B off); heap delta of creating ${String(
+          k.keys,
+        )} keys, each executed once: ${Math.round(k.heapBytesPerKey as number)} B per key.`,
+    '',
+    'Targets:',
+    '',
+    ...r.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.text}`),
+    end,
+  ].join('\n');
+  writeFileSync(DOC, doc.slice(0, i) + block + doc.slice(j + end.length));
+  console.log(`wrote ${relative(ROOT, DOC)}`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.list) {
+    for (const s of scenarios) console.log(`${s.id.padEnd(40)} ${s.title}`);
+    return;
+  }
+  let results: Results;
+  if (args.from !== undefined) {
+    results = JSON.parse(readFileSync(resolve(args.from), 'utf8')) as Results;
+  } else {
+    const o = args.quick ? QUICK : FULL;
+    const selected = scenarios.filter(
+      (s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f))) && (!args.quick || s.quick !== false),
+    );
+    const wantKeys = args.filters.length === 0 || args.filters.some((f) => 'breakwater/keys'.includes(f));
+    if (selected.length === 0 && !wantKeys) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
+    if (selected.some((s) => s.library === 'hystrixjs')) ensureHystrixjs();
+    const bundle = await buildChild();
+    const rows: Row[] = [];
+    const failures: { id: string; error: string }[] = [];
+    const started = performance.now();
+    for (const s of selected) {
+      process.stdout.write(`${s.id} … `);
+      try {
+        const r = (await runChild(bundle, ['scenario', s.id], o)) as unknown as ChildResult;
+        const row = toRow(s, r);
+        rows.push(row);
+        console.log(`${row.ns.toFixed(0)} ns/call, ${row.ratio.toFixed(2)}× bare await${row.reference ? `, ${row.reference.ratio.toFixed(2)}× ${row.reference.title}` : ''}`);
+      } catch (error) {
+        console.log('failed');
+        failures.push({ id: s.id, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    let keys: Record<string, unknown> | undefined;
+    if (wantKeys) {
+      try {
+        keys = await runChild(bundle, ['keys'], o);
+      } catch (error) {
+        failures.push({ id: 'breakwater/keys', error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    const sorted = sortRows(
+      rows,
+      scenarios.map((s) => s.id),
+    );
+    results = {
+      date: new Date().toISOString(),
+      mode: args.quick ? 'quick' : 'full',
+      machine: machine(),
+      options: o,
+      rows: sorted,
+      ...(keys === undefined ? {} : { keys }),
+      failures,
+      targets: targetSummary(sorted),
+    };
+    const out =
+      args.out ?? join(BENCH_DIR, 'results', args.quick ? 'quick.tmp.json' : args.filters.length > 0 ? 'filtered.tmp.json' : 'latest.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${selected.length} scenarios in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote ${relative(ROOT, resolve(out))}`);
+  }
+  print(results);
+  if (args.chart) {
+    writeFileSync(CHART, renderChart(results.rows, subtitle(results)));
+    console.log(`wrote ${relative(ROOT, CHART)}`);
+  }
+  if (args.docs) updateDocs(results);
+  if (results.failures.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,149 @@
+/**
+ * What a benchmark scenario is, and the bare references every ratio is taken against. The work functions here
+ * are the same for every library, so a ratio only measures what the library adds around them.
+ */
+import type { Op } from './harness.js';
+
+/** The libraries compared side by side. */
+export type Library = 'breakwater' | 'opossum' | 'cockatiel' | 'hystrixjs';
+
+/** Scenarios of the same group are the same work done through different libraries. */
+export type Group = 'success' | 'sync' | 'failure' | 'open' | 'inflight' | 'decorated';
+
+/**
+ * The bare reference a scenario is compared with, besides the bare `await fn()` that every child measures:
+ * - `sync`: a bare synchronous `fn()` call;
+ * - `trycatch`: `try { return await failing() } catch (e) { return fallback(e) }` with the same failing fn;
+ * - `trycatch-shared`: the same with a pre-built, shared Error (no stack capture per call);
+ * - `inflight`: 1,000 bare `fn()` calls in flight at once, then `Promise.all`.
+ */
+export type Reference = 'sync' | 'trycatch' | 'trycatch-shared' | 'inflight';
+
+/** A target from issue 6, checked in the same run. */
+export interface Target {
+  /** Compared against the bare `await fn()` or against the scenario's {@link Reference}. */
+  readonly against: 'await' | 'reference';
+  /** `max`: ratio (ns/op ÷ reference ns/op) must be ≤ value. `minThroughput`: reference ns ÷ ns must be ≥ value. */
+  readonly kind: 'max' | 'minThroughput';
+  readonly value: number;
+  /** How the target reads in the table, e.g. `≤ 4.5× bare`. */
+  readonly label: string;
+}
+
+/** What a scenario's setup hands to the harness. */
+export interface Subject {
+  readonly op: Op;
+  /** The value every call must produce; the child fails the scenario when the last call returned anything else. */
+  readonly expect: unknown;
+  /** Facts checked after the run (event counts, breaker state), reported in the JSON. */
+  check?(): Record<string, unknown>;
+}
+
+/** One benchmark scenario, run alone in its own child process. */
+export interface Scenario {
+  /** Unique id, `library/name`; the argv filter matches it. */
+  readonly id: string;
+  readonly library: Library;
+  readonly group: Group;
+  /** Label in the table. */
+  readonly title: string;
+  /** Why this configuration, in one line (goes to docs/benchmarks.md). */
+  readonly note?: string;
+  readonly reference?: Reference;
+  readonly target?: Target;
+  /** Part of `bench:quick` (default true). */
+  readonly quick?: boolean;
+  /** Builds the subject (imports the library lazily, so a child loads only what it measures). */
+  setup(): Promise<Subject>;
+}
+
+/** The work every success scenario wraps: an already-resolved async function. */
+export const work = async (): Promise<number> => 42;
+
+/** The synchronous work of the sync scenarios. */
+export const workSync = (): number => 42;
+
+/** The value the fallbacks return. */
+export const FALLBACK_VALUE = 7;
+
+/** Fallback used by every library's failure and open-circuit scenarios. */
+export const fallbackValue = (): number => FALLBACK_VALUE;
+
+/** Work that fails the way real I/O does: a fresh Error (with its stack) per call. */
+export const failing = async (): Promise<number> => {
+  throw new Error('boom');
+};
+
+const SHARED_ERROR = new Error('boom (shared)');
+
+/** Work that fails with one pre-built Error: isolates the machinery from the cost of capturing a stack. */
+export const failingShared = async (): Promise<number> => {
+  throw SHARED_ERROR;
+};
+
+/** Calls in flight at once in the `inflight` scenarios. */
+export const IN_FLIGHT = 1000;
+
+let gateOpen: (value: number) => void = () => undefined;
+let gate: Promise<number> = Promise.resolve(42);
+
+/** The work of the in-flight scenarios: every call waits on the batch's gate, so all 1,000 are pending at once. */
+export const gated = (): Promise<number> => gate;
+
+/**
+ * One batch: starts `IN_FLIGHT` calls of `call` (each waits on the gate), opens the gate, awaits them all.
+ * Resolves with the last call's value.
+ */
+export function inFlightBatch(call: () => PromiseLike<unknown>): Op {
+  const calls = new Array<PromiseLike<unknown>>(IN_FLIGHT);
+  return {
+    kind: 'async',
+    callsPerOp: IN_FLIGHT,
+    fn: async () => {
+      gate = new Promise<number>((resolve) => {
+        gateOpen = resolve;
+      });
+      for (let i = 0; i < IN_FLIGHT; i++) calls[i] = call();
+      gateOpen(42);
+      const values = await Promise.all(calls);
+      return values[IN_FLIGHT - 1];
+    },
+  };
+}
+
+/** The bare `await fn()` every child measures. */
+export const BARE_AWAIT: Op = { kind: 'async', fn: work };
+
+/** The bare references, by name. */
+export const REFERENCES: Record<Reference, { readonly op: Op; readonly expect: unknown; readonly title: string }> = {
+  sync: { op: { kind: 'sync', fn: workSync }, expect: 42, title: 'bare fn()' },
+  trycatch: {
+    op: {
+      kind: 'async',
+      fn: async () => {
+        try {
+          return await failing();
+        } catch {
+          return fallbackValue();
+        }
+      },
+    },
+    expect: FALLBACK_VALUE,
+    title: 'bare try/catch',
+  },
+  'trycatch-shared': {
+    op: {
+      kind: 'async',
+      fn: async () => {
+        try {
+          return await failingShared();
+        } catch {
+          return fallbackValue();
+        }
+      },
+    },
+    expect: FALLBACK_VALUE,
+    title: 'bare try/catch (shared Error)',
+  },
+  inflight: { op: inFlightBatch(gated), expect: 42, title: 'bare 1,000 in flight' },
+};
