@@ -73,3 +73,31 @@ export { RequestContext, requestLog, type RequestLog, type RequestLogEntry } fro
 
 /* Time */
 export { systemClock, type Clock, type TimerHandle } from './time/Clock.js';
+
+/* Observability */
+export {
+  toHystrixCommand,
+  toHystrixThreadPool,
+  toHystrixCollapser,
+  hystrixDashboardSample,
+  registerCollapserSource,
+  type CollapserSnapshot,
+  type CommandSample,
+  type HystrixCommandJson,
+  type HystrixThreadPoolJson,
+  type HystrixCollapserJson,
+  type HystrixDashboardObject,
+  type HystrixLatencyPercentiles,
+  type HystrixBatchPercentiles,
+} from './stream/hystrixJson.js';
+export { dashboardEvents, type DashboardEventsOptions } from './stream/dashboardEvents.js';
+export {
+  hystrixStreamHandler,
+  MIN_STREAM_DELAY_MS,
+  MAX_STREAM_DELAY_MS,
+  type HystrixStreamHandler,
+  type HystrixStreamOptions,
+  type HystrixStreamStats,
+} from './stream/sseHandler.js';
+export { registerPrometheus, type PrometheusOptions, type PrometheusRegistration } from './prometheus/registerPrometheus.js';
+export { METRIC_NAMES, LABELS as PROMETHEUS_LABELS } from './prometheus/metricNames.js';

@@ -1,0 +1,68 @@
+/**
+ * Metric and label names of the Prometheus exporter, in one place (resilience4j's `MetricNames`). Each name is
+ * appended to the prefix given to `registerPrometheus` (default `breakwater_`).
+ */
+export const METRIC_NAMES = Object.freeze({
+  /** Counter: events per command key since it was created (label `event`: lower-case event type). */
+  commandEvents: 'command_events_total',
+  /** Gauge: 1 while the circuit is OPEN or HALF_OPEN (the stream's `isCircuitBreakerOpen`), else 0. */
+  circuitOpen: 'circuit_open',
+  /** Gauge: 1 for the circuit's current `state` label (closed, open, half_open), 0 for the others. */
+  circuitState: 'circuit_state',
+  /** Gauge: health request count in the rolling window (what the breaker decides on). */
+  healthRequests: 'command_health_requests',
+  /** Gauge: health error count in the rolling window. */
+  healthErrors: 'command_health_errors',
+  /** Gauge: health errors / requests in the rolling window, 0–1. */
+  errorRatio: 'command_error_ratio',
+  /** Gauge: executions running now. */
+  concurrentExecutions: 'command_concurrent_executions',
+  /** Gauge: highest concurrency in the rolling window. */
+  concurrentExecutionsMax: 'command_concurrent_executions_rolling_max',
+  /** Gauge: latency quantiles over the percentile window, seconds (labels `kind`, `quantile`). */
+  latency: 'command_latency_seconds',
+  /** Gauge: mean latency over the percentile window, seconds (label `kind`). */
+  latencyMean: 'command_latency_mean_seconds',
+  /** Gauge: pool slots in use. */
+  poolActive: 'pool_active',
+  /** Gauge: executions waiting in the pool's queue. */
+  poolQueued: 'pool_queued',
+  /** Gauge: the pool's core size. */
+  poolCoreSize: 'pool_core_size',
+  /** Gauge: the pool's queue capacity (-1: no queue). */
+  poolMaxQueueSize: 'pool_max_queue_size',
+  /** Gauge: queue length at which the pool rejects. */
+  poolQueueRejectionThreshold: 'pool_queue_rejection_threshold',
+  /** Gauge: highest `active` in the rolling window. */
+  poolActiveRollingMax: 'pool_active_rolling_max',
+  /** Gauge: highest `active` ever. */
+  poolLargest: 'pool_largest_active',
+  /** Counter: executions finished in the pool. */
+  poolExecutions: 'pool_executions_total',
+  /** Counter: executions the pool rejected. */
+  poolRejections: 'pool_rejections_total',
+});
+
+/** Label names used by the exporter. */
+export const LABELS = Object.freeze({
+  command: 'command',
+  group: 'group',
+  event: 'event',
+  state: 'state',
+  kind: 'kind',
+  quantile: 'quantile',
+  pool: 'pool',
+});
+
+/** The quantile label values, keyed by the snapshot's percentile keys. */
+export const QUANTILES = Object.freeze([
+  ['0', '0'],
+  ['25', '0.25'],
+  ['50', '0.5'],
+  ['75', '0.75'],
+  ['90', '0.9'],
+  ['95', '0.95'],
+  ['99', '0.99'],
+  ['99.5', '0.995'],
+  ['100', '1'],
+] as const);

@@ -1,0 +1,398 @@
+import { allPools } from '../bulkhead/registry.js';
+import type { PoolSnapshot } from '../bulkhead/Pool.js';
+import type { CircuitState } from '../circuit/breakerState.js';
+import { allRuntimes } from '../command/CommandRuntime.js';
+import type { CommandConfig } from '../config/options.js';
+import { getClock } from '../config/store.js';
+import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
+import type { LatencySnapshot } from '../metrics/RollingPercentile.js';
+
+/** The nine latency keys Hystrix reports (`latencyExecute`, `latencyTotal`), whole milliseconds. */
+export type HystrixLatencyPercentiles = Readonly<Record<'0' | '25' | '50' | '75' | '90' | '95' | '99' | '99.5' | '100', number>>;
+
+/** The batch-size keys of a Hystrix collapser (no `"0"`, as in Hystrix). */
+export type HystrixBatchPercentiles = Readonly<Record<'25' | '50' | '75' | '90' | '95' | '99' | '99.5' | '100', number>>;
+
+/**
+ * One `type: "HystrixCommand"` object of the `hystrix.stream`: every field Hystrix 1.5 emits, in its order, with
+ * JSON booleans and integers and never `null`, followed by breakwater's own fields.
+ */
+export interface HystrixCommandJson {
+  readonly type: 'HystrixCommand';
+  readonly name: string;
+  readonly group: string;
+  /** Wall-clock time of the sample (epoch ms). */
+  readonly currentTime: number;
+  /** True while the circuit is OPEN or HALF_OPEN (including forced open). */
+  readonly isCircuitBreakerOpen: boolean;
+  readonly errorPercentage: number;
+  readonly errorCount: number;
+  readonly requestCount: number;
+  readonly rollingCountBadRequests: number;
+  readonly rollingCountCollapsedRequests: number;
+  readonly rollingCountEmit: number;
+  readonly rollingCountExceptionsThrown: number;
+  readonly rollingCountFailure: number;
+  readonly rollingCountFallbackEmit: number;
+  readonly rollingCountFallbackFailure: number;
+  readonly rollingCountFallbackMissing: number;
+  readonly rollingCountFallbackRejection: number;
+  readonly rollingCountFallbackSuccess: number;
+  readonly rollingCountResponsesFromCache: number;
+  readonly rollingCountSemaphoreRejected: number;
+  readonly rollingCountShortCircuited: number;
+  readonly rollingCountSuccess: number;
+  readonly rollingCountThreadPoolRejected: number;
+  readonly rollingCountTimeout: number;
+  readonly currentConcurrentExecutionCount: number;
+  readonly rollingMaxConcurrentExecutionCount: number;
+  readonly latencyExecute_mean: number;
+  readonly latencyExecute: HystrixLatencyPercentiles;
+  readonly latencyTotal_mean: number;
+  readonly latencyTotal: HystrixLatencyPercentiles;
+  readonly propertyValue_circuitBreakerRequestVolumeThreshold: number;
+  readonly propertyValue_circuitBreakerSleepWindowInMilliseconds: number;
+  readonly propertyValue_circuitBreakerErrorThresholdPercentage: number;
+  readonly propertyValue_circuitBreakerForceOpen: boolean;
+  readonly propertyValue_circuitBreakerForceClosed: boolean;
+  readonly propertyValue_circuitBreakerEnabled: boolean;
+  /** `THREAD` for pool isolation, `SEMAPHORE` for semaphore isolation. */
+  readonly propertyValue_executionIsolationStrategy: 'THREAD' | 'SEMAPHORE';
+  /** The timeout in ms; 0 when the command has `timeout: false` (see `propertyValue_executionTimeoutEnabled`). */
+  readonly propertyValue_executionIsolationThreadTimeoutInMilliseconds: number;
+  /** Same value as `propertyValue_executionIsolationThreadTimeoutInMilliseconds` (Hystrix emits both names). */
+  readonly propertyValue_executionTimeoutInMilliseconds: number;
+  /** Always true: at the deadline breakwater aborts the run's `AbortSignal` (Hystrix's interrupt). */
+  readonly propertyValue_executionIsolationThreadInterruptOnTimeout: boolean;
+  /** The pool key when it differs from the group, else `""` (Hystrix sends `null` there; breakwater never does). */
+  readonly propertyValue_executionIsolationThreadPoolKeyOverride: string;
+  readonly propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: number;
+  readonly propertyValue_fallbackIsolationSemaphoreMaxConcurrentRequests: number;
+  readonly propertyValue_metricsRollingStatisticalWindowInMilliseconds: number;
+  readonly propertyValue_requestCacheEnabled: boolean;
+  readonly propertyValue_requestLogEnabled: boolean;
+  /** Always 1 (Turbine sums it across instances). */
+  readonly reportingHosts: number;
+  /** The pool key (for semaphore-isolated commands: the key a pool would have). */
+  readonly threadPool: string;
+  // breakwater's own fields (extra; never replacements)
+  /** False when the command has `timeout: false`. */
+  readonly propertyValue_executionTimeoutEnabled: boolean;
+  /** CANCELLED in the rolling window (callers that unsubscribed before a result). */
+  readonly rollingCountCancelled: number;
+  /** RATE_LIMITED in the rolling window. */
+  readonly rollingCountRateLimited: number;
+  /** The circuit state in words, so a page can tell HALF_OPEN from OPEN. */
+  readonly circuitState: CircuitState;
+}
+
+/** One `type: "HystrixThreadPool"` object of the `hystrix.stream` (a breakwater pool). */
+export interface HystrixThreadPoolJson {
+  readonly type: 'HystrixThreadPool';
+  readonly name: string;
+  readonly currentTime: number;
+  /** Executions running now. */
+  readonly currentActiveCount: number;
+  /** Executions finished since the pool was created. */
+  readonly currentCompletedTaskCount: number;
+  readonly currentCorePoolSize: number;
+  /** The highest concurrency ever reached. */
+  readonly currentLargestPoolSize: number;
+  /** Equal to the core size (breakwater pools do not grow beyond it). */
+  readonly currentMaximumPoolSize: number;
+  /** Slots that have been used at least once, up to the core size (Java keeps core threads once started). */
+  readonly currentPoolSize: number;
+  readonly currentQueueSize: number;
+  /** Executions ever admitted or queued: completed + active + queued. */
+  readonly currentTaskCount: number;
+  readonly rollingCountThreadsExecuted: number;
+  readonly rollingMaxActiveThreads: number;
+  readonly rollingCountCommandRejections: number;
+  readonly propertyValue_queueSizeRejectionThreshold: number;
+  readonly propertyValue_metricsRollingStatisticalWindowInMilliseconds: number;
+  readonly reportingHosts: number;
+  // breakwater's own fields
+  /** The pool's queue capacity (-1: no queue). */
+  readonly propertyValue_maxQueueSize: number;
+}
+
+/**
+ * What a request collapser reports about itself, for the stream: the input of {@link toHystrixCollapser}. A
+ * collapser registers a function returning these with {@link registerCollapserSource}.
+ */
+export interface CollapserSnapshot {
+  readonly collapserKey: string;
+  /** Batches executed in the rolling window (Hystrix BATCH_EXECUTED). */
+  readonly rollingBatches: number;
+  /** Requests added to batches in the rolling window (Hystrix ADDED_TO_BATCH). */
+  readonly rollingRequestsBatched: number;
+  /** Requests answered from the collapser's request cache in the rolling window. */
+  readonly rollingResponsesFromCache: number;
+  /** Batch sizes over the percentile window (same shape as a latency snapshot, values are counts). */
+  readonly batchSize: LatencySnapshot;
+  /** Shard sizes over the percentile window. */
+  readonly shardSize: LatencySnapshot;
+  readonly maxRequestsInBatch: number;
+  readonly timerDelayInMilliseconds: number;
+  readonly requestCacheEnabled: boolean;
+  /** The rolling-count window in ms. */
+  readonly rollingWindow: number;
+  /** The percentile window in ms. */
+  readonly percentileWindow: number;
+}
+
+/** One `type: "HystrixCollapser"` object of the `hystrix.stream`. */
+export interface HystrixCollapserJson {
+  readonly type: 'HystrixCollapser';
+  readonly name: string;
+  readonly currentTime: number;
+  readonly rollingCountRequestsBatched: number;
+  readonly rollingCountBatches: number;
+  readonly rollingCountResponsesFromCache: number;
+  readonly batchSize_mean: number;
+  readonly batchSize: HystrixBatchPercentiles;
+  /** Hystrix has these commented out in its serialiser; breakwater sends them (extra). */
+  readonly shardSize_mean: number;
+  /** @see shardSize_mean */
+  readonly shardSize: HystrixBatchPercentiles;
+  readonly propertyValue_requestCacheEnabled: boolean;
+  readonly propertyValue_maxRequestsInBatch: number;
+  readonly propertyValue_timerDelayInMilliseconds: number;
+  readonly propertyValue_metricsRollingStatisticalWindowInMilliseconds: number;
+  readonly propertyValue_metricsRollingPercentileWindowInMilliseconds: number;
+  readonly reportingHosts: number;
+}
+
+/** Any object of the dashboard stream. */
+export type HystrixDashboardObject = HystrixCommandJson | HystrixThreadPoolJson | HystrixCollapserJson;
+
+/** What {@link toHystrixCommand} reads: a command key's metrics snapshot, its config and its breaker's verdict. */
+export interface CommandSample {
+  readonly snapshot: CommandMetricsSnapshot;
+  readonly config: CommandConfig;
+  /** The breaker's `isOpen` (true in OPEN and HALF_OPEN). */
+  readonly isCircuitBreakerOpen: boolean;
+}
+
+function int(value: number): number {
+  return Number.isFinite(value) ? Math.round(value) : 0;
+}
+
+function latency(l: LatencySnapshot): HystrixLatencyPercentiles {
+  const p = l.percentiles;
+  return {
+    '0': int(p['0']),
+    '25': int(p['25']),
+    '50': int(p['50']),
+    '75': int(p['75']),
+    '90': int(p['90']),
+    '95': int(p['95']),
+    '99': int(p['99']),
+    '99.5': int(p['99.5']),
+    '100': int(p['100']),
+  };
+}
+
+function batch(l: LatencySnapshot): HystrixBatchPercentiles {
+  const p = l.percentiles;
+  return {
+    '25': int(p['25']),
+    '50': int(p['50']),
+    '75': int(p['75']),
+    '90': int(p['90']),
+    '95': int(p['95']),
+    '99': int(p['99']),
+    '99.5': int(p['99.5']),
+    '100': int(p['100']),
+  };
+}
+
+/**
+ * Maps one command key's sample to Hystrix 1.5's `HystrixCommand` object. Pure: the same input gives the same
+ * output. `timeout: false` is reported as 0 ms with `propertyValue_executionTimeoutEnabled: false`: Hystrix keeps
+ * the timeout value and the enabled flag as two properties, a JSON number cannot be `Infinity`, and 0 is never a
+ * valid timeout, so it cannot be mistaken for one.
+ *
+ * @example
+ * ```ts
+ * const json = toHystrixCommand({ snapshot, config, isCircuitBreakerOpen: false }, Date.now());
+ * res.write(`data: ${JSON.stringify(json)}\n\n`);
+ * ```
+ */
+export function toHystrixCommand(sample: CommandSample, currentTime: number): HystrixCommandJson {
+  const { snapshot: s, config: c } = sample;
+  const r = s.rolling;
+  const cb = c.circuitBreaker;
+  const timeout = c.timeout === false ? 0 : int(c.timeout);
+  return {
+    type: 'HystrixCommand',
+    name: s.commandKey,
+    group: s.group,
+    currentTime: int(currentTime),
+    isCircuitBreakerOpen: sample.isCircuitBreakerOpen,
+    errorPercentage: int(s.health.errorPercentage),
+    errorCount: int(s.health.errorCount),
+    requestCount: int(s.health.requestCount),
+    rollingCountBadRequests: r.BAD_REQUEST,
+    rollingCountCollapsedRequests: r.COLLAPSED,
+    rollingCountEmit: r.EMIT,
+    rollingCountExceptionsThrown: r.EXCEPTION_THROWN,
+    rollingCountFailure: r.FAILURE,
+    rollingCountFallbackEmit: r.FALLBACK_EMIT,
+    rollingCountFallbackFailure: r.FALLBACK_FAILURE,
+    rollingCountFallbackMissing: r.FALLBACK_MISSING,
+    rollingCountFallbackRejection: r.FALLBACK_REJECTION,
+    rollingCountFallbackSuccess: r.FALLBACK_SUCCESS,
+    rollingCountResponsesFromCache: r.RESPONSE_FROM_CACHE,
+    rollingCountSemaphoreRejected: r.SEMAPHORE_REJECTED,
+    rollingCountShortCircuited: r.SHORT_CIRCUITED,
+    rollingCountSuccess: r.SUCCESS,
+    rollingCountThreadPoolRejected: r.THREAD_POOL_REJECTED,
+    rollingCountTimeout: r.TIMEOUT,
+    currentConcurrentExecutionCount: int(s.concurrency.current),
+    rollingMaxConcurrentExecutionCount: int(s.concurrency.rollingMax),
+    latencyExecute_mean: int(s.latencyExecute.mean),
+    latencyExecute: latency(s.latencyExecute),
+    latencyTotal_mean: int(s.latencyTotal.mean),
+    latencyTotal: latency(s.latencyTotal),
+    propertyValue_circuitBreakerRequestVolumeThreshold: cb.requestVolumeThreshold,
+    propertyValue_circuitBreakerSleepWindowInMilliseconds: cb.sleepWindow,
+    propertyValue_circuitBreakerErrorThresholdPercentage: cb.errorThresholdPercentage,
+    propertyValue_circuitBreakerForceOpen: cb.forceOpen,
+    propertyValue_circuitBreakerForceClosed: cb.forceClosed,
+    propertyValue_circuitBreakerEnabled: cb.enabled,
+    propertyValue_executionIsolationStrategy: c.isolation === 'pool' ? 'THREAD' : 'SEMAPHORE',
+    propertyValue_executionIsolationThreadTimeoutInMilliseconds: timeout,
+    propertyValue_executionTimeoutInMilliseconds: timeout,
+    propertyValue_executionIsolationThreadInterruptOnTimeout: true,
+    propertyValue_executionIsolationThreadPoolKeyOverride: c.poolKey !== c.group ? c.poolKey : '',
+    propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: c.maxConcurrent,
+    propertyValue_fallbackIsolationSemaphoreMaxConcurrentRequests: c.fallbackMaxConcurrent,
+    propertyValue_metricsRollingStatisticalWindowInMilliseconds: c.metrics.rollingWindow,
+    propertyValue_requestCacheEnabled: c.requestCache,
+    propertyValue_requestLogEnabled: c.requestLog,
+    reportingHosts: 1,
+    threadPool: c.poolKey,
+    propertyValue_executionTimeoutEnabled: c.timeout !== false,
+    rollingCountCancelled: r.CANCELLED,
+    rollingCountRateLimited: r.RATE_LIMITED,
+    circuitState: s.circuit,
+  };
+}
+
+/**
+ * Maps a pool snapshot to Hystrix 1.5's `HystrixThreadPool` object. A breakwater pool has slots, not threads:
+ * `currentPoolSize` reports the slots used at least once (capped at the core size, as Java keeps core threads
+ * alive) and `currentMaximumPoolSize` the core size.
+ *
+ * @example
+ * ```ts
+ * const json = toHystrixThreadPool(poolFor('Users').snapshot(now), Date.now());
+ * ```
+ */
+export function toHystrixThreadPool(p: PoolSnapshot, currentTime: number): HystrixThreadPoolJson {
+  return {
+    type: 'HystrixThreadPool',
+    name: p.poolKey,
+    currentTime: int(currentTime),
+    currentActiveCount: p.active,
+    currentCompletedTaskCount: p.completed,
+    currentCorePoolSize: p.coreSize,
+    currentLargestPoolSize: p.largest,
+    currentMaximumPoolSize: p.coreSize,
+    currentPoolSize: Math.min(p.largest, p.coreSize),
+    currentQueueSize: p.queued,
+    currentTaskCount: p.completed + p.active + p.queued,
+    rollingCountThreadsExecuted: p.rollingExecuted,
+    rollingMaxActiveThreads: p.rollingMaxActive,
+    rollingCountCommandRejections: p.rollingRejected,
+    propertyValue_queueSizeRejectionThreshold: p.queueSizeRejectionThreshold,
+    propertyValue_metricsRollingStatisticalWindowInMilliseconds: p.rollingWindow,
+    reportingHosts: 1,
+    propertyValue_maxQueueSize: p.maxQueueSize,
+  };
+}
+
+/**
+ * Maps a collapser snapshot to Hystrix 1.5's `HystrixCollapser` object (plus the shard-size and window fields
+ * Hystrix leaves commented out).
+ *
+ * @example
+ * ```ts
+ * const json = toHystrixCollapser(snapshot, Date.now());
+ * ```
+ */
+export function toHystrixCollapser(c: CollapserSnapshot, currentTime: number): HystrixCollapserJson {
+  return {
+    type: 'HystrixCollapser',
+    name: c.collapserKey,
+    currentTime: int(currentTime),
+    rollingCountRequestsBatched: int(c.rollingRequestsBatched),
+    rollingCountBatches: int(c.rollingBatches),
+    rollingCountResponsesFromCache: int(c.rollingResponsesFromCache),
+    batchSize_mean: int(c.batchSize.mean),
+    batchSize: batch(c.batchSize),
+    shardSize_mean: int(c.shardSize.mean),
+    shardSize: batch(c.shardSize),
+    propertyValue_requestCacheEnabled: c.requestCacheEnabled,
+    propertyValue_maxRequestsInBatch: int(c.maxRequestsInBatch),
+    propertyValue_timerDelayInMilliseconds: int(c.timerDelayInMilliseconds),
+    propertyValue_metricsRollingStatisticalWindowInMilliseconds: int(c.rollingWindow),
+    propertyValue_metricsRollingPercentileWindowInMilliseconds: int(c.percentileWindow),
+    reportingHosts: 1,
+  };
+}
+
+const collapserSources = new Set<() => readonly CollapserSnapshot[]>();
+
+/**
+ * Registers a function the stream calls on every sample to list collapsers. Returns a function that removes it.
+ * Request collapsers call this once; a source that throws is skipped for that sample.
+ *
+ * @example
+ * ```ts
+ * const remove = registerCollapserSource(() => [...collapsers.values()].map((c) => c.snapshot()));
+ * ```
+ */
+export function registerCollapserSource(source: () => readonly CollapserSnapshot[]): () => void {
+  if (typeof source !== 'function') throw new TypeError('breakwater: registerCollapserSource(source): source must be a function');
+  collapserSources.add(source);
+  return () => {
+    collapserSources.delete(source);
+  };
+}
+
+/** @internal every collapser snapshot from every registered source. */
+export function collapserSnapshots(): CollapserSnapshot[] {
+  const out: CollapserSnapshot[] = [];
+  for (const source of collapserSources) {
+    try {
+      out.push(...source());
+    } catch {
+      // A broken source must not stop the stream; the other objects are still sent.
+    }
+  }
+  return out;
+}
+
+/**
+ * Every object of one dashboard sample, in Hystrix's order: each command key, then each pool, then each
+ * collapser. Reads time from the configured clock.
+ *
+ * @example
+ * ```ts
+ * for (const object of hystrixDashboardSample()) console.log(object.type, object.name);
+ * ```
+ */
+export function hystrixDashboardSample(): HystrixDashboardObject[] {
+  const clock = getClock();
+  const now = clock.now();
+  const wall = clock.wallTime();
+  const out: HystrixDashboardObject[] = [];
+  for (const rt of allRuntimes()) {
+    out.push(toHystrixCommand({ snapshot: rt.metrics.snapshot(now), config: rt.config, isCircuitBreakerOpen: rt.breaker.isOpen }, wall));
+  }
+  for (const pool of allPools()) out.push(toHystrixThreadPool(pool.snapshot(now), wall));
+  for (const c of collapserSnapshots()) out.push(toHystrixCollapser(c, wall));
+  return out;
+}
