@@ -101,3 +101,7 @@ export {
 } from './stream/sseHandler.js';
 export { registerPrometheus, type PrometheusOptions, type PrometheusRegistration } from './prometheus/registerPrometheus.js';
 export { METRIC_NAMES, LABELS as PROMETHEUS_LABELS } from './prometheus/metricNames.js';
+
+/* Decorators */
+export { HystrixCommand, type HystrixCommandOptions, type HystrixCommandMode, type HystrixMethodDecorator } from './decorators/HystrixCommand.js';
+export { currentExecution } from './decorators/currentExecution.js';

@@ -1,0 +1,463 @@
+import { from, isObservable, lastValueFrom, Observable, of } from 'rxjs';
+import { existingRuntime, type CommandRuntime } from '../command/CommandRuntime.js';
+import type { RunContext } from '../command/executor.js';
+import { command, type CommandHandle } from '../command/functional.js';
+import { observableCommand, type ObservableCommandHandle } from '../command/observable.js';
+import type { CommandSettings } from '../config/options.js';
+import { normalizeSettings } from '../config/resolve.js';
+import { expectKey, expectObject, expectOneOf } from '../config/validate.js';
+import { BadRequestError, configError } from '../errors.js';
+import { executionStorage } from './currentExecution.js';
+
+/**
+ * How a decorated method runs: `'async'` (returns a Promise), `'sync'` (returns its value; uses `executeSync`)
+ * or `'observable'` (returns an rxjs Observable; runs as an observable command).
+ */
+export type HystrixCommandMode = 'async' | 'sync' | 'observable';
+
+/**
+ * Options of {@link HystrixCommand}: every setting `command()` takes (timeout, isolation, circuitBreaker, …),
+ * plus the method-level ones below. All optional.
+ */
+export interface HystrixCommandOptions extends CommandSettings {
+  /** The command key. @defaultValue `'ClassName.methodName'` (the class that declares the decorated method) */
+  readonly key?: string;
+  /** The command's group (dashboard grouping, default pool key). @defaultValue the declaring class's name */
+  readonly group?: string;
+  /**
+   * How the method runs. When omitted: an `async` method runs in `'async'` mode; any other method in the mode
+   * its first call reveals (a returned Observable → `'observable'`, a Promise → `'async'`). Synchronous methods
+   * must say `'sync'`. @defaultValue inferred
+   */
+  readonly mode?: HystrixCommandMode;
+  /**
+   * The fallback: the name of a method of the class, or a function. Called with `this` the instance and
+   * `(error, ...args)`: what the method threw, or a `CommandError` whose `failureType` says why (TIMEOUT,
+   * SHORT_CIRCUIT, REJECTED_*, RATE_LIMITED), then the caller's arguments.
+   */
+  readonly fallback?: string | ((this: any, error: unknown, ...args: any[]) => unknown);
+  /**
+   * Request-cache key: the name of a method of the class, or a function, called with `this` the instance and the
+   * caller's arguments. `undefined` means "do not cache this call". Only used inside a `RequestContext`.
+   */
+  readonly cacheKey?: string | ((this: any, ...args: any[]) => string | number | undefined);
+}
+
+/**
+ * The decorator `@HystrixCommand(…)` returns: callable as a TC39 standard method decorator `(method, context)`
+ * and as a legacy `experimentalDecorators` one `(target, propertyKey, descriptor)`. The method's type is kept;
+ * `Allowed` is what it may return in the chosen mode.
+ */
+export interface HystrixMethodDecorator<Allowed> {
+  /** TC39 standard decorator (TypeScript 5 default). */
+  <This, Args extends any[], Return extends Allowed>(
+    method: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
+  ): (this: This, ...args: Args) => Return;
+  /** Legacy decorator (`experimentalDecorators: true`, as NestJS uses). */
+  <M extends (...args: any[]) => Allowed>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<M>): TypedPropertyDescriptor<M>;
+}
+
+/**
+ * Runs a class method as a command, as Javanica's `@HystrixCommand` does in Java: circuit breaker, bulkhead,
+ * timeout, fallback, request cache and metrics. Works as a TC39 standard decorator (TypeScript 5 default) and
+ * as a legacy `experimentalDecorators` decorator; which one is detected from the arguments it receives.
+ *
+ * - One command per class + method, shared by every instance (metrics are per key, as in Hystrix), created on
+ *   the first call. Default key `'ClassName.methodName'`, group the class name (the class that declares the
+ *   decorated method: an inherited method keeps its base class's command).
+ * - The method receives exactly its caller's arguments and `this`; {@link currentExecution} gives it the
+ *   execution's `signal` and `commandKey`. Argument and return types are unchanged.
+ * - Mode: `async` methods run in async mode; say `mode: 'sync'` for synchronous methods; a method returning an
+ *   Observable runs as an observable command (eagerly, like Javanica's default: work starts at the call and
+ *   late subscribers get a replay).
+ * - Misuse throws a `TypeError`/`RangeError` when the class is defined where it can be seen then (a field,
+ *   accessor or class; bad options; a legacy fallback name that is not a method), otherwise at the first call
+ *   (a TC39 instance method's fallback/cacheKey name).
+ *
+ * @example
+ * ```ts
+ * class UserClient {
+ *   @HystrixCommand({ group: 'Users', timeout: 500, fallback: 'getUserFallback' })
+ *   async getUser(id: string): Promise<User> {
+ *     return fetchUser(id, currentExecution()!.signal);
+ *   }
+ *   getUserFallback(error: unknown, id: string): User {
+ *     return { id, name: 'anonymous' };
+ *   }
+ * }
+ * await new UserClient().getUser('42'); // command key 'UserClient.getUser'
+ * ```
+ */
+export function HystrixCommand(options: HystrixCommandOptions & { readonly mode: 'sync' }): HystrixMethodDecorator<unknown>;
+export function HystrixCommand(options: HystrixCommandOptions & { readonly mode: 'observable' }): HystrixMethodDecorator<Observable<unknown>>;
+export function HystrixCommand(options: HystrixCommandOptions & { readonly mode: 'async' }): HystrixMethodDecorator<PromiseLike<unknown>>;
+export function HystrixCommand(options?: HystrixCommandOptions): HystrixMethodDecorator<PromiseLike<unknown> | Observable<unknown>>;
+export function HystrixCommand(options?: HystrixCommandOptions): HystrixMethodDecorator<unknown> {
+  if (arguments.length > 1 || typeof options === 'function') {
+    throw new TypeError('breakwater: @HystrixCommand must be called: write @HystrixCommand() or @HystrixCommand({ … })');
+  }
+  const spec = readSpec(options);
+  return function hystrixCommandDecorator(...args: unknown[]): unknown {
+    const context = args[1];
+    if (args.length === 2 && typeof context === 'object' && context !== null && 'kind' in context) {
+      return decorateStandard(spec, args[0], context as DecoratorContext);
+    }
+    return decorateLegacy(spec, args[0], args[1], args[2]);
+  } as HystrixMethodDecorator<unknown>;
+}
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/** The options, read and validated once when `@HystrixCommand(…)` is evaluated. */
+interface DecoratorSpec {
+  readonly key: string | undefined;
+  readonly group: string | undefined;
+  readonly mode: HystrixCommandMode | undefined;
+  readonly fallback: string | AnyFunction | undefined;
+  readonly cacheKey: string | AnyFunction | undefined;
+  /** The `CommandSettings` part, copied (later changes to the caller's object have no effect). */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+const DECORATOR_KEYS = ['key', 'mode', 'fallback', 'cacheKey'] as const;
+const MODES = ['async', 'sync', 'observable'] as const;
+
+function readSpec(options: HystrixCommandOptions | undefined): DecoratorSpec {
+  if (options === undefined) return { key: undefined, group: undefined, mode: undefined, fallback: undefined, cacheKey: undefined, settings: {} };
+  const raw = expectObject(options, 'options');
+  const layer = normalizeSettings(raw, '', DECORATOR_KEYS); // unknown or invalid settings fail here, at class definition
+  const settings: Record<string, unknown> = {};
+  for (const name of Object.keys(layer)) if (name !== 'group') settings[name] = raw[name];
+  return {
+    key: raw.key === undefined ? undefined : expectKey(raw.key, 'key'),
+    group: (layer as { group?: string }).group,
+    mode: raw.mode === undefined ? undefined : expectOneOf(raw.mode, 'mode', MODES),
+    fallback: nameOrFunction(raw.fallback, 'fallback'),
+    cacheKey: nameOrFunction(raw.cacheKey, 'cacheKey'),
+    settings: Object.freeze(settings),
+  };
+}
+
+function nameOrFunction(value: unknown, option: string): string | AnyFunction | undefined {
+  if (value === undefined || typeof value === 'function') return value as AnyFunction | undefined;
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw configError(option, 'a method name (non-empty string) or a function', value, typeof value === 'string' ? 'range' : 'type');
+}
+
+/** The parts of a TC39 decorator context this decorator reads. */
+interface DecoratorContext {
+  readonly kind: string;
+  readonly name: string | symbol | undefined;
+  readonly static?: boolean;
+  readonly private?: boolean;
+  addInitializer?(initializer: (this: unknown) => void): void;
+}
+
+function decorateStandard(spec: DecoratorSpec, value: unknown, context: DecoratorContext): AnyFunction {
+  const name = displayName(context.name);
+  if (context.kind !== 'method') {
+    throw new TypeError(`breakwater: @HystrixCommand decorates methods only; '${name}' is ${kindText(context.kind)}`);
+  }
+  if (context.private === true && spec.key === undefined) {
+    throw configError('key', `set for the private method '${name}' (a decorator cannot see its class)`, undefined, 'type');
+  }
+  const method = value as AnyFunction;
+  const site: Site = { name, property: context.private === true ? undefined : (context.name as string | symbol), owner: undefined, checked: false };
+  const decorated = new DecoratedMethod(spec, method, site);
+  if (context.static === true) {
+    // Runs once, when the class is defined, with `this` the class: the class name and names are known then.
+    context.addInitializer!(function (this: unknown) {
+      site.owner = classNameOf(this);
+      checkNames(spec, this, site);
+    });
+  }
+  return decorated.wrapper;
+}
+
+function decorateLegacy(spec: DecoratorSpec, target: unknown, propertyKey: unknown, descriptor: unknown): PropertyDescriptor {
+  if (typeof propertyKey !== 'string' && typeof propertyKey !== 'symbol') {
+    const what = propertyKey === undefined ? 'a class' : 'a parameter';
+    throw new TypeError(`breakwater: @HystrixCommand decorates methods only; it was applied to ${what}`);
+  }
+  const name = displayName(propertyKey);
+  const d = descriptor as PropertyDescriptor | undefined;
+  if (d === undefined || typeof d !== 'object') {
+    throw new TypeError(`breakwater: @HystrixCommand decorates methods only; '${name}' is a field`);
+  }
+  if (d.get !== undefined || d.set !== undefined) {
+    throw new TypeError(`breakwater: @HystrixCommand decorates methods only; '${name}' is an accessor`);
+  }
+  if (typeof d.value !== 'function') {
+    throw new TypeError(`breakwater: @HystrixCommand decorates methods only; '${name}' is not a function`);
+  }
+  // Legacy decorators run after the class body: the class and its prototype are complete, so check now.
+  const site: Site = { name, property: propertyKey, owner: classNameOf(typeof target === 'function' ? target : (target as object).constructor), checked: false };
+  checkNames(spec, target, site);
+  const decorated = new DecoratedMethod(spec, d.value as AnyFunction, site);
+  return { configurable: d.configurable, enumerable: d.enumerable, writable: d.writable, value: decorated.wrapper };
+}
+
+/** Where a decorated method lives. */
+interface Site {
+  /** The method's name for keys and messages (`getUser`, `#secret`, `[Symbol(id)]`). */
+  readonly name: string;
+  /** The property key, to find the declaring class; `undefined` for a private method. */
+  readonly property: string | symbol | undefined;
+  /** The declaring class's name, once known. */
+  owner: string | undefined;
+  /** Whether fallback / cacheKey names were checked against the class. */
+  checked: boolean;
+}
+
+/** Checks that a fallback / cacheKey given by name is a method of `holder` (a prototype, an instance or a class). */
+function checkNames(spec: DecoratorSpec, holder: unknown, site: Site): void {
+  for (const option of ['fallback', 'cacheKey'] as const) {
+    const ref = spec[option];
+    if (typeof ref !== 'string') continue;
+    const fn = holder === null || holder === undefined ? undefined : (holder as Record<string, unknown>)[ref];
+    if (typeof fn !== 'function') throw configError(option, `the name of a method of ${site.owner ?? 'the class'} (for ${site.owner}.${site.name})`, ref, 'range');
+  }
+  site.checked = true;
+}
+
+/** The class that declares `wrapper` under `property`, found on `instance`'s prototype chain. */
+function declaringClassName(instance: unknown, property: string | symbol | undefined, wrapper: AnyFunction): string {
+  if (instance === null || instance === undefined) {
+    throw new TypeError('breakwater: a @HystrixCommand method was called without `this`; call it on an instance (or bind it)');
+  }
+  if (property !== undefined) {
+    for (let proto = Object.getPrototypeOf(instance) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+      if (Object.getOwnPropertyDescriptor(proto, property)?.value === wrapper) return classNameOf(proto.constructor);
+    }
+  }
+  // Private methods, or another decorator wrapped this one: the instance's own class.
+  return classNameOf((instance as object).constructor);
+}
+
+function classNameOf(ctor: unknown): string {
+  const name = typeof ctor === 'function' ? ctor.name : '';
+  return name === '' ? 'AnonymousClass' : name;
+}
+
+function displayName(name: unknown): string {
+  if (typeof name === 'symbol') return `[${name.description ?? ''}]`;
+  return String(name);
+}
+
+function kindText(kind: string): string {
+  switch (kind) {
+    case 'class':
+      return 'a class';
+    case 'accessor':
+      return 'an auto-accessor';
+    case 'getter':
+    case 'setter':
+      return `a ${kind}`;
+    default:
+      return `a ${kind}`;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function describeResult(value: unknown): string {
+  if (isThenable(value)) return 'a Promise';
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function toObservable(value: unknown): Observable<unknown> {
+  if (isObservable(value)) return value;
+  if (isThenable(value)) return from(value);
+  return of(value);
+}
+
+/** Subscribes to `source` inside the execution, so `currentExecution()` also works in `defer`/`new Observable` bodies. */
+function subscribeInside(ctx: RunContext, source: Observable<unknown>): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => executionStorage.run(ctx, () => source.subscribe(subscriber)));
+}
+
+/** A hot Observable that is also awaitable: for a call whose mode is not known yet (the method has not run). */
+function awaitable(hot: Observable<unknown>): Observable<unknown> & PromiseLike<unknown> {
+  let promise: Promise<unknown> | undefined;
+  const settle = (): Promise<unknown> => (promise ??= lastValueFrom(hot, { defaultValue: undefined }));
+  const extra: Pick<Promise<unknown>, 'then' | 'catch' | 'finally'> = {
+    then: (onValue, onError) => settle().then(onValue, onError),
+    catch: (onError) => settle().catch(onError),
+    finally: (onFinally) => settle().finally(onFinally),
+  };
+  return Object.assign(hot, extra);
+}
+
+type Handle = CommandHandle<unknown[], unknown>;
+type ObservableHandle = ObservableCommandHandle<unknown[], unknown>;
+
+/**
+ * One decorated method: its wrapper and its command(s), built on the first call and rebuilt if the key's runtime
+ * was reset (e.g. by `resetBreakwater()` between tests). The commands take the instance as their first argument,
+ * so one command serves every instance.
+ */
+class DecoratedMethod {
+  readonly wrapper: AnyFunction;
+  private mode: HystrixCommandMode | undefined;
+  private key = '';
+  private runtime: CommandRuntime | undefined;
+  private single: Handle | undefined;
+  private multi: ObservableHandle | undefined;
+  /** What the current inferring call's method returned (set by `construct`). */
+  private probe: 'async' | 'observable' | undefined;
+
+  constructor(
+    private readonly spec: DecoratorSpec,
+    private readonly method: AnyFunction,
+    private readonly site: Site,
+  ) {
+    if (spec.fallback !== undefined && spec.fallback === site.property) {
+      throw configError('fallback', `another method than '${site.name}' itself`, spec.fallback, 'range');
+    }
+    const kind = Object.prototype.toString.call(method);
+    if (kind === '[object GeneratorFunction]' || kind === '[object AsyncGeneratorFunction]') {
+      throw new TypeError(`breakwater: @HystrixCommand cannot decorate the generator method '${site.name}'; return an Observable instead`);
+    }
+    if (kind === '[object AsyncFunction]') {
+      if (spec.mode !== undefined && spec.mode !== 'async') {
+        throw configError('mode', `'async' for the async method '${site.name}'`, spec.mode, 'range');
+      }
+      this.mode = 'async';
+    } else {
+      this.mode = spec.mode;
+    }
+    this.wrapper = wrapperOf(this);
+    Object.defineProperty(this.wrapper, 'name', { value: site.name, configurable: true });
+  }
+
+  /** One call of the decorated method on `instance`. */
+  call(instance: unknown, args: unknown[]): unknown {
+    if (this.runtime === undefined || this.runtime !== existingRuntime(this.key)) this.init(instance);
+    switch (this.mode) {
+      case 'async':
+        return (this.single ??= this.buildSingle()).execute(instance, ...args);
+      case 'sync':
+        return (this.single ??= this.buildSingle()).executeSync(instance, ...args);
+      case 'observable':
+        return (this.multi ??= this.buildMulti()).observe(instance, ...args);
+      default:
+        return this.infer(instance, args);
+    }
+  }
+
+  /** First call (or first after a reset): the class name, the name checks, the key. */
+  private init(instance: unknown): void {
+    const site = this.site;
+    if (site.owner === undefined) site.owner = declaringClassName(instance, site.property, this.wrapper);
+    if (!site.checked) checkNames(this.spec, instance, site);
+    this.key = this.spec.key ?? `${site.owner}.${site.name}`;
+    this.single = undefined;
+    this.multi = undefined;
+    // Build the handle this mode uses now, so the key's runtime exists and is the one we compare against.
+    if (this.mode === 'async' || this.mode === 'sync') this.single = this.buildSingle();
+    else this.multi = this.buildMulti();
+    this.runtime = existingRuntime(this.key);
+  }
+
+  /** No mode yet: run as an observable command and let the method's result decide the mode for good. */
+  private infer(instance: unknown, args: unknown[]): unknown {
+    this.probe = undefined;
+    const hot = (this.multi ??= this.buildMulti()).observe(instance, ...args);
+    const seen = this.probe;
+    this.probe = undefined;
+    if (seen === 'observable') return hot;
+    if (seen === 'async') return lastValueFrom(hot, { defaultValue: undefined });
+    return awaitable(hot); // the method did not run (short-circuited, rejected, queued): serve both shapes
+  }
+
+  private settingsFor(): Record<string, unknown> {
+    return { ...this.spec.settings, key: this.key, group: this.spec.group ?? (this.site.property === undefined ? this.key : this.site.owner) };
+  }
+
+  private fallbackFn(): ((error: unknown, instance: unknown, ...args: unknown[]) => unknown) | undefined {
+    const ref = this.spec.fallback;
+    if (ref === undefined) return undefined;
+    if (typeof ref === 'function') return (error, instance, ...args) => ref.call(instance, error, ...args);
+    return (error, instance, ...args) => this.named(instance, ref, 'fallback').call(instance, error, ...args);
+  }
+
+  private cacheKeyFn(): ((instance: unknown, ...args: unknown[]) => string | number | undefined) | undefined {
+    const ref = this.spec.cacheKey;
+    if (ref === undefined) return undefined;
+    if (typeof ref === 'function') return (instance, ...args) => ref.apply(instance, args) as string | number | undefined;
+    return (instance, ...args) => this.named(instance, ref, 'cacheKey').apply(instance, args) as string | number | undefined;
+  }
+
+  private named(instance: unknown, name: string, option: string): AnyFunction {
+    const fn = instance === null || instance === undefined ? undefined : (instance as Record<string, unknown>)[name];
+    if (typeof fn !== 'function') throw new TypeError(`breakwater: ${option} '${name}' of ${this.key} is not a method of this instance`);
+    return fn as AnyFunction;
+  }
+
+  /** The async / sync command: `run(instance, ...args, ctx)` calls the method with exactly `args`. */
+  private buildSingle(): Handle {
+    const method = this.method;
+    const run = (...rest: unknown[]): unknown => {
+      const ctx = rest.pop() as RunContext;
+      const instance = rest.shift();
+      const result = executionStorage.run(ctx, Reflect.apply, method, instance, rest);
+      if (isObservable(result)) {
+        throw new BadRequestError(`breakwater: ${this.key} returned an Observable in '${this.mode}' mode; use mode: 'observable'`);
+      }
+      return result;
+    };
+    const fallback = this.fallbackFn();
+    const cacheKey = this.cacheKeyFn();
+    return command({
+      ...this.settingsFor(),
+      run,
+      ...(fallback === undefined ? {} : { fallback }),
+      ...(cacheKey === undefined ? {} : { cacheKey }),
+    } as Parameters<typeof command>[0]) as Handle;
+  }
+
+  /** The observable command: `construct(instance, ...args, ctx)`; also the inferring path while the mode is unknown. */
+  private buildMulti(): ObservableHandle {
+    const method = this.method;
+    const construct = (...rest: unknown[]): Observable<unknown> => {
+      const ctx = rest.pop() as RunContext;
+      const instance = rest.shift();
+      const result = executionStorage.run(ctx, Reflect.apply, method, instance, rest);
+      if (isObservable(result)) {
+        this.probe = 'observable';
+        this.mode ??= 'observable';
+        return subscribeInside(ctx, result);
+      }
+      if (this.mode === undefined && isThenable(result)) {
+        this.probe = 'async';
+        this.mode = 'async';
+        return from(result);
+      }
+      if (isThenable(result)) result.then(undefined, () => undefined);
+      throw new BadRequestError(
+        this.mode === undefined
+          ? `breakwater: ${this.key} returned ${describeResult(result)}, neither a Promise nor an Observable; a synchronous method needs mode: 'sync'`
+          : `breakwater: ${this.key} has mode 'observable' but returned ${describeResult(result)}, not an Observable`,
+      );
+    };
+    const fallback = this.fallbackFn();
+    const cacheKey = this.cacheKeyFn();
+    return observableCommand({
+      ...this.settingsFor(),
+      construct,
+      ...(fallback === undefined ? {} : { resumeWithFallback: (error: unknown, instance: unknown, ...args: unknown[]) => toObservable(fallback(error, instance, ...args)) }),
+      ...(cacheKey === undefined ? {} : { cacheKey }),
+    } as Parameters<typeof observableCommand>[0]) as ObservableHandle;
+  }
+}
+
+/** The function that replaces the method: it passes its `this` and arguments to the decorated method's commands. */
+function wrapperOf(decorated: DecoratedMethod): AnyFunction {
+  return function (this: unknown, ...args: unknown[]): unknown {
+    return decorated.call(this, args);
+  };
+}
