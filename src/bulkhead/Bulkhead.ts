@@ -22,8 +22,11 @@ export interface Waiter {
 export interface Bulkhead {
   /** Which rejection event this bulkhead causes. */
   readonly kind: 'semaphore' | 'pool';
-  /** Asks for a permit for `waiter`; `now` feeds rolling statistics. */
-  admit(waiter: Waiter, now: number): AdmissionResult;
+  /**
+   * Asks for a permit for `waiter`; `now` feeds rolling statistics. A `null` waiter cannot wait (a synchronous
+   * caller): it is admitted or rejected, never queued.
+   */
+  admit(waiter: Waiter | null, now: number): AdmissionResult;
   /** Returns a permit; may admit the next queued waiter. */
   release(now: number): void;
   /** Removes a queued waiter (its deadline passed or it was cancelled); false if it was not queued. */

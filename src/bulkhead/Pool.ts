@@ -1,4 +1,5 @@
 import type { PoolConfig } from '../config/options.js';
+import { getClock } from '../config/store.js';
 import { RollingCounter } from '../metrics/RollingCounter.js';
 import { ADMITTED, QUEUED, REJECTED, type AdmissionResult, type Bulkhead, type Waiter } from './Bulkhead.js';
 
@@ -24,6 +25,7 @@ export interface PoolSnapshot {
   readonly rollingMaxActive: number;
   readonly cumulativeExecuted: number;
   readonly cumulativeRejected: number;
+  /** The rolling window (ms) of `rollingExecuted`, `rollingRejected` and `rollingMaxActive`. */
   readonly rollingWindow: number;
 }
 
@@ -67,13 +69,13 @@ export class Pool implements Bulkhead {
     return this.length;
   }
 
-  admit(waiter: Waiter, now: number): AdmissionResult {
+  admit(waiter: Waiter | null, now: number): AdmissionResult {
     const { coreSize, maxQueueSize, queueSizeRejectionThreshold } = this.config;
     if (this.active < coreSize && this.length === 0) {
       this.start(now);
       return ADMITTED;
     }
-    if (maxQueueSize <= 0 || this.length >= Math.min(queueSizeRejectionThreshold, maxQueueSize)) {
+    if (waiter === null || maxQueueSize <= 0 || this.length >= Math.min(queueSizeRejectionThreshold, maxQueueSize)) {
       this.cumulativeRejected++;
       this.rolling.add(REJECTED_IDX, now);
       return REJECTED;
@@ -126,8 +128,8 @@ export class Pool implements Bulkhead {
     }
   }
 
-  /** A plain snapshot for the stream and Prometheus. */
-  snapshot(now: number): PoolSnapshot {
+  /** A plain snapshot for the stream and Prometheus; `now` is read from the configured clock when omitted. */
+  snapshot(now: number = getClock().now()): PoolSnapshot {
     return {
       poolKey: this.key,
       active: this.active,
@@ -142,7 +144,8 @@ export class Pool implements Bulkhead {
       rollingMaxActive: this.rolling.windowMax(now),
       cumulativeExecuted: this.completed,
       cumulativeRejected: this.cumulativeRejected,
-      rollingWindow: this.config.rollingWindow,
+      // The window the counters were built with (a later configure() cannot resize them).
+      rollingWindow: this.rolling.bucketMs * this.rolling.buckets,
     };
   }
 

@@ -5,22 +5,44 @@ import { KeyedRegistry } from '../internal/KeyedRegistry.js';
 import { Pool } from './Pool.js';
 
 const pools = new KeyedRegistry<Pool>();
+/** The inline settings each pool currently uses. */
 const inline = new Map<string, PoolOptions>();
+/** Inline option objects already applied once: seeing one again changes nothing (no flapping per call). */
+const applied = new WeakSet<PoolOptions>();
+
+function samePoolOptions(a: PoolOptions | undefined, b: PoolOptions): boolean {
+  if (a === undefined) return false;
+  const keys = Object.keys(b) as (keyof PoolOptions)[];
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k]);
+}
 
 /**
  * The pool for `key`, created on first use. Settings: Hystrix defaults < a command's inline `pool: {…}` <
- * `configure({ pools: { key } })`.
+ * `configure({ pools: { key } })`. When commands sharing a pool give different inline settings, the most recently
+ * introduced settings win (each inline object applies once; prefer `configure({ pools })` for shared pools).
+ *
+ * @example
+ * ```ts
+ * const { active, queued, rollingRejected } = poolFor('Users').snapshot();
+ * ```
  */
 export function poolFor(key: string, inlineOptions?: PoolOptions): Pool {
   let pool = pools.get(key);
   if (pool === undefined) {
-    if (inlineOptions !== undefined) inline.set(key, inlineOptions);
+    if (inlineOptions !== undefined) {
+      inline.set(key, inlineOptions);
+      applied.add(inlineOptions);
+    }
     pool = new Pool(key, resolvePoolConfig(key, [inline.get(key), store.pools.get(key)]));
     pools.set(key, pool);
-  } else if (inlineOptions !== undefined && inline.get(key) !== inlineOptions) {
+  } else if (inlineOptions !== undefined && inline.get(key) !== inlineOptions && !applied.has(inlineOptions)) {
+    applied.add(inlineOptions);
+    const same = samePoolOptions(inline.get(key), inlineOptions);
     inline.set(key, inlineOptions);
-    pool.config = resolvePoolConfig(key, [inlineOptions, store.pools.get(key)]);
-    pool.drain(store.clock.now());
+    if (!same) {
+      pool.config = resolvePoolConfig(key, [inlineOptions, store.pools.get(key)]);
+      pool.drain(store.clock.now());
+    }
   }
   return pool;
 }

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Observable, Subscription } from 'rxjs';
 import { QUEUED, REJECTED, type Bulkhead, type Waiter } from '../bulkhead/Bulkhead.js';
 import { poolFor } from '../bulkhead/registry.js';
@@ -6,6 +7,7 @@ import type { CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import { CancelledError, CommandError, isBadRequestError, TimeoutError, type FailureType } from '../errors.js';
 import { limiterFor } from '../limiter/registry.js';
+import type { TokenBucket, TokenWait } from '../limiter/TokenBucket.js';
 import { EV, EVENT_TYPES, type EventType } from '../metrics/eventType.js';
 import { LogEntry, RequestContext } from '../request/RequestContext.js';
 import type { Clock } from '../time/Clock.js';
@@ -53,6 +55,8 @@ const QUEUED_PHASE = 1;
 const RUNNING = 2;
 const IN_FALLBACK = 3;
 const DONE = 4;
+/** (issue 3) waiting for a rate-limiter token (`rateLimit.maxWait`). */
+const TOKEN_WAIT = 5;
 
 /** Synchronous mode: the run must not return a thenable. */
 export const MODE_ASYNC = 0;
@@ -111,6 +115,12 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private cause: unknown = undefined;
   private abortReason: unknown = undefined;
   private log: LogEntry | null = null;
+  /** (issue 3) the place in a rate limiter's queue while waiting for a token. */
+  private tokenWait: TokenWait | null = null;
+  /** (issue 3) the caller's async context, kept while waiting so `run` starts in it, not in a releaser's. */
+  private scope: AsyncResource | null = null;
+  /** (issue 3) values emitted by the fallback, for the request log's `FALLBACK_EMITxN`. */
+  private fallbackEmitted = 0;
   /** Bit per event type recorded by this execution (for the request log). */
   private eventBits = 0;
   private totalMs = 0;
@@ -155,26 +165,61 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       const ctx = RequestContext.current();
       if (ctx !== undefined) {
         this.log = new LogEntry(cfg.key);
-        ctx.log.push(this.log);
+        ctx.record(this.log); // (issue 3) capped as Hystrix's request log
       }
     }
     // 2: circuit
     const admission = rt.breaker.attempt(now);
     if (admission === REFUSE) return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);
     this.trial = admission === ADMIT_TRIAL;
-    // 3: rate limiter
-    if (cfg.rateLimit !== false && !limiterFor(cfg.key, cfg.rateLimit).tryTake(1, now)) {
-      return this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
+    // 3: rate limiter (with rateLimit.maxWait an async call may wait for its token: see waitForToken)
+    if (cfg.rateLimit !== false) {
+      const bucket = limiterFor(cfg.key, cfg.rateLimit);
+      if (!bucket.tryTake(1, now)) {
+        if (!this.waitForToken(bucket, cfg.rateLimit.maxWait ?? 0, now)) this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
+        return;
+      }
     }
-    // 4: bulkhead (the deadline is armed first: time queued counts against the timeout, as in Hystrix)
+    this.enterBulkhead(now);
+  }
+
+  /**
+   * (issue 3) Queues for a token when `maxWait` > 0 and the token is due within both maxWait and the timeout (time
+   * waiting counts against the timeout, as time in a pool queue does). Sync mode never waits.
+   */
+  private waitForToken(bucket: TokenBucket, maxWait: number, now: number): boolean {
+    const timeout = this.spec.config.timeout;
+    if (maxWait <= 0 || this.mode === MODE_SYNC) return false;
+    const bound = timeout === false ? maxWait : Math.min(maxWait, timeout);
+    this.tokenWait = bucket.wait(1, bound, now, (granted) => this.tokenSettled(granted));
+    if (this.tokenWait === null) return false;
+    this.phase = TOKEN_WAIT;
+    this.scope = new AsyncResource('breakwater.token');
+    if (timeout !== false) deadlinesFor(this.clock).add(this, now, timeout);
+    return true;
+  }
+
+  /** (issue 3) The limiter granted the token (go on to the bulkhead) or gave up (RATE_LIMITED). */
+  private tokenSettled(granted: boolean): void {
+    this.tokenWait = null;
+    if (this.phase !== TOKEN_WAIT) return;
+    const now = this.clock.now();
+    if (!granted || (this.dlList !== null && now >= this.deadlineAt)) {
+      if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+      this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
+      return;
+    }
+    this.scope!.runInAsyncScope(this.enterBulkhead, this, now);
+  }
+
+  /** 4: bulkhead (the deadline is armed first: time queued counts against the timeout, as in Hystrix). */
+  private enterBulkhead(now: number): void {
+    const { runtime: rt, config: cfg } = this.spec;
+    const clock = this.clock;
     const bulkhead: Bulkhead = cfg.isolation === 'semaphore' ? rt.semaphore : poolFor(cfg.poolKey, cfg.poolOptions);
-    if (cfg.timeout !== false && this.mode !== MODE_SYNC) deadlinesFor(clock).add(this, now, cfg.timeout);
-    let admitted = bulkhead.admit(this, now);
-    if (admitted === QUEUED && this.mode === MODE_SYNC) {
-      // A synchronous caller cannot wait in a queue.
-      bulkhead.dequeue(this);
-      admitted = REJECTED;
-    }
+    if (cfg.timeout !== false && this.mode !== MODE_SYNC && this.dlList === null) deadlinesFor(clock).add(this, now, cfg.timeout);
+    // (issue 3) a synchronous caller cannot wait in a queue: the pool admits or rejects it (and counts the rejection)
+    const admitted = bulkhead.admit(this.mode === MODE_SYNC ? null : this, now);
     if (admitted === REJECTED) {
       if (this.dlList !== null) deadlinesFor(clock).remove(this);
       return bulkhead.kind === 'semaphore'
@@ -184,6 +229,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.bulkhead = bulkhead;
     if (admitted === QUEUED) {
       this.phase = QUEUED_PHASE;
+      this.scope ??= new AsyncResource('breakwater.queued'); // (issue 3)
       return;
     }
     this.begin(now);
@@ -196,7 +242,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       this.bulkhead?.release(this.clock.now());
       return;
     }
-    this.begin(this.clock.now());
+    // (issue 3) a pool admits a queued call from another call's release: start run in its own caller's context
+    this.scope!.runInAsyncScope(this.begin, this, this.clock.now());
   }
 
   /** Unsubscribe before a result: CANCELLED, signal aborted, nothing delivered. */
@@ -207,6 +254,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.phase = DONE;
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     if (phase === QUEUED_PHASE) this.bulkhead?.dequeue(this);
+    if (this.tokenWait !== null) this.tokenWait.cancel(); // (issue 3) leave the limiter's queue
     this.mark(EV.CANCELLED, now);
     this.abortReason = new CancelledError(this.commandKey);
     if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
@@ -355,6 +403,13 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
 
   private timedOut(now: number): void {
     const phase = this.phase;
+    if (phase === TOKEN_WAIT) {
+      // (issue 3) still waiting for a token at the deadline: the limiter held the call up, not the dependency.
+      this.tokenWait?.cancel();
+      this.tokenWait = null;
+      this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
+      return;
+    }
     if (phase !== RUNNING && phase !== QUEUED_PHASE) return;
     const rt = this.spec.runtime;
     const timeout = this.spec.config.timeout as number;
@@ -451,6 +506,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       next: (value) => {
         if (this.phase !== IN_FALLBACK) return;
         this.mark(EV.FALLBACK_EMIT, this.clock.now());
+        this.fallbackEmitted++; // (issue 3)
         this.sink.emit!(value);
       },
       error: (error) => {
@@ -543,6 +599,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const log = this.log;
     if (log === null) return;
     log.events = this.eventList();
+    log.emits = this.emitted; // (issue 3) EMITxN / FALLBACK_EMITxN in the request log
+    log.fallbackEmits = this.fallbackEmitted;
     log.latency = Math.max(0, now - this.startedAt);
   }
 
