@@ -159,10 +159,11 @@ interface Tile {
 
 /** Reads a tile (`CIRCUIT_<name>_0` or `THREAD_POOL_<name>_0`) as the page shows it. */
 function readTile(id: string): Promise<Tile | null> {
+  // Runs in the page; typed loosely because this project compiles without the DOM lib.
   return page.evaluate((tileId) => {
-    const tile = document.getElementById(tileId);
+    const tile = (globalThis as any).document.getElementById(tileId);
     if (tile === null) return null;
-    const text = (el: Element | null) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+    const text = (el: any): string => String(el?.textContent ?? '').replace(/\s+/g, ' ').trim();
     const counters: Record<string, string> = {};
     for (const cls of ['success', 'shortCircuited', 'badRequest', 'timeout', 'rejected', 'failure']) {
       counters[cls] = text(tile.querySelector(`.counters a.${cls}`));
@@ -171,7 +172,7 @@ function readTile(id: string): Promise<Tile | null> {
     counters.circuit = text(tile.querySelector('.circuitStatus'));
     counters.rejectedTitle = tile.querySelector('.counters a.rejected')?.getAttribute('title') ?? '';
     const cells: Record<string, string> = {};
-    const all = [...tile.querySelectorAll('.tableRow .cell')];
+    const all: any[] = [...tile.querySelectorAll('.tableRow .cell')];
     for (let i = 0; i + 1 < all.length; i += 2) cells[text(all[i]!)] = text(all[i + 1]!);
     return { name: text(tile.querySelector('p.name')), text: text(tile), counters, cells };
   }, id);
