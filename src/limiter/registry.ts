@@ -34,7 +34,8 @@ export function limiterFor(commandKey: string, options: RateLimitOptions): Token
       return entry.bucket;
     }
   }
-  const bucket = new TokenBucket(options);
+  const { maxWait: _maxWait, ...bucketOptions } = options;
+  const bucket = new TokenBucket(bucketOptions);
   own.set(commandKey, { options, bucket });
   return bucket;
 }
