@@ -164,7 +164,8 @@ function decorateStandard(spec: DecoratorSpec, value: unknown, context: Decorato
   }
   const method = value as AnyFunction;
   const site: Site = { name, property: context.private === true ? undefined : (context.name as string | symbol), owner: undefined, checked: false };
-  const decorated = new DecoratedMethod(spec, method, site);
+  const decorated = new DecoratedMethod(spec, method, site, undefined);
+  copyMetadata(method, decorated.wrapper);
   if (context.static === true) {
     // Runs once, when the class is defined, with `this` the class: the class name and names are known then.
     context.addInitializer!(function (this: unknown) {
@@ -194,8 +195,44 @@ function decorateLegacy(spec: DecoratorSpec, target: unknown, propertyKey: unkno
   // Legacy decorators run after the class body: the class and its prototype are complete, so check now.
   const site: Site = { name, property: propertyKey, owner: classNameOf(typeof target === 'function' ? target : (target as object).constructor), checked: false };
   checkNames(spec, target, site);
-  const decorated = new DecoratedMethod(spec, d.value as AnyFunction, site);
+  const decorated = new DecoratedMethod(spec, d.value as AnyFunction, site, returnTypeMode(target, propertyKey));
+  copyMetadata(d.value as AnyFunction, decorated.wrapper);
   return { configurable: d.configurable, enumerable: d.enumerable, writable: d.writable, value: decorated.wrapper };
+}
+
+/** The `reflect-metadata` API, when a program loaded it (NestJS does). */
+interface ReflectMetadata {
+  getMetadata(key: unknown, target: object, property?: string | symbol): unknown;
+  getOwnMetadataKeys(target: object): unknown[];
+  getOwnMetadata(key: unknown, target: object): unknown;
+  defineMetadata(key: unknown, value: unknown, target: object): void;
+}
+
+function reflectMetadata(): ReflectMetadata | undefined {
+  const api = Reflect as unknown as Partial<ReflectMetadata>;
+  return typeof api.getMetadata === 'function' && typeof api.getOwnMetadataKeys === 'function' && typeof api.defineMetadata === 'function'
+    ? (api as ReflectMetadata)
+    : undefined;
+}
+
+/**
+ * With `emitDecoratorMetadata` (legacy decorators) the declared return type is known when the method is
+ * decorated: `Promise` means async mode, an rxjs `Observable` observable mode.
+ */
+function returnTypeMode(target: unknown, property: string | symbol): HystrixCommandMode | undefined {
+  const api = reflectMetadata();
+  if (api === undefined || (typeof target !== 'object' && typeof target !== 'function') || target === null) return undefined;
+  const type = api.getMetadata('design:returntype', target, property);
+  if (type === Promise) return 'async';
+  const proto = typeof type === 'function' ? (type.prototype as Record<string, unknown> | undefined) : undefined;
+  return proto !== undefined && typeof proto.subscribe === 'function' && typeof proto.lift === 'function' ? 'observable' : undefined;
+}
+
+/** Keeps metadata that decorators applied before this one put on the method (NestJS route metadata, say). */
+function copyMetadata(from: AnyFunction, to: AnyFunction): void {
+  const api = reflectMetadata();
+  if (api === undefined) return;
+  for (const key of api.getOwnMetadataKeys(from)) api.defineMetadata(key, api.getOwnMetadata(key, from), to);
 }
 
 /** Where a decorated method lives. */
@@ -275,6 +312,30 @@ function toObservable(value: unknown): Observable<unknown> {
   return of(value);
 }
 
+const call0 = (method: AnyFunction, self: unknown): unknown => method.call(self);
+const call1 = (method: AnyFunction, self: unknown, a: unknown): unknown => method.call(self, a);
+const call2 = (method: AnyFunction, self: unknown, a: unknown, b: unknown): unknown => method.call(self, a, b);
+const callN = (method: AnyFunction, self: unknown, args: unknown[]): unknown => method.apply(self, args);
+
+/**
+ * Runs the method inside its execution: `args` is what the command's run receives, `(instance, ...callerArgs, ctx)`;
+ * the method gets `this` = instance and exactly the caller's arguments.
+ */
+function runMethod(method: AnyFunction, args: unknown[]): unknown {
+  const n = args.length;
+  const ctx = args[n - 1] as RunContext;
+  switch (n) {
+    case 2:
+      return executionStorage.run(ctx, call0, method, args[0]);
+    case 3:
+      return executionStorage.run(ctx, call1, method, args[0], args[1]);
+    case 4:
+      return executionStorage.run(ctx, call2, method, args[0], args[1], args[2]);
+    default:
+      return executionStorage.run(ctx, callN, method, args[0], args.slice(1, n - 1));
+  }
+}
+
 /** Subscribes to `source` inside the execution, so `currentExecution()` also works in `defer`/`new Observable` bodies. */
 function subscribeInside(ctx: RunContext, source: Observable<unknown>): Observable<unknown> {
   return new Observable<unknown>((subscriber) => executionStorage.run(ctx, () => source.subscribe(subscriber)));
@@ -314,6 +375,7 @@ class DecoratedMethod {
     private readonly spec: DecoratorSpec,
     private readonly method: AnyFunction,
     private readonly site: Site,
+    declaredMode: HystrixCommandMode | undefined,
   ) {
     if (spec.fallback !== undefined && spec.fallback === site.property) {
       throw configError('fallback', `another method than '${site.name}' itself`, spec.fallback, 'range');
@@ -328,7 +390,7 @@ class DecoratedMethod {
       }
       this.mode = 'async';
     } else {
-      this.mode = spec.mode;
+      this.mode = spec.mode ?? declaredMode;
     }
     this.wrapper = wrapperOf(this);
     Object.defineProperty(this.wrapper, 'name', { value: site.name, configurable: true });
@@ -402,9 +464,7 @@ class DecoratedMethod {
   private buildSingle(): Handle {
     const method = this.method;
     const run = (...rest: unknown[]): unknown => {
-      const ctx = rest.pop() as RunContext;
-      const instance = rest.shift();
-      const result = executionStorage.run(ctx, Reflect.apply, method, instance, rest);
+      const result = runMethod(method, rest);
       if (isObservable(result)) {
         throw new BadRequestError(`breakwater: ${this.key} returned an Observable in '${this.mode}' mode; use mode: 'observable'`);
       }
@@ -424,9 +484,8 @@ class DecoratedMethod {
   private buildMulti(): ObservableHandle {
     const method = this.method;
     const construct = (...rest: unknown[]): Observable<unknown> => {
-      const ctx = rest.pop() as RunContext;
-      const instance = rest.shift();
-      const result = executionStorage.run(ctx, Reflect.apply, method, instance, rest);
+      const ctx = rest[rest.length - 1] as RunContext;
+      const result = runMethod(method, rest);
       if (isObservable(result)) {
         this.probe = 'observable';
         this.mode ??= 'observable';
