@@ -177,7 +177,7 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
   }
 
   function admit(req: IncomingMessage, res: ServerResponse, delayMs: number): void {
-    if (res.destroyed || res.headersSent) return;
+    if (res.destroyed || res.headersSent || req.socket.destroyed) return; // the client left while being authorised
     if (closed) return plain(res, 503, 'Service has been shut down.');
     if (connections.size >= maxConnections) return plain(res, 503, `MaxConcurrentConnections reached: ${maxConnections}`);
     start(req, res, delayMs);

@@ -178,49 +178,56 @@ function readTile(id: string): Promise<Tile | null> {
   }, id);
 }
 
-async function tileWhen(id: string, ok: (t: Tile) => boolean): Promise<Tile> {
+/** Waits until the tile shows every expected counter and cell (the page redraws on each sample). */
+async function tileShowing(id: string, expected: { counters?: Record<string, string>; cells?: Record<string, string> }): Promise<Tile> {
+  const matches = (t: Tile): boolean =>
+    Object.entries(expected.counters ?? {}).every(([k, v]) => t.counters[k] === v) &&
+    Object.entries(expected.cells ?? {}).every(([k, v]) => t.cells[k] === v);
   let last: Tile | null = null;
   for (let i = 0; i < 100; i++) {
     last = await readTile(id);
-    if (last !== null && ok(last)) return last;
+    if (last !== null && matches(last)) return last;
     await wait(100);
   }
-  throw new Error(`tile ${id} never matched; last seen: ${JSON.stringify(last)}\nconsole: ${consoleLines.join('\n')}`);
+  throw new Error(`tile ${id} never showed ${JSON.stringify(expected)}; last seen: ${JSON.stringify(last)}\nconsole: ${consoleLines.join('\n')}`);
 }
 
 describe('the original Hystrix Dashboard (hystrix-dashboard 1.0.4 web files) in Chromium', () => {
   it('renders a tile for every command with the right counts and circuit status', async () => {
-    const success = await tileWhen('CIRCUIT_Dash.Success_0', (t) => t.counters.success === '7');
+    const success = await tileShowing('CIRCUIT_Dash.Success_0', {
+      counters: { success: '7', failure: '0', timeout: '0', shortCircuited: '0', rejected: '0', errorPercentage: '0.0', circuit: 'Circuit Closed' },
+    });
     expect(success.name).toBe('Dash.Success');
-    expect(success.counters).toMatchObject({ success: '7', failure: '0', timeout: '0', shortCircuited: '0', rejected: '0', errorPercentage: '0.0' });
-    expect(success.counters.circuit).toBe('Circuit Closed');
-
-    const failure = await tileWhen('CIRCUIT_Dash.Failure_0', (t) => t.counters.failure === '4');
-    expect(failure.counters).toMatchObject({ success: '4', failure: '4', errorPercentage: '50.0' });
-    expect(failure.counters.circuit).toBe('Circuit Closed');
-
-    const timeout = await tileWhen('CIRCUIT_Dash.Timeout_0', (t) => t.counters.timeout === '2');
-    expect(timeout.counters).toMatchObject({ success: '0', timeout: '2', errorPercentage: '100.0' });
-
-    const open = await tileWhen('CIRCUIT_Dash.Open_0', (t) => t.counters.shortCircuited === '2');
-    expect(open.counters).toMatchObject({ failure: '4', shortCircuited: '2', errorPercentage: '100.0' });
-    expect(open.counters.circuit).toBe('Circuit Open');
-
-    const pooled = await tileWhen('CIRCUIT_Dash.Pooled_0', (t) => t.counters.success === '6');
-    // THREAD isolation: the tile shows the thread-pool rejected counter
-    expect(pooled.counters).toMatchObject({ success: '6', rejected: '2', errorPercentage: '25.0' });
-    expect(pooled.counters.rejectedTitle).toBe('Threadpool Rejected Request Count');
+    // SEMAPHORE isolation: the tile shows the semaphore rejected counter
     expect(success.counters.rejectedTitle).toBe('Semaphore Rejected Request Count');
 
-    // latency cells are filled with numbers
+    await tileShowing('CIRCUIT_Dash.Failure_0', {
+      counters: { success: '4', failure: '4', errorPercentage: '50.0', circuit: 'Circuit Closed' },
+    });
+
+    const timeout = await tileShowing('CIRCUIT_Dash.Timeout_0', {
+      counters: { success: '0', timeout: '2', errorPercentage: '100.0', circuit: 'Circuit Closed' },
+    });
+    // latency cells are filled with whole milliseconds; a 30 ms timeout takes at least ~30 ms
     expect(timeout.cells['90th']).toMatch(/^\d+ms$/);
     expect(Number.parseInt(timeout.cells['99th']!, 10)).toBeGreaterThanOrEqual(25);
+
+    await tileShowing('CIRCUIT_Dash.Open_0', {
+      counters: { failure: '4', shortCircuited: '2', errorPercentage: '100.0', circuit: 'Circuit Open' },
+    });
+
+    const pooled = await tileShowing('CIRCUIT_Dash.Pooled_0', {
+      counters: { success: '6', rejected: '2', errorPercentage: '25.0', circuit: 'Circuit Closed' },
+    });
+    // THREAD isolation: the tile shows the thread-pool rejected counter
+    expect(pooled.counters.rejectedTitle).toBe('Threadpool Rejected Request Count');
   }, 30_000);
 
   it('renders the pool tile with its executions and sizes', async () => {
-    const pool = await tileWhen('THREAD_POOL_DashPool_0', (t) => t.cells.Executions === '6');
+    const pool = await tileShowing('THREAD_POOL_DashPool_0', {
+      cells: { Active: '0', Queued: '0', 'Max Active': '2', Executions: '6', 'Pool Size': '2', 'Queue Size': '5' },
+    });
     expect(pool.name).toBe('DashPool');
-    expect(pool.cells).toMatchObject({ Active: '0', Queued: '0', 'Max Active': '2', Executions: '6', 'Pool Size': '2', 'Queue Size': '5' });
   }, 20_000);
 
   it('logs no "Key Missing" (every field present) and requests nothing off the machine but the rerouted CDN script', async () => {
