@@ -177,8 +177,8 @@ function decorateStandard(spec: DecoratorSpec, value: unknown, context: Decorato
 }
 
 function decorateLegacy(spec: DecoratorSpec, target: unknown, propertyKey: unknown, descriptor: unknown): PropertyDescriptor {
-  if (typeof propertyKey !== 'string' && typeof propertyKey !== 'symbol') {
-    const what = propertyKey === undefined ? 'a class' : 'a parameter';
+  if (typeof descriptor === 'number' || (typeof propertyKey !== 'string' && typeof propertyKey !== 'symbol')) {
+    const what = typeof descriptor === 'number' ? 'a parameter' : 'a class';
     throw new TypeError(`breakwater: @HystrixCommand decorates methods only; it was applied to ${what}`);
   }
   const name = displayName(propertyKey);
@@ -283,17 +283,7 @@ function displayName(name: unknown): string {
 }
 
 function kindText(kind: string): string {
-  switch (kind) {
-    case 'class':
-      return 'a class';
-    case 'accessor':
-      return 'an auto-accessor';
-    case 'getter':
-    case 'setter':
-      return `a ${kind}`;
-    default:
-      return `a ${kind}`;
-  }
+  return kind === 'accessor' ? 'an auto-accessor' : `a ${kind}`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

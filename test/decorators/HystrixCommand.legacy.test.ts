@@ -1,6 +1,6 @@
-// @HystrixCommand with `reflect-metadata` loaded, as in NestJS (legacy decorators + emitDecoratorMetadata). The
-// decorator is called the way TypeScript's legacy emit calls it: (prototype, name, descriptor), after the
-// design:* metadata decorators that emitDecoratorMetadata adds.
+// @HystrixCommand called the way TypeScript's legacy emit (`__decorate`) calls decorators, for what a compiled
+// fixture cannot show: parameter and constructor-parameter targets, and `reflect-metadata` loaded as in NestJS
+// (legacy decorators + emitDecoratorMetadata, whose design:* metadata is defined before this decorator runs).
 import { isObservable, Observable, of } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configure, HystrixCommand, metricsFor } from '../../src/index.js';
@@ -101,5 +101,26 @@ describe('@HystrixCommand with reflect-metadata (legacy decorators)', () => {
     expect(wrapper.name).toBe('list');
     expect(meta().getOwnMetadata('path', wrapper)).toBe('/users');
     expect(meta().getOwnMetadata('method', wrapper)).toBe(0);
+  });
+});
+
+describe('@HystrixCommand called as a legacy decorator on something other than a method', () => {
+  const decorator = HystrixCommand() as unknown as (...args: unknown[]) => unknown;
+  class Target {
+    method(): Promise<void> {
+      return Promise.resolve();
+    }
+  }
+
+  it('refuses a method parameter and a constructor parameter', () => {
+    expect(() => decorator(Target.prototype, 'method', 0)).toThrow(/decorates methods only; it was applied to a parameter/);
+    expect(() => decorator(Target, undefined, 0)).toThrow(/decorates methods only; it was applied to a parameter/);
+  });
+
+  it('refuses a class, a field and an accessor', () => {
+    expect(() => decorator(Target)).toThrow(/decorates methods only; it was applied to a class/);
+    expect(() => decorator(Target.prototype, 'field', undefined)).toThrow(/'field' is a field/);
+    expect(() => decorator(Target.prototype, 'value', { get: () => 1, configurable: true })).toThrow(/'value' is an accessor/);
+    expect(() => decorator(Target.prototype, 'data', { value: 1, writable: true })).toThrow(/'data' is not a function/);
   });
 });
