@@ -105,3 +105,6 @@ export { METRIC_NAMES, LABELS as PROMETHEUS_LABELS } from './prometheus/metricNa
 /* Decorators */
 export { HystrixCommand, type HystrixCommandOptions, type HystrixCommandMode, type HystrixMethodDecorator } from './decorators/HystrixCommand.js';
 export { currentExecution } from './decorators/currentExecution.js';
+
+/* Dashboard */
+export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard/startDashboard.js';

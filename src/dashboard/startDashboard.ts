@@ -1,0 +1,206 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Registry } from 'prom-client';
+import { readKnown, expectFunction, expectNumber } from '../config/validate.js';
+import { configError } from '../errors.js';
+import { registerPrometheus } from '../prometheus/registerPrometheus.js';
+import { hystrixStreamHandler } from '../stream/sseHandler.js';
+import { PAGE_CSP, renderPage, type PageStream } from './page/pageHtml.js';
+import { parseUpstreams, streamLabel, StreamProxy } from './streamProxy.js';
+
+/** Options of {@link startDashboard}. */
+export interface DashboardOptions {
+  /** TCP port; 0 picks a free one (read it from the result). @defaultValue 7979 */
+  readonly port?: number;
+  /**
+   * Interface to bind. The default keeps the dashboard on this machine; bind another address only behind
+   * `authorize` or a trusted network. @defaultValue '127.0.0.1'
+   */
+  readonly host?: string;
+  /** Sampling interval of `/hystrix.stream` in ms (a client may ask for another with `?delay=`). @defaultValue 500 */
+  readonly intervalMs?: number;
+  /** Concurrent `/hystrix.stream` connections (and concurrent relays per upstream); 503 beyond. @defaultValue 20 */
+  readonly maxConnections?: number;
+  /**
+   * Guards every route (the page, the stream, metrics and relays): called with each request before anything is
+   * served; `false` (or a promise of it) answers `403`, a throw or rejection answers `500` (details are not sent).
+   * Without it every request is allowed — which is why the default host is 127.0.0.1.
+   */
+  readonly authorize?: (req: IncomingMessage) => boolean | PromiseLike<boolean>;
+  /**
+   * Hystrix-compatible streams (absolute http(s) URLs) for the page to show instead of this process's own
+   * `/hystrix.stream`. The server relays each at `/proxy/<n>` so the page stays same-origin.
+   */
+  readonly streams?: readonly (string | URL)[];
+}
+
+/** A running dashboard, as returned by {@link startDashboard}. */
+export interface Dashboard {
+  /** The page's URL, e.g. `http://127.0.0.1:7979/`. */
+  readonly url: string;
+  /** The port it listens on (useful with `port: 0`). */
+  readonly port: number;
+  /** The underlying Node HTTP server. */
+  readonly server: Server;
+  /** Stops listening and ends every open connection, live streams included. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': PAGE_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+} as const;
+
+const PROXY_PATH = /^\/proxy\/(\d{1,4})$/;
+
+/**
+ * Starts one HTTP server with breakwater's own dashboard page at `/`, the Hystrix-compatible stream at
+ * `/hystrix.stream` and Prometheus metrics at `/metrics`. Resolves once it is listening. It binds 127.0.0.1 unless
+ * `host` says otherwise; everything it serves holds command, group and pool names and numbers only.
+ *
+ * @example
+ * ```ts
+ * import { startDashboard } from 'breakwater';
+ * const dashboard = await startDashboard({ port: 0 });
+ * console.log(dashboard.url);      // http://127.0.0.1:53127/
+ * // …
+ * await dashboard.close();
+ * ```
+ * @example Showing other processes' streams, each relayed at /proxy/n
+ * ```ts
+ * await startDashboard({ streams: ['http://10.0.0.5:8080/hystrix.stream', 'http://10.0.0.6:8080/hystrix.stream'] });
+ * ```
+ * @see {@link hystrixStreamHandler} and {@link registerPrometheus} to mount the stream or metrics in your own server.
+ */
+export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+  const raw = readKnown(options, 'startDashboard', ['port', 'host', 'intervalMs', 'maxConnections', 'authorize', 'streams']);
+  const port = raw.port === undefined ? 7979 : expectNumber(raw.port, 'startDashboard.port', { min: 0, max: 65535, integer: true });
+  const host = raw.host === undefined ? '127.0.0.1' : expectHost(raw.host);
+  const maxConnections =
+    raw.maxConnections === undefined ? 20 : expectNumber(raw.maxConnections, 'startDashboard.maxConnections', { min: 1, max: 10_000, integer: true });
+  const intervalMs =
+    raw.intervalMs === undefined ? undefined : expectNumber(raw.intervalMs, 'startDashboard.intervalMs', { min: 1, max: 2 ** 31 - 1, integer: true, unit: 'ms' });
+  const authorize =
+    raw.authorize === undefined ? undefined : (expectFunction(raw.authorize, 'startDashboard.authorize') as (req: IncomingMessage) => boolean | PromiseLike<boolean>);
+  const upstreams = parseUpstreams(raw.streams, 'startDashboard.streams');
+
+  const stream = hystrixStreamHandler({ maxConnections, ...(intervalMs === undefined ? {} : { intervalMs }) });
+  const proxy = new StreamProxy(upstreams, maxConnections);
+  const registry = new Registry();
+  const prometheus = registerPrometheus(registry);
+  const pageStreams: PageStream[] =
+    upstreams.length === 0
+      ? [{ url: 'hystrix.stream', label: 'this process' }]
+      : upstreams.map((u, i) => ({ url: `proxy/${i}`, label: streamLabel(u) }));
+  const page = renderPage({ streams: pageStreams });
+
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = pathOf(req.url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return plain(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    }
+    if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(page) });
+      res.end(req.method === 'HEAD' ? undefined : page);
+      return;
+    }
+    if (path === '/hystrix.stream') return stream(req, res);
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        () => plain(res, 500, 'metrics unavailable\n'),
+      );
+      return;
+    }
+    const proxied = PROXY_PATH.exec(path);
+    if (proxied !== null) return proxy.handle(Number(proxied[1]), req, res);
+    plain(res, 404, 'not found\n');
+  };
+
+  const server = createServer((req, res) => {
+    if (authorize === undefined) return route(req, res);
+    let verdict: boolean | PromiseLike<boolean>;
+    try {
+      verdict = authorize(req);
+    } catch {
+      return plain(res, 500, 'internal server error\n');
+    }
+    if (typeof verdict === 'boolean') return verdict ? route(req, res) : plain(res, 403, 'forbidden\n');
+    Promise.resolve(verdict).then(
+      (ok) => (ok === true ? route(req, res) : plain(res, 403, 'forbidden\n')),
+      () => plain(res, 500, 'internal server error\n'),
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      stream.close();
+      proxy.close();
+      prometheus.unregister();
+      reject(error);
+    };
+    server.once('error', onError);
+    server.listen({ port, host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost(host)}:${boundPort}/`,
+    port: boundPort,
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        stream.close();
+        proxy.close();
+        prometheus.unregister();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Streams ended above leave their sockets open (keep-alive); nothing else may keep the server up.
+        setImmediate(() => server.closeAllConnections());
+      });
+      return closing;
+    },
+  };
+}
+
+function expectHost(value: unknown): string {
+  if (typeof value !== 'string') throw configError('startDashboard.host', 'a host name or IP address', value, 'type');
+  if (value.length === 0 || value.length > 253 || /[\s/?#@]/.test(value)) {
+    throw configError('startDashboard.host', 'a host name or IP address', value, 'range');
+  }
+  return value;
+}
+
+/** The host as it goes in a URL a browser on this machine can open. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  if (host.includes(':') && !host.startsWith('[')) return `[${host}]`;
+  return host;
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function plain(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
+  res.end(body);
+}

@@ -1,0 +1,236 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { command, startDashboard, type Dashboard } from '../../src/index.js';
+import { resetBreakwater } from '../../src/testing.js';
+
+const SCREENSHOT = '/tmp/breakwater-dashboard.png';
+
+let context: BrowserContext | undefined;
+let userDataDir = '';
+const dashboards: Dashboard[] = [];
+const servers: Server[] = [];
+const problems: string[] = [];
+
+beforeAll(async () => {
+  resetBreakwater();
+  userDataDir = mkdtempSync(join(tmpdir(), 'breakwater-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1360, height: 900 },
+    colorScheme: 'light',
+    timeout: 30_000,
+  });
+  // Only loopback: a test never waits on (or talks to) the network.
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    return url.hostname === '127.0.0.1' || url.protocol === 'data:' ? route.continue() : route.abort();
+  });
+}, 60_000);
+
+afterEach(async () => {
+  await Promise.all(dashboards.splice(0).map((d) => d.close()));
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+  resetBreakwater();
+});
+
+afterAll(async () => {
+  await context?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  resetBreakwater();
+});
+
+async function newPage(url: string): Promise<Page> {
+  const page = await context!.newPage();
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => {
+    // EventSource connections cut by the page closing are not problems.
+    if (!r.url().includes('stream') && !r.url().includes('/proxy/')) problems.push(`request failed: ${r.url()}`);
+  });
+  await page.goto(url);
+  return page;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function localTraffic(): Promise<void> {
+  const orders = command({ key: 'Orders.Create', group: 'Orders', run: async (ms: number) => { await sleep(ms); return 'ok'; } });
+  const payments = command({
+    key: 'Payments.Charge',
+    group: 'Payments',
+    circuitBreaker: { forceOpen: true },
+    run: async () => 'charged',
+    fallback: () => 'queued',
+  });
+  const search = command({
+    key: 'Search.Query',
+    group: 'Search',
+    run: async (fail: boolean) => {
+      await sleep(3);
+      if (fail) throw new Error('index unavailable');
+      return 'hits';
+    },
+    fallback: () => 'cached',
+  });
+  const reports = command({ key: 'Reports.Build', group: 'Reports', isolation: 'pool', pool: 'ReportsPool', run: async () => { await sleep(8); return 'pdf'; } });
+  // At most 5 at once per command: well inside the default bulkheads of 10.
+  for (let batch = 0; batch < 4; batch++) {
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) work.push(orders.execute(2 + ((batch * 5 + i) % 7) * 3));
+    if (batch < 2) for (let i = 0; i < 5; i++) work.push(search.execute(batch * 5 + i < 4));
+    await Promise.all(work);
+  }
+  await Promise.all([0, 1, 2, 3, 4, 5].map(() => payments.execute()));
+  await Promise.all([0, 1, 2].map(() => reports.execute()));
+}
+
+async function cardNames(page: Page): Promise<string[]> {
+  return page.locator('article.card h3.name').allTextContents();
+}
+
+function card(page: Page, name: string) {
+  return page.locator('article.card', { has: page.locator('h3.name', { hasText: name }) });
+}
+
+describe('the dashboard page in Chromium', () => {
+  it('renders one card per circuit with its state word, rate, errors, counts and latency, plus the pool table', async () => {
+    problems.length = 0;
+    await localTraffic();
+    const d = await startDashboard({ port: 0, intervalMs: 200 });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => page.locator('#pool-rows tr').count(), { timeout: 10_000 }).toBe(1);
+
+    expect((await cardNames(page)).sort()).toEqual(['Orders.Create', 'Payments.Charge', 'Reports.Build', 'Search.Query']);
+    const payments = card(page, 'Payments.Charge');
+    await expect.poll(() => payments.locator('.state-word').textContent()).toBe('Open');
+    expect(await payments.locator('.state').getAttribute('aria-label')).toBe('Circuit Open');
+    expect(await payments.locator('.c-short dd').textContent()).toBe('6');
+    expect(await payments.locator('.c-fallback dd').textContent()).toBe('6');
+    expect(await payments.locator('.notes').textContent()).toContain('forced open');
+
+    const orders = card(page, 'Orders.Create');
+    expect(await orders.locator('.state-word').textContent()).toBe('Closed');
+    expect(await orders.locator('.group').textContent()).toBe('Group Orders');
+    expect(await orders.locator('.c-success dd').textContent()).toBe('20');
+    expect(await orders.locator('.kpi-value').first().textContent()).toBe('2.0'); // 20 requests / 10 s window
+    expect(Number(await orders.locator('.latency dd .n').nth(1).textContent())).toBeGreaterThan(0); // 90th percentile
+    expect(await orders.getAttribute('aria-labelledby')).toBeTruthy();
+
+    const search = card(page, 'Search.Query');
+    expect(await search.locator('.kpi-value').nth(1).textContent()).toBe('40%');
+    expect(await search.locator('.c-failure dd').textContent()).toBe('4');
+    expect(await search.locator('.c-success dd').textContent()).toBe('6');
+
+    const row = page.locator('#pool-rows tr').first();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[0]).toBe('ReportsPool');
+    expect(cells.slice(1)).toEqual(['0', '0', '3', '3', '0', '10']); // active, queued, max active, executed, rejected, size
+    expect(await page.locator('.conn').getAttribute('data-status')).toBe('live');
+
+    // Let the sparklines collect a few samples before the picture.
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 40_000);
+
+  it('sorts the cards by error %, volume and name', async () => {
+    problems.length = 0;
+    await localTraffic();
+    const d = await startDashboard({ port: 0, intervalMs: 200 });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(4);
+
+    expect(await page.getByRole('button', { name: 'Error %' }).getAttribute('aria-pressed')).toBe('true');
+    expect((await cardNames(page))[0]).toBe('Search.Query');
+
+    await page.getByRole('button', { name: 'Name' }).click();
+    expect(await cardNames(page)).toEqual(['Orders.Create', 'Payments.Charge', 'Reports.Build', 'Search.Query']);
+    expect(await page.getByRole('button', { name: 'Name' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByRole('button', { name: 'Error %' }).getAttribute('aria-pressed')).toBe('false');
+
+    await page.getByRole('button', { name: 'Volume' }).click();
+    expect(await cardNames(page)).toEqual(['Orders.Create', 'Search.Query', 'Reports.Build', 'Payments.Charge']);
+
+    await page.getByRole('button', { name: 'Error %' }).click();
+    expect((await cardNames(page))[0]).toBe('Search.Query');
+
+    await page.getByLabel('Filter by name or group').fill('pay');
+    await expect.poll(() => cardNames(page)).toEqual(['Payments.Charge']);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 40_000);
+
+  it('reads Half-open from circuitState and Open from isCircuitBreakerOpen alone, through the relay of another stream', async () => {
+    problems.length = 0;
+    // A Hystrix-style upstream: one breakwater object with circuitState, one Java-Hystrix object without it.
+    const frames = [
+      { ...hystrixCommand('Inventory.Check', 'Inventory', true), circuitState: 'HALF_OPEN' },
+      hystrixCommand('Legacy.Lookup', 'Legacy', true),
+      hystrixCommand('Legacy.Healthy', 'Legacy', false),
+    ];
+    const upstream = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream;charset=UTF-8' });
+      const send = (): void => {
+        for (const f of frames) res.write(`data: ${JSON.stringify(f)}\n\n`);
+      };
+      send();
+      const timer = setInterval(send, 200);
+      res.on('close', () => clearInterval(timer));
+    });
+    servers.push(upstream);
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const port = (upstream.address() as { port: number }).port;
+    const d = await startDashboard({ port: 0, streams: [`http://127.0.0.1:${port}/hystrix.stream`] });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(3);
+    expect(await card(page, 'Inventory.Check').locator('.state-word').textContent()).toBe('Half-open');
+    expect(await card(page, 'Legacy.Lookup').locator('.state-word').textContent()).toBe('Open');
+    expect(await card(page, 'Legacy.Healthy').locator('.state-word').textContent()).toBe('Closed');
+    expect(await page.locator('.conn').textContent()).toBe(`127.0.0.1:${port}/hystrix.stream`);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 40_000);
+});
+
+/** A Hystrix 1.5 HystrixCommand object (no breakwater extras). */
+function hystrixCommand(name: string, group: string, open: boolean): Record<string, unknown> {
+  const latency = { '0': 1, '25': 4, '50': 8, '75': 12, '90': 20, '95': 30, '99': 45, '99.5': 50, '100': 61 };
+  return {
+    type: 'HystrixCommand', name, group, currentTime: 1, isCircuitBreakerOpen: open, errorPercentage: open ? 80 : 0,
+    errorCount: open ? 40 : 0, requestCount: 50, rollingCountCollapsedRequests: 0, rollingCountExceptionsThrown: 0,
+    rollingCountFailure: open ? 40 : 0, rollingCountFallbackFailure: 0, rollingCountFallbackRejection: 0,
+    rollingCountFallbackSuccess: open ? 40 : 0, rollingCountResponsesFromCache: 0, rollingCountSemaphoreRejected: 0,
+    rollingCountShortCircuited: open ? 12 : 0, rollingCountSuccess: open ? 10 : 50, rollingCountThreadPoolRejected: 0,
+    rollingCountTimeout: 0, rollingCountBadRequests: 0, currentConcurrentExecutionCount: 0, latencyExecute_mean: 9,
+    latencyExecute: latency, latencyTotal_mean: 9, latencyTotal: latency,
+    propertyValue_circuitBreakerRequestVolumeThreshold: 20, propertyValue_circuitBreakerSleepWindowInMilliseconds: 5000,
+    propertyValue_circuitBreakerErrorThresholdPercentage: 50, propertyValue_circuitBreakerForceOpen: false,
+    propertyValue_circuitBreakerForceClosed: false, propertyValue_executionIsolationStrategy: 'THREAD',
+    propertyValue_executionIsolationThreadTimeoutInMilliseconds: 1000, propertyValue_executionIsolationThreadInterruptOnTimeout: true,
+    propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: 10, propertyValue_fallbackIsolationSemaphoreMaxConcurrentRequests: 10,
+    propertyValue_requestCacheEnabled: true, propertyValue_requestLogEnabled: true,
+    propertyValue_metricsRollingStatisticalWindowInMilliseconds: 10000, reportingHosts: 1,
+  };
+}
