@@ -1,0 +1,167 @@
+/**
+ * @internal parsing of `breakwater` command lines: pure (argv and env in, an invocation or a {@link CliUsageError}
+ * out), so every rule is unit-tested without starting anything.
+ */
+
+/** @internal a command line the CLI cannot run; the message says why, for a person. */
+export class CliUsageError extends Error {
+  constructor(
+    message: string,
+    /** The subcommand whose usage to point at, if known. */
+    readonly subcommand?: 'demo' | 'dashboard',
+  ) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+
+/** @internal what to do. */
+export type CliInvocation =
+  | { readonly kind: 'help'; readonly topic?: 'demo' | 'dashboard' }
+  | { readonly kind: 'demo'; readonly port: number; readonly host: string }
+  | { readonly kind: 'dashboard'; readonly port: number; readonly host: string; readonly streams: readonly string[] };
+
+/** @internal default port of both servers (the Hystrix dashboard's). */
+export const DEFAULT_PORT = 7979;
+
+/** @internal the top-level help. */
+export const USAGE = `Usage: breakwater <command> [options]
+
+Commands:
+  demo                  Run a simulated service whose calls go through breakwater commands against
+                        flaky fake dependencies, and serve its dashboard.
+  dashboard             Serve the dashboard page for one or more Hystrix-compatible streams.
+  help [command]        Show this help, or a command's.
+
+Options:
+  -h, --help            Show help.
+
+Run 'breakwater <command> --help' for a command's options.
+`;
+
+/** @internal help of `breakwater demo`. */
+export const DEMO_USAGE = `Usage: breakwater demo [--port N] [--host HOST]
+
+Runs a simulated service (latency spikes, error bursts, an outage that trips a circuit and recovers, a
+pool-isolated and a rate-limited command) and serves the dashboard, /hystrix.stream and /metrics.
+Prints the dashboard URL as the first line on stdout; runs until Ctrl+C (SIGINT) or SIGTERM.
+
+Options:
+  --port N              Port to listen on; 0 picks a free one. Default: $PORT, else ${DEFAULT_PORT}.
+  --host HOST           Interface to bind. Default: 127.0.0.1 (this machine only).
+  -h, --help            Show this help.
+`;
+
+/** @internal help of `breakwater dashboard`. */
+export const DASHBOARD_USAGE = `Usage: breakwater dashboard --stream URL [--stream URL ...] [--port N] [--host HOST]
+
+Serves the dashboard page for any Hystrix-compatible streams (breakwater's /hystrix.stream, Hystrix's
+/hystrix.stream, Turbine). The server relays each stream, so the page needs no cross-origin access.
+Prints the dashboard URL as the first line on stdout; runs until Ctrl+C (SIGINT) or SIGTERM.
+
+Options:
+  --stream URL          An http(s) stream URL; repeat for several. Required.
+  --port N              Port to listen on; 0 picks a free one. Default: $PORT, else ${DEFAULT_PORT}.
+  --host HOST           Interface to bind. Default: 127.0.0.1 (this machine only).
+  -h, --help            Show this help.
+`;
+
+/** @internal the usage text of a topic. */
+export function usageOf(topic?: 'demo' | 'dashboard'): string {
+  return topic === 'demo' ? DEMO_USAGE : topic === 'dashboard' ? DASHBOARD_USAGE : USAGE;
+}
+
+type Subcommand = 'demo' | 'dashboard';
+
+function isSubcommand(value: string | undefined): value is Subcommand {
+  return value === 'demo' || value === 'dashboard';
+}
+
+/** @internal parses a port given as text: an integer from 0 to 65535, nothing else. */
+export function parsePort(text: string, where: string, sub?: Subcommand): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new CliUsageError(`${where} must be an integer from 0 to 65535 (0 = a free port), got ${JSON.stringify(text)}`, sub);
+  }
+  return Number(text);
+}
+
+function parseStream(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliUsageError(`--stream must be an absolute http:// or https:// URL, got ${JSON.stringify(text)}`, 'dashboard');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliUsageError(`--stream must be an http:// or https:// URL, got ${JSON.stringify(text)}`, 'dashboard');
+  }
+  return url.href;
+}
+
+function parseHost(text: string, sub: Subcommand): string {
+  if (text.length === 0 || /[\s/?#@]/.test(text)) {
+    throw new CliUsageError(`--host must be a host name or IP address, got ${JSON.stringify(text)}`, sub);
+  }
+  return text;
+}
+
+/**
+ * @internal parses `argv` (without the node and script paths). `env.PORT` is the default port when `--port` is
+ * absent.
+ * @throws CliUsageError for anything it cannot run.
+ */
+export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CliInvocation {
+  const first = argv[0];
+  if (first === undefined) throw new CliUsageError('missing command (demo or dashboard)');
+  if (first === '-h' || first === '--help') return { kind: 'help' };
+  if (first === 'help') {
+    const topic = argv[1];
+    if (topic === undefined) return { kind: 'help' };
+    if (!isSubcommand(topic)) throw new CliUsageError(`unknown command ${JSON.stringify(topic)} (expected demo or dashboard)`);
+    if (argv.length > 2) throw new CliUsageError(`unexpected argument ${JSON.stringify(argv[2])}`);
+    return { kind: 'help', topic };
+  }
+  if (first.startsWith('-')) throw new CliUsageError(`unknown option ${JSON.stringify(first)}; put options after the command`);
+  if (!isSubcommand(first)) throw new CliUsageError(`unknown command ${JSON.stringify(first)} (expected demo or dashboard)`);
+  const sub = first;
+
+  let port: number | undefined;
+  let host: string | undefined;
+  const streams: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') return { kind: 'help', topic: sub };
+    if (!arg.startsWith('--')) throw new CliUsageError(`unexpected argument ${JSON.stringify(arg)} for '${sub}'`, sub);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const allowed = sub === 'dashboard' ? ['--port', '--host', '--stream'] : ['--port', '--host'];
+    if (!allowed.includes(name)) throw new CliUsageError(`unknown option ${JSON.stringify(name)} for '${sub}'`, sub);
+    let value: string;
+    if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new CliUsageError(`${name} needs a value`, sub);
+      value = next;
+      i++;
+    }
+    if (name === '--port') {
+      if (port !== undefined) throw new CliUsageError('--port given twice', sub);
+      port = parsePort(value, '--port', sub);
+    } else if (name === '--host') {
+      if (host !== undefined) throw new CliUsageError('--host given twice', sub);
+      host = parseHost(value, sub);
+    } else {
+      streams.push(parseStream(value));
+    }
+  }
+
+  if (port === undefined) {
+    const fromEnv = env.PORT;
+    port = fromEnv === undefined || fromEnv === '' ? DEFAULT_PORT : parsePort(fromEnv, 'the PORT environment variable', sub);
+  }
+  host ??= '127.0.0.1';
+  if (sub === 'demo') return { kind: 'demo', port, host };
+  if (streams.length === 0) throw new CliUsageError("'dashboard' needs at least one --stream URL", 'dashboard');
+  return { kind: 'dashboard', port, host, streams };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { CliUsageError, parseCliArgs, parsePort, usageOf } from '../../src/cli/args.js';
+
+function usageError(argv: string[], env: Record<string, string> = {}): CliUsageError {
+  try {
+    parseCliArgs(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliUsageError);
+    return error as CliUsageError;
+  }
+  throw new Error(`parsed without error: ${argv.join(' ')}`);
+}
+
+describe('parseCliArgs', () => {
+  it('asks for help with --help, -h and help [command]', () => {
+    expect(parseCliArgs(['--help'])).toEqual({ kind: 'help' });
+    expect(parseCliArgs(['-h'])).toEqual({ kind: 'help' });
+    expect(parseCliArgs(['help'])).toEqual({ kind: 'help' });
+    expect(parseCliArgs(['help', 'demo'])).toEqual({ kind: 'help', topic: 'demo' });
+    expect(parseCliArgs(['dashboard', '--help'])).toEqual({ kind: 'help', topic: 'dashboard' });
+    expect(parseCliArgs(['demo', '--port', '1', '-h'])).toEqual({ kind: 'help', topic: 'demo' });
+  });
+
+  it('runs the demo on 127.0.0.1:7979 by default, on PORT from the environment, or on --port', () => {
+    expect(parseCliArgs(['demo'])).toEqual({ kind: 'demo', port: 7979, host: '127.0.0.1' });
+    expect(parseCliArgs(['demo'], { PORT: '8080' })).toEqual({ kind: 'demo', port: 8080, host: '127.0.0.1' });
+    expect(parseCliArgs(['demo'], { PORT: '' })).toMatchObject({ port: 7979 });
+    expect(parseCliArgs(['demo', '--port', '0'], { PORT: '8080' })).toEqual({ kind: 'demo', port: 0, host: '127.0.0.1' });
+    expect(parseCliArgs(['demo', '--port=9000', '--host', '::1'])).toEqual({ kind: 'demo', port: 9000, host: '::1' });
+  });
+
+  it('collects every --stream of the dashboard command', () => {
+    expect(
+      parseCliArgs(['dashboard', '--stream', 'http://10.0.0.5:8080/hystrix.stream', '--stream=https://b.example/turbine.stream?cluster=x', '--port', '0']),
+    ).toEqual({
+      kind: 'dashboard',
+      port: 0,
+      host: '127.0.0.1',
+      streams: ['http://10.0.0.5:8080/hystrix.stream', 'https://b.example/turbine.stream?cluster=x'],
+    });
+  });
+
+  it('refuses bad command lines with a message that says what is wrong', () => {
+    expect(usageError([]).message).toMatch(/missing command/);
+    expect(usageError(['serve']).message).toMatch(/unknown command "serve"/);
+    expect(usageError(['--port', '1']).message).toMatch(/unknown option "--port"; put options after the command/);
+    expect(usageError(['help', 'nope']).message).toMatch(/unknown command "nope"/);
+    const badPort = usageError(['demo', '--port', 'eighty']);
+    expect(badPort.message).toBe('--port must be an integer from 0 to 65535 (0 = a free port), got "eighty"');
+    expect(badPort.subcommand).toBe('demo');
+    expect(usageError(['demo', '--port', '65536']).message).toMatch(/--port must be an integer from 0 to 65535/);
+    expect(usageError(['demo', '--port', '-1']).message).toMatch(/^--port must be an integer/);
+    expect(usageError(['demo', '--port', '1.5']).message).toMatch(/--port must be/);
+    expect(usageError(['demo', '--port']).message).toBe('--port needs a value');
+    expect(usageError(['demo', '--port', '1', '--port', '2']).message).toBe('--port given twice');
+    expect(usageError(['demo'], { PORT: 'abc' }).message).toBe('the PORT environment variable must be an integer from 0 to 65535 (0 = a free port), got "abc"');
+    expect(usageError(['demo', '--stream', 'http://x/']).message).toBe(`unknown option "--stream" for 'demo'`);
+    expect(usageError(['demo', 'extra']).message).toBe(`unexpected argument "extra" for 'demo'`);
+    expect(usageError(['demo', '--host', '']).message).toMatch(/--host must be a host name/);
+    const noStream = usageError(['dashboard']);
+    expect(noStream.message).toBe("'dashboard' needs at least one --stream URL");
+    expect(noStream.subcommand).toBe('dashboard');
+    expect(usageError(['dashboard', '--stream', 'not a url']).message).toMatch(/--stream must be an absolute http/);
+    expect(usageError(['dashboard', '--stream', 'file:///etc/passwd']).message).toMatch(/--stream must be an http:\/\/ or https:\/\/ URL/);
+  });
+
+  it('accepts ports 0 to 65535 written as plain digits only', () => {
+    expect(parsePort('0', '--port')).toBe(0);
+    expect(parsePort('65535', '--port')).toBe(65535);
+    for (const bad of ['', ' 1', '1e3', '0x10', '+1', '65536', '123456']) {
+      expect(() => parsePort(bad, '--port'), bad).toThrow(CliUsageError);
+    }
+  });
+
+  it('has help that lists every subcommand and option', () => {
+    expect(usageOf()).toMatch(/demo/);
+    expect(usageOf()).toMatch(/dashboard/);
+    expect(usageOf()).toMatch(/help/);
+    expect(usageOf('demo')).toMatch(/--port N[\s\S]*--host HOST/);
+    expect(usageOf('dashboard')).toMatch(/--stream URL[\s\S]*--port N[\s\S]*--host HOST/);
+  });
+});
