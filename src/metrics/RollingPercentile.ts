@@ -11,8 +11,16 @@ export interface LatencySnapshot {
 
 /** Highest latency a histogram tracks (1 hour); longer ones are recorded as 1 hour. */
 const HIGHEST_MS = 3_600_000;
-/** Values buffered before they are folded into a histogram: recording is an array store on the hot path. */
-const BUFFER_SIZE = 256;
+/**
+ * Whole-millisecond latencies below this are counted in a small array and folded into the histogram as
+ * (value, count) pairs: recording one is an array increment on the hot path, where a packed HDR histogram's
+ * `recordValue` costs hundreds of nanoseconds. Larger ones are buffered and recorded one by one.
+ */
+const SMALL_MS = 256;
+/** Larger latencies buffered before they are folded into the histogram. */
+const LARGE_BUFFER = 64;
+/** Folds before a small count could overflow its 32-bit slot. */
+const MAX_PENDING = 0x7fffffff;
 
 function newHistogram(): hdr.Histogram {
   // 'packed' storage with Hystrix's 3 significant digits: about 1 KB for a typical latency spread, where a
@@ -30,16 +38,22 @@ function newHistogram(): hdr.Histogram {
 let scratch: hdr.Histogram | undefined;
 
 /**
- * Latency percentiles over a rolling window of buckets, each an HDR histogram. `record` only stores into a small
- * buffer; values are folded into the current bucket's histogram when the buffer fills, the bucket changes, or a
- * snapshot is read.
+ * Latency percentiles over a rolling window of buckets, each an HDR histogram. `record` only counts the rounded
+ * value (or buffers a large one); values are folded into the current bucket's histogram when the buffer fills,
+ * the bucket changes, or a snapshot is read. The histograms end up exactly as if every value had been recorded
+ * one by one.
  */
 export class RollingPercentile {
   private readonly bucketMs: number;
   private readonly histograms: (hdr.Histogram | null)[];
   private readonly bucketIds: Float64Array;
-  private readonly buffer = new Float64Array(BUFFER_SIZE);
-  private buffered = 0;
+  /** Counts of latencies 0 … SMALL_MS - 1 (rounded ms) not yet folded into the histogram. */
+  private readonly small = new Uint32Array(SMALL_MS);
+  /** Latencies ≥ SMALL_MS (rounded, clamped) not yet folded into the histogram. */
+  private readonly large = new Float64Array(LARGE_BUFFER);
+  private largeCount = 0;
+  /** Values counted in `small` since the last fold. */
+  private pending = 0;
   private bufferBucket = -Infinity;
 
   constructor(windowMs: number, private readonly buckets: number) {
@@ -51,11 +65,18 @@ export class RollingPercentile {
   /** Records one latency (ms) at time `now`. */
   record(latencyMs: number, now: number): void {
     const abs = Math.floor(now / this.bucketMs);
-    if (abs !== this.bufferBucket || this.buffered === BUFFER_SIZE) {
+    if (abs !== this.bufferBucket) {
       this.flush();
       this.bufferBucket = abs;
     }
-    this.buffer[this.buffered++] = latencyMs;
+    const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
+    if (v < SMALL_MS) {
+      this.small[v]!++;
+      if (++this.pending === MAX_PENDING) this.flush();
+    } else {
+      if (this.largeCount === LARGE_BUFFER) this.flush();
+      this.large[this.largeCount++] = v;
+    }
   }
 
   /** Mean and percentiles over the window ending at `now`; zeros when nothing was recorded. */
@@ -76,13 +97,13 @@ export class RollingPercentile {
 
   /** Approximate bytes held by this object's histograms and buffer. */
   get footprintBytes(): number {
-    let bytes = this.buffer.byteLength + this.bucketIds.byteLength;
+    let bytes = this.small.byteLength + this.large.byteLength + this.bucketIds.byteLength;
     for (const h of this.histograms) if (h) bytes += h.estimatedFootprintInBytes;
     return bytes;
   }
 
   private flush(): void {
-    if (this.buffered === 0) return;
+    if (this.pending === 0 && this.largeCount === 0) return;
     const abs = this.bufferBucket;
     const slot = ((abs % this.buckets) + this.buckets) % this.buckets;
     let h = this.histograms[slot] ?? null;
@@ -94,11 +115,19 @@ export class RollingPercentile {
       h.reset();
       this.bucketIds[slot] = abs;
     }
-    for (let i = 0; i < this.buffered; i++) {
-      const v = this.buffer[i]!;
-      h.recordValue(v < 0 ? 0 : v > HIGHEST_MS ? HIGHEST_MS : Math.round(v));
+    if (this.pending !== 0) {
+      const small = this.small;
+      for (let v = 0; v < SMALL_MS; v++) {
+        const count = small[v]!;
+        if (count !== 0) {
+          h.recordValueWithCount(v, count);
+          small[v] = 0;
+        }
+      }
+      this.pending = 0;
     }
-    this.buffered = 0;
+    for (let i = 0; i < this.largeCount; i++) h.recordValue(this.large[i]!);
+    this.largeCount = 0;
   }
 }
 

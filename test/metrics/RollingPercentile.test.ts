@@ -1,0 +1,42 @@
+import * as hdr from 'hdr-histogram-js';
+import { describe, expect, it } from 'vitest';
+import { PERCENTILE_KEYS, RollingPercentile } from '../../src/metrics/RollingPercentile.js';
+
+/** The reference: every value recorded one by one into one HDR histogram, as Hystrix does. */
+function oneByOne(values: number[]) {
+  const h = hdr.build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, autoResize: false, useWebAssembly: false });
+  for (const v of values) h.recordValue(v < 0 ? 0 : v > 3_600_000 ? 3_600_000 : Math.round(v));
+  const percentiles: Record<string, number> = {};
+  for (const key of PERCENTILE_KEYS) percentiles[key] = Math.round(h.getValueAtPercentile(Number(key)));
+  return { mean: Math.round(h.mean), percentiles };
+}
+
+describe('RollingPercentile', () => {
+  it('reports exactly what recording every value one by one reports, small, large, negative and fractional alike', () => {
+    const values: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const r = seed / 2 ** 31;
+      values.push(r < 0.8 ? r * 40 : r < 0.95 ? 200 + r * 100 : r < 0.99 ? r * 90_000 : -r);
+    }
+    values.push(255.4, 255.5, 256, 4_000_000);
+    const p = new RollingPercentile(60_000, 6);
+    for (const v of values) p.record(v, 1000);
+    expect(p.snapshot(1000)).toEqual(oneByOne(values));
+  });
+
+  it('keeps values in the bucket of the time they were recorded, across bucket changes and snapshots', () => {
+    const p = new RollingPercentile(60_000, 6);
+    for (let i = 0; i < 300; i++) p.record(5, 0);
+    for (let i = 0; i < 100; i++) p.record(500, 10_000);
+    expect(p.snapshot(10_000).percentiles['50']).toBe(5);
+    for (let i = 0; i < 400; i++) p.record(300, 20_000);
+    // At 60 s the first bucket (0–10 s) has left the window: 100 × 500 ms and 400 × 300 ms remain.
+    const s = p.snapshot(60_000);
+    expect(s.percentiles['0']).toBe(300);
+    expect(s.percentiles['100']).toBe(500);
+    expect(s.mean).toBe(340);
+    expect(p.snapshot(90_000).percentiles['100']).toBe(0);
+  });
+});
