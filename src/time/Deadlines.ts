@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './Clock.js';
+import { systemClock, type Clock, type TimerHandle } from './Clock.js';
 
 /**
  * Something that can expire: the executor's in-flight execution is its own deadline node, so arming a deadline
@@ -26,6 +26,11 @@ export class DeadlineList {
  * its delay and an O(1) unlink when the work settles first; the single timer is armed for the earliest head and
  * re-armed only when it fires or when an earlier deadline appears. So a call that succeeds in time starts no
  * timer at all.
+ *
+ * When the last deadline is removed, the timer is cancelled, except on the system clock: there it is left to
+ * expire by itself (it is unref'd, so it keeps no process alive, and it is not re-armed when it finds nothing
+ * due). Cancelling it would make every call that runs alone — one request at a time — create and clear a Node
+ * timer; left alone, one timer serves every such call within a timeout period.
  */
 export class Deadlines {
   private readonly lists = new Map<number, DeadlineList>();
@@ -33,8 +38,19 @@ export class Deadlines {
   private armedAt = Infinity;
   private active = 0;
   private readonly fire = (): void => this.onTimer();
+  private readonly keepIdleTimer: boolean;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param clock - the clock whose timer fires the deadlines.
+   * @param keepIdleTimer - leave the timer to expire when nothing is armed instead of cancelling it (default: only
+   *   for the system clock, whose timers are unref'd).
+   */
+  constructor(
+    private readonly clock: Clock,
+    keepIdleTimer: boolean = clock === systemClock,
+  ) {
+    this.keepIdleTimer = keepIdleTimer;
+  }
 
   /** Number of armed deadlines (a leak check for tests). */
   get size(): number {
@@ -77,7 +93,7 @@ export class Deadlines {
     node.dlList = null;
     list.size--;
     this.active--;
-    if (this.active === 0 && this.timer !== null) {
+    if (this.active === 0 && this.timer !== null && !this.keepIdleTimer) {
       // Nothing left to watch: drop the timer so an idle process holds no pending timer.
       this.timer.cancel();
       this.timer = null;
