@@ -201,7 +201,7 @@ export class TokenBucket {
     this.queued++;
     this.tailTokens = Math.max(0, tokens - n);
     this.tailCold = Math.max(0, cold - n);
-    if (empty) this.arm(now);
+    if (empty) this.arm(now, 0);
     return node;
   }
 
@@ -243,7 +243,7 @@ export class TokenBucket {
     }
     this.tailTokens = tokens;
     this.tailCold = cold;
-    this.arm(now);
+    this.arm(now, 0);
     if (refused !== null) for (const w of refused) w.settle(false);
   }
 
@@ -262,17 +262,17 @@ export class TokenBucket {
     } finally {
       this.pumping = false;
     }
-    this.arm(now);
+    this.arm(now, 1); // a head still here is not ready now: never spin on a zero delay
   }
 
-  /** One timer per bucket, for the head of the queue; none when nobody waits. */
-  private arm(now: number): void {
+  /** One timer per bucket, for the head of the queue (whole ms, never early); none when nobody waits. */
+  private arm(now: number, minDelay: number): void {
     if (this.timer !== null) {
       this.timer.cancel();
       this.timer = null;
     }
     if (this.head === null) return;
-    this.timer = getClock().setTimer(this.fire, Math.max(1, Math.ceil(this.head.readyAt - now)));
+    this.timer = getClock().setTimer(this.fire, Math.max(minDelay, Math.ceil(this.head.readyAt - now)));
   }
 
   private consume(n: number): void {

@@ -283,7 +283,7 @@ const scenarioArb = (jumps: boolean, warmup: boolean) =>
     })
     .chain((s) => fc.tuple(fc.constant(s), fc.array(opArb(s.capacity, jumps), { maxLength: 120 })));
 
-/** Runs ops against a bucket; returns admissions as [effective time (latest clock time seen), tokens]. */
+/** Runs ops against a bucket; returns admissions as [latest clock time seen, tokens]. */
 function run(s: { capacity: number; rate: number; initialFraction: number; warmupPeriod: number; coldFactor: number }, ops: Op[]) {
   const c = useFakeClock();
   const bucket = new TokenBucket({
@@ -358,7 +358,6 @@ describe('TokenBucket: properties (fast-check, fake clock)', () => {
         const { admitted, highWater } = run(s, ops);
         const total = admitted.reduce((a, [, n]) => a + n, 0);
         expect(total).toBeLessThanOrEqual(s.capacity * s.initialFraction + (s.rate * highWater) / 1000 + 1e-6);
-        checkWindows(admitted, s.capacity, s.rate);
       }),
       { numRuns: 300 },
     );
