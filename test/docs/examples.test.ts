@@ -22,6 +22,7 @@ const DOCUMENTS = [
   'docs/fallbacks-and-errors.md',
   'docs/configuration.md',
   'docs/differences-from-hystrix.md',
+  'docs/dashboard.md',
 ] as const;
 
 /** Longest a single example may run. */
