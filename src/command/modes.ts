@@ -21,6 +21,11 @@ function cacheSlot(spec: ExecutionSpec, cacheKey: CacheKeyFn, args: readonly unk
   if (ctx === undefined) return undefined; // outside a request context nothing is cached (and nothing fails)
   const key = cacheKey(args); // a throwing cache-key function reaches the caller before anything is acquired
   if (key === undefined || key === null) return undefined;
+  const type = typeof key;
+  if (type !== 'string' && type !== 'number' && type !== 'bigint' && type !== 'boolean') {
+    // String() would map every object (and every thenable) to "[object Object]": different calls would share a result.
+    throw new TypeError(`breakwater: command '${spec.config.key}' cacheKey must return a string or a number (undefined: no caching), got ${type === 'object' ? 'an object' : `a ${type}`}`);
+  }
   return [ctx, `${spec.config.key}\u0000${String(key)}`];
 }
 
