@@ -151,7 +151,7 @@ describe('faults: cacheKey functions that throw or return garbage', () => {
 
   it('a cacheKey returning undefined or null means "do not cache": every call runs', async () => {
     let runs = 0;
-    const c = command({ key: 'CkUndef', run: async (k: unknown) => ++runs + String(k), cacheKey: (k: unknown) => k as undefined });
+    const c = command({ key: 'CkUndef', run: async (k: string | null | undefined) => ++runs + String(k), cacheKey: (k: string | null | undefined) => k as undefined });
     await RequestContext.run(async () => {
       await c.execute(undefined);
       await c.execute(undefined);
