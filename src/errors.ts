@@ -36,6 +36,7 @@ export class BreakwaterError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
+  /** `instanceof BreakwaterError` checks the `Symbol.for` brand, so errors from another installed copy match too. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === BreakwaterError) return branded(value, BRAND);
     return Function.prototype[Symbol.hasInstance].call(this, value);
@@ -46,7 +47,8 @@ export class BreakwaterError extends Error {
  * What a caller gets when a command could not produce a value and no usable fallback did either.
  *
  * - `failureType` says why the primary path did not succeed;
- * - `cause` is what `run` threw (or a short error describing the rejection, timeout or short-circuit);
+ * - `cause` is what `run` threw (COMMAND_EXCEPTION), the {@link TimeoutError} (TIMEOUT), or `undefined` for a
+ *   short-circuit, a rejection or a rate limit (the `failureType` says which);
  * - `fallbackError` is what the fallback threw, when it failed.
  *
  * @example
@@ -56,8 +58,11 @@ export class BreakwaterError extends Error {
  * ```
  */
 export class CommandError extends BreakwaterError {
+  /** Why the primary path gave no value (Hystrix's `getFailureType()`). */
   readonly failureType: FailureType;
+  /** The key of the command that failed. */
   readonly commandKey: string;
+  /** What the fallback threw when it failed (`FALLBACK_FAILURE`); `undefined` otherwise. */
   readonly fallbackError: unknown;
 
   constructor(
@@ -75,6 +80,7 @@ export class CommandError extends BreakwaterError {
     Object.defineProperty(this, COMMAND_BRAND, { value: true });
   }
 
+  /** `instanceof CommandError` checks the brand (as {@link isCommandError}), across installed copies. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return branded(value, COMMAND_BRAND);
   }
@@ -97,6 +103,7 @@ export class BadRequestError extends BreakwaterError {
     Object.defineProperty(this, BAD_REQUEST_BRAND, { value: true });
   }
 
+  /** `instanceof BadRequestError` checks the brand (as {@link isBadRequestError}), across installed copies. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return branded(value, BAD_REQUEST_BRAND);
   }

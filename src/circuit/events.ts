@@ -3,8 +3,11 @@ import type { CircuitState } from './breakerState.js';
 
 /** Payload of a circuit transition. */
 export interface CircuitTransition {
+  /** The key whose circuit changed. */
   readonly commandKey: string;
+  /** The state before. */
   readonly from: CircuitState;
+  /** The state now. */
   readonly to: CircuitState;
   /** The health counts the decision was made on. */
   readonly health: HealthSnapshot;

@@ -3,6 +3,7 @@ import type { EventType } from '../metrics/eventType.js';
 
 /** Payload of an execution event. */
 export interface ExecutionEvent {
+  /** The key of the execution. */
   readonly commandKey: string;
   /** The Hystrix event type recorded. */
   readonly eventType: EventType;

@@ -24,7 +24,13 @@ export type ArgsOf<F> = F extends (...args: infer P) => unknown
 /** The value a `run` function produces (a Promise's value, unwrapped). */
 export type ResultOf<F> = F extends (...args: any[]) => infer R ? Awaited<R> : never;
 
-/** Options of {@link command}: the settings plus the functions. */
+/**
+ * Options of {@link command}: the settings plus the functions.
+ *
+ * @typeParam F - the type of `run`: the caller's arguments ({@link ArgsOf}) and the value ({@link ResultOf}) come
+ *   from it.
+ * @typeParam FR - what the fallback returns.
+ */
 export interface CommandOptions<F extends (...args: any[]) => unknown, FR = ResultOf<F>> extends CommandSettings {
   /** The command key: metrics, circuit breaker and semaphores are per key. Required, non-empty. */
   readonly key: string;
@@ -147,6 +153,9 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
  * with every outcome recorded in the key's rolling metrics. Options are validated now: a bad one throws a
  * `TypeError`/`RangeError` naming it.
  *
+ * @typeParam F - the type of `run`. Type its parameters: an untyped or `unknown` last parameter is taken to be
+ *   the {@link RunContext}.
+ * @typeParam FR - what the fallback returns, inferred from it.
  * @example
  * ```ts
  * const getUser = command({

@@ -13,7 +13,12 @@ import { observeHot, toObservableMulti, type CacheKeyFn } from './modes.js';
 /** The values of a `construct` function's Observable. */
 export type EmittedBy<F> = F extends (...args: any[]) => Observable<infer R> ? R : never;
 
-/** Options of {@link observableCommand}. */
+/**
+ * Options of {@link observableCommand}.
+ *
+ * @typeParam F - the type of `construct`: the caller's arguments ({@link ArgsOf}) and the values
+ *   ({@link EmittedBy}) come from it.
+ */
 export interface ObservableCommandOptions<F extends (...args: any[]) => Observable<unknown>> extends CommandSettings {
   /** The command key. */
   readonly key: string;
@@ -27,8 +32,11 @@ export interface ObservableCommandOptions<F extends (...args: any[]) => Observab
 
 /** A reusable multi-value command made by {@link observableCommand}. */
 export interface ObservableCommandHandle<A extends unknown[], R> {
+  /** The command key. */
   readonly key: string;
+  /** Events of this command key (shared by every command with the same key). */
   readonly events: EventEmitter<CommandEvents>;
+  /** The resolved settings the next execution will use. */
   readonly config: CommandConfig;
   /** Hot: subscribes now and replays. */
   observe(...args: A): Observable<R>;
@@ -92,6 +100,7 @@ class FunctionalObservableCommand implements ExecutionSpec {
  * Builds a reusable multi-value command (Hystrix's `HystrixObservableCommand`): EMIT per value, SUCCESS on
  * completion; on failure the fallback's values follow those already emitted; unsubscribing cancels.
  *
+ * @typeParam F - the type of `construct`, whose Observable gives the values.
  * @example
  * ```ts
  * const ticks = observableCommand({

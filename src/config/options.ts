@@ -122,21 +122,32 @@ export interface CommandSettings {
 
 /** A command's complete, validated, frozen settings. */
 export interface CommandConfig {
+  /** The command key. */
   readonly key: string;
+  /** The group (the key when none was given). */
   readonly group: string;
   /** Timeout in ms, or `false`. */
   readonly timeout: number | false;
+  /** `'semaphore'` or `'pool'`. */
   readonly isolation: IsolationStrategy;
+  /** Semaphore permits (semaphore isolation). */
   readonly maxConcurrent: number;
   /** The pool key (pool isolation only, but always resolved). */
   readonly poolKey: string;
   /** Inline pool settings, if any. */
   readonly poolOptions: PoolOptions | undefined;
+  /** Concurrent fallbacks allowed. */
   readonly fallbackMaxConcurrent: number;
+  /** Whether the fallback is used. */
   readonly fallbackEnabled: boolean;
+  /** Complete circuit breaker settings. */
   readonly circuitBreaker: CircuitBreakerConfig;
+  /** Complete metrics settings. */
   readonly metrics: MetricsConfig;
+  /** The rate limit, or `false` for none. */
   readonly rateLimit: RateLimitOptions | false;
+  /** Whether the request cache may be used. */
   readonly requestCache: boolean;
+  /** Whether executions are added to the request log. */
   readonly requestLog: boolean;
 }

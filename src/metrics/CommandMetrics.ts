@@ -13,8 +13,11 @@ export type EventCounts = Readonly<Record<EventType, number>>;
  * A plain, JSON-serialisable view of one command key's metrics at one moment.
  */
 export interface CommandMetricsSnapshot {
+  /** The command key. */
   readonly commandKey: string;
+  /** The command's group. */
   readonly group: string;
+  /** The circuit's state now. */
   readonly circuit: CircuitState;
   /** Counts in the rolling window (`metrics.rollingWindow`). */
   readonly rolling: EventCounts;

@@ -4,8 +4,11 @@
  * SUCCESS; `errorPercentage` is `floor(100 × errorCount / requestCount)`, 0 when there were no requests.
  */
 export interface HealthSnapshot {
+  /** SUCCESS + FAILURE + TIMEOUT + THREAD_POOL_REJECTED + SEMAPHORE_REJECTED in the window. */
   readonly requestCount: number;
+  /** `requestCount` without SUCCESS. */
   readonly errorCount: number;
+  /** `floor(100 × errorCount / requestCount)`, 0 when `requestCount` is 0. */
   readonly errorPercentage: number;
 }
 

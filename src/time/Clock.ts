@@ -8,7 +8,7 @@ export interface TimerHandle {
 
 /**
  * The source of time for everything in breakwater. The executor, deadlines and the health snapshot timer ask it
- * for the time; pure state machines receive `now` as an argument. Tests swap in a {@link FakeClock}.
+ * for the time; pure state machines receive `now` as an argument. Tests swap in a {@link testing!FakeClock | FakeClock}.
  *
  * @example
  * ```ts
