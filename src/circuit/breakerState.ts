@@ -16,9 +16,12 @@ export function shouldTrip(health: HealthSnapshot, config: CircuitBreakerConfig)
   );
 }
 
-/** Whether an open circuit's sleep window has passed (strictly, as Hystrix's `now > openedAt + sleepWindow`). */
+/**
+ * Whether an open circuit's sleep window has passed (strictly, as Hystrix's `now > openedAt + sleepWindow`). A clock
+ * that stepped back past the opening counts as elapsed, so the circuit cannot stay open for the size of the step.
+ */
 export function sleepWindowElapsed(openedAt: number, now: number, config: CircuitBreakerConfig): boolean {
-  return now > openedAt + config.sleepWindow;
+  return now > openedAt + config.sleepWindow || now < openedAt;
 }
 
 /** What an attempt may do: run normally, run as the one half-open trial, or be short-circuited. */

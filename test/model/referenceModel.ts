@@ -359,7 +359,7 @@ export class CommandModel {
     if (this.manualClosed || cb.forceClosed) return 'admit';
     if (this.status === 'CLOSED') return 'admit';
     if (this.status === 'HALF_OPEN') return 'refuse';
-    if (t > this.openedAt + cb.sleepWindow) {
+    if (t > this.openedAt + cb.sleepWindow || t < this.openedAt) {
       this.status = 'HALF_OPEN';
       this.sawHalfOpen = true;
       return 'trial';
