@@ -55,7 +55,7 @@ export { circuitBreakerFor, metricsFor, commandKeys } from './command/lookup.js'
 export { Pool, type PoolSnapshot } from './bulkhead/Pool.js';
 export { poolFor, allPools } from './bulkhead/registry.js';
 export { Semaphore } from './bulkhead/Semaphore.js';
-export { TokenBucket } from './limiter/TokenBucket.js';
+export { TokenBucket, type TakeOptions } from './limiter/TokenBucket.js';
 export { sharedLimiter } from './limiter/registry.js';
 
 /* Metrics */
@@ -70,6 +70,7 @@ export type { CommandEvents, ExecutionEvent } from './command/events.js';
 
 /* Request scope */
 export { RequestContext, requestLog, type RequestLog, type RequestLogEntry } from './request/RequestContext.js';
+export { collapser, allCollapsers, type CollapserOptions, type CollapserHandle, type CollapserScope } from './request/collapser.js';
 
 /* Time */
 export { systemClock, type Clock, type TimerHandle } from './time/Clock.js';

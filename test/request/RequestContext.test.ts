@@ -257,7 +257,7 @@ describe('request log', () => {
       command({
         key,
         cacheKey: (k: string) => k,
-        run: async () => {
+        run: async (_k: string) => {
           if (fail) throw new Error('x');
           return key;
         },
