@@ -272,7 +272,7 @@ export class TokenBucket {
       this.timer = null;
     }
     if (this.head === null) return;
-    this.timer = getClock().setTimer(this.fire, Math.max(minDelay, Math.ceil(this.head.readyAt - now)));
+    this.timer = getClock().setTimer(this.fire, Math.max(minDelay, Math.ceil(this.head.readyAt - now)), true); // callers wait on it
   }
 
   private consume(n: number): void {

@@ -159,7 +159,7 @@ class Collapser<A, R> implements CollapserHandle<A, R> {
       else this.open = opened;
       // A request batch runs in its request's context (a fake clock fires timers from the test's context).
       const fire = this.scope === 'request' ? AsyncResource.bind(() => this.fire(opened, ctx)) : () => this.fire(opened, undefined);
-      opened.timer = getClock().setTimer(fire, this.delay);
+      opened.timer = getClock().setTimer(fire, this.delay, true); // callers wait on it: keep the process alive
     }
     const promise = new Promise<R>((resolve, reject) => {
       batch.args.push(arg);

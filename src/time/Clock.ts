@@ -26,9 +26,10 @@ export interface Clock {
   wallTime(): number;
   /**
    * Runs `fn` once after `delayMs`. The system clock's timers are `unref`'d: a pending breakwater timer never
-   * keeps a process alive.
+   * keeps a process alive, unless `keepAlive` is true (a caller is waiting on it: a collapser batch, a rate-limiter
+   * queue), so `await` on it works in a script with nothing else to do.
    */
-  setTimer(fn: () => void, delayMs: number): TimerHandle;
+  setTimer(fn: () => void, delayMs: number, keepAlive?: boolean): TimerHandle;
 }
 
 class SystemTimer implements TimerHandle {
@@ -44,9 +45,9 @@ class SystemTimer implements TimerHandle {
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallTime: () => Date.now(),
-  setTimer(fn, delayMs) {
+  setTimer(fn, delayMs, keepAlive) {
     const handle = setTimeout(fn, Math.max(0, delayMs));
-    handle.unref();
+    if (keepAlive !== true) handle.unref();
     return new SystemTimer(handle);
   },
 };
