@@ -1,5 +1,5 @@
 import type { PoolOptions } from '../config/options.js';
-import { resolvePoolConfig } from '../config/resolve.js';
+import { normalizePool, resolvePoolConfig } from '../config/resolve.js';
 import { onConfigChange, store } from '../config/store.js';
 import { KeyedRegistry } from '../internal/KeyedRegistry.js';
 import { Pool } from './Pool.js';
@@ -30,12 +30,14 @@ export function poolFor(key: string, inlineOptions?: PoolOptions): Pool {
   let pool = pools.get(key);
   if (pool === undefined) {
     if (inlineOptions !== undefined) {
+      normalizePool(inlineOptions, `pools.${key}`, false); // validates only: a NaN or negative size is refused
       inline.set(key, inlineOptions);
       applied.add(inlineOptions);
     }
     pool = new Pool(key, resolvePoolConfig(key, [inline.get(key), store.pools.get(key)]));
     pools.set(key, pool);
   } else if (inlineOptions !== undefined && inline.get(key) !== inlineOptions && !applied.has(inlineOptions)) {
+    normalizePool(inlineOptions, `pools.${key}`, false);
     applied.add(inlineOptions);
     const same = samePoolOptions(inline.get(key), inlineOptions);
     inline.set(key, inlineOptions);
