@@ -124,21 +124,31 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   /** Bit per event type recorded by this execution (for the request log). */
   private eventBits = 0;
   private totalMs = 0;
-  /** @internal the value delivered in sync mode. */
+  /** @internal the value delivered in sync mode, or before a sink was attached. */
   syncValue: unknown = undefined;
-  /** @internal the error delivered in sync mode. */
+  /** @internal the error delivered in sync mode, or before a sink was attached. */
   syncError: unknown = undefined;
-  /** @internal whether the sync-mode result is an error. */
+  /** @internal whether that result is an error. */
   syncFailed = false;
 
   constructor(
     private readonly spec: ExecutionSpec,
     /** The caller's arguments. */
     readonly args: readonly unknown[],
-    private readonly sink: Sink,
+    /**
+     * Where the result goes. `null` (async mode) keeps a result delivered during `start()` in `syncValue` /
+     * `syncError`, so the adapter can return an already-settled Promise and create a pending one (then
+     * {@link Execution.attach} its sink) only when the execution is still running.
+     */
+    private sink: Sink | null,
     private readonly mode: number,
   ) {
     this.commandKey = spec.config.key;
+  }
+
+  /** @internal attaches the sink of an execution started without one (see the constructor). */
+  attach(sink: Sink): void {
+    this.sink = sink;
   }
 
   /** The execution's AbortSignal, created on first read. */
@@ -324,7 +334,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
         if (this.emitted++ === 0 && this.dlList !== null) deadlinesFor(this.clock).remove(this);
         this.mark(EV.EMIT, now);
         this.notify('EMIT', now, undefined);
-        this.sink.emit!(value);
+        this.sink!.emit!(value);
       },
       error: (error) => {
         this.subscription = null;
@@ -507,7 +517,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
         if (this.phase !== IN_FALLBACK) return;
         this.mark(EV.FALLBACK_EMIT, this.clock.now());
         this.fallbackEmitted++; // (issue 3)
-        this.sink.emit!(value);
+        this.sink!.emit!(value);
       },
       error: (error) => {
         this.subscription = null;
@@ -561,7 +571,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.phase = DONE;
     this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
     this.finishLog(now);
-    if (this.mode === MODE_SYNC) this.syncValue = value;
+    if (this.sink === null || this.mode === MODE_SYNC) this.syncValue = value;
     else this.sink.value(value);
   }
 
@@ -570,7 +580,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.mark(EV.EXCEPTION_THROWN, now);
     this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
     this.finishLog(now);
-    if (this.mode === MODE_SYNC) {
+    if (this.sink === null || this.mode === MODE_SYNC) {
       this.syncFailed = true;
       this.syncError = error;
     } else this.sink.error(error);

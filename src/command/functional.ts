@@ -7,7 +7,7 @@ import { expectFunction, expectKey, expectObject } from '../config/validate.js';
 import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
 import type { CommandEvents } from './events.js';
 import type { Execution, ExecutionSpec, RunContext } from './executor.js';
-import { executeAsync, executeSync, observeHot, toObservableSingle, type CacheKeyFn } from './modes.js';
+import { executeAsync, executeSync, observeHot, startAsync, toObservableSingle, type CacheKeyFn } from './modes.js';
 
 /**
  * The caller's arguments of a `run` function: its parameters without the trailing {@link RunContext} (when the
@@ -130,7 +130,7 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
 
   execute(...args: unknown[]): Promise<unknown> {
     this.refresh();
-    return executeAsync(this, args, this.cacheKeyFn);
+    return this.cacheKeyFn === undefined ? startAsync(this, args) : executeAsync(this, args, this.cacheKeyFn);
   }
 
   executeSync(...args: unknown[]): unknown {

@@ -47,13 +47,30 @@ function recordCacheHit(spec: ExecutionSpec, ctx: RequestContext, entry: CacheEn
   if (settled !== undefined) settled.then(copy, copy);
 }
 
-function startPromise(spec: ExecutionSpec, args: readonly unknown[]): [Promise<unknown>, Execution] {
-  let exec!: Execution;
-  const promise = new Promise<unknown>((resolve, reject) => {
-    exec = new Execution(spec, args, { value: resolve, error: reject }, MODE_ASYNC);
-  });
+// The resolving functions of the Promise being created: one module-level executor, no closure per call.
+let resolveNext: (value: unknown) => void = () => undefined;
+let rejectNext: (error: unknown) => void = () => undefined;
+function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  resolveNext = resolve;
+  rejectNext = reject;
+}
+
+/**
+ * The Promise of a started async-mode execution: already settled when it finished during `start()` (an open
+ * circuit, a rejection, a synchronous run, each with its fallback), else pending until the execution delivers.
+ */
+function promiseOf(exec: Execution): Promise<unknown> {
+  if (exec.done) return exec.syncFailed ? Promise.reject(exec.syncError) : Promise.resolve(exec.syncValue);
+  const promise = new Promise<unknown>(capture);
+  exec.attach({ value: resolveNext, error: rejectNext });
+  return promise;
+}
+
+/** @internal async mode without a request cache: one Execution, one Promise. */
+export function startAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
+  const exec = new Execution(spec, args, null, MODE_ASYNC);
   exec.start();
-  return [promise, exec];
+  return promiseOf(exec);
 }
 
 /** @internal async mode: a Promise of the value. */
@@ -72,12 +89,14 @@ export function executeAsync(spec: ExecutionSpec, args: readonly unknown[], cach
         recordCacheHit(spec, ctx, hit, hit.promise);
         return hit.promise;
       }
-      const [promise, exec] = startPromise(spec, args);
+      const exec = new Execution(spec, args, null, MODE_ASYNC);
+      exec.start();
+      const promise = promiseOf(exec);
       ctx.cache.set(key, { promise, execution: exec });
       return promise;
     }
   }
-  return startPromise(spec, args)[0];
+  return startAsync(spec, args);
 }
 
 /** @internal sync mode: the value, or a throw. */
