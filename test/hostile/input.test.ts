@@ -1,5 +1,4 @@
 import { Registry } from 'prom-client';
-import { firstValueFrom } from 'rxjs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   circuitBreakerFor,
@@ -300,4 +299,3 @@ describe('hostile: prototype-polluting option objects', () => {
   });
 });
 
-void firstValueFrom;
