@@ -43,7 +43,7 @@ async function runSecretCommands(): Promise<void> {
     fallback: (error) => `fallback ${String(error)} ${SECRET}`,
   });
   const bad = command({ key: 'Sec.Bad', run: async () => { throw new BadRequestError(`bad ${SECRET}`); } });
-  const slow = command({ key: 'Sec.Slow', timeout: 10, isolation: 'pool', pool: 'Sec.Pool', run: () => new Promise<string>(() => {}), fallback: () => SECRET });
+  const slow = command({ key: 'Sec.Slow', timeout: 10, isolation: 'pool', pool: 'Sec.Pool', run: (_arg: string) => new Promise<string>(() => {}), fallback: () => SECRET });
   await RequestContext.run(async () => {
     await ok.execute(`arg ${SECRET}`);
     await ok.execute(`arg ${SECRET}`); // a cache hit
