@@ -23,6 +23,9 @@ const DOCUMENTS = [
   'docs/configuration.md',
   'docs/differences-from-hystrix.md',
   'docs/dashboard.md',
+  'docs/bulkheads-and-pools.md',
+  'docs/rate-limiting.md',
+  'docs/request-scope.md',
 ] as const;
 
 /** Longest a single example may run. */
