@@ -15,7 +15,7 @@ import { deadlinesFor } from '../time/deadlinesFor.js';
 import type { DeadlineList, DeadlineNode } from '../time/Deadlines.js';
 import type { CommandRuntime } from './CommandRuntime.js';
 import { LISTENER_NAMES } from './events.js';
-import { emitBoth, hasListeners } from './globalEvents.js';
+import { emitBoth, hasAnyListener, hasListeners } from './globalEvents.js';
 
 /**
  * What `run` receives: the execution's `AbortSignal` (aborted at the deadline or when the caller unsubscribes)
@@ -592,9 +592,10 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   }
 
   private notify(eventType: keyof typeof EV, now: number, error: unknown): void {
+    const local = this.spec.runtime.events;
+    if (!hasAnyListener(local)) return;
     const name = LISTENER_NAMES[eventType];
     if (name === undefined) return;
-    const local = this.spec.runtime.events;
     if (!hasListeners(local, name)) return;
     emitBoth(local, name, {
       commandKey: this.commandKey,

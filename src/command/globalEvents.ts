@@ -42,6 +42,15 @@ export class SafeEmitter<T extends object> extends EventEmitter<T> {
  */
 export const events: EventEmitter<CommandEvents> = new SafeEmitter<CommandEvents>();
 
+/**
+ * @internal false when neither a key's emitter nor the global one has any listener at all: eventemitter3 counts
+ * the event names with listeners, so this is one property read each, where `listenerCount(name)` is a keyed
+ * lookup that turns megamorphic once several event names are asked for.
+ */
+export function hasAnyListener(local: EventEmitter<CommandEvents>): boolean {
+  return (local as unknown as { _eventsCount: number })._eventsCount !== 0 || (events as unknown as { _eventsCount: number })._eventsCount !== 0;
+}
+
 /** @internal true when a key's emitter or the global one listens for `name` (check before building a payload). */
 export function hasListeners(local: EventEmitter<CommandEvents>, name: keyof CommandEvents): boolean {
   return local.listenerCount(name) !== 0 || events.listenerCount(name) !== 0;
