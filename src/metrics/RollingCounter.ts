@@ -10,6 +10,8 @@ export class RollingCounter {
   private readonly maxes: Float64Array;
   /** Absolute bucket number (floor(now / bucketMs)) of the newest bucket. */
   private head = -Infinity;
+  /** The ring slot of `head` (most calls land in the newest bucket: no modulo for them). */
+  private headSlot = 0;
 
   constructor(
     readonly width: number,
@@ -71,21 +73,19 @@ export class RollingCounter {
   private rotate(now: number): number {
     const abs = Math.floor(now / this.bucketMs);
     const head = this.head;
-    if (abs !== head) {
-      if (abs > head) {
-        const steps = head === -Infinity ? this.buckets : Math.min(abs - head, this.buckets);
-        for (let s = 1; s <= steps; s++) this.clearSlot(mod(head === -Infinity ? abs - this.buckets + s : head + s, this.buckets));
-        this.head = abs;
-      } else if (head - abs >= this.buckets) {
-        // The clock went backwards by more than a window: start over rather than write into the future.
-        this.reset();
-        this.head = abs;
-      } else {
-        // A small step back (clock adjustment): count it in the bucket it belongs to.
-        return mod(abs, this.buckets);
-      }
+    if (abs === head) return this.headSlot;
+    if (abs > head) {
+      const steps = head === -Infinity ? this.buckets : Math.min(abs - head, this.buckets);
+      for (let s = 1; s <= steps; s++) this.clearSlot(mod(head === -Infinity ? abs - this.buckets + s : head + s, this.buckets));
+    } else if (head - abs >= this.buckets) {
+      // The clock went backwards by more than a window: start over rather than write into the future.
+      this.reset();
+    } else {
+      // A small step back (clock adjustment): count it in the bucket it belongs to.
+      return mod(abs, this.buckets);
     }
-    return mod(abs, this.buckets);
+    this.head = abs;
+    return (this.headSlot = mod(abs, this.buckets));
   }
 
   private clearSlot(slot: number): void {
