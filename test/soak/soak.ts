@@ -62,16 +62,20 @@ let liveRealTimers = 0;
 const countingClock: Clock = {
   now: () => systemClock.now(),
   wallTime: () => systemClock.wallTime(),
-  setTimer(fn, delayMs): TimerHandle {
+  setTimer(fn, delayMs, keepAlive): TimerHandle {
     liveRealTimers++;
     let live = true;
-    const handle = systemClock.setTimer(() => {
-      if (live) {
-        live = false;
-        liveRealTimers--;
-      }
-      fn();
-    }, delayMs);
+    const handle = systemClock.setTimer(
+      () => {
+        if (live) {
+          live = false;
+          liveRealTimers--;
+        }
+        fn();
+      },
+      delayMs,
+      keepAlive,
+    );
     return {
       cancel() {
         if (live) {
