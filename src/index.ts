@@ -61,7 +61,7 @@ export { sharedLimiter } from './limiter/registry.js';
 /* Metrics */
 export { CommandMetrics, type CommandMetricsSnapshot, type EventCounts } from './metrics/CommandMetrics.js';
 export type { HealthSnapshot } from './metrics/HealthCounts.js';
-export type { LatencySnapshot } from './metrics/RollingPercentile.js';
+export { PERCENTILE_KEYS, type LatencySnapshot } from './metrics/RollingPercentile.js';
 export { EVENT_TYPES, HEALTH_TOTAL_TYPES, HEALTH_ERROR_TYPES, EXCEPTION_PRODUCING_TYPES, type EventType } from './metrics/eventType.js';
 
 /* Events */

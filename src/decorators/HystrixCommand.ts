@@ -52,7 +52,10 @@ export interface HystrixMethodDecorator<Allowed> {
     method: (this: This, ...args: Args) => Return,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
   ): (this: This, ...args: Args) => Return;
-  /** Legacy decorator (`experimentalDecorators: true`, as NestJS uses). */
+  /**
+   * Legacy decorator (`experimentalDecorators: true`, as NestJS uses).
+   * @typeParam M - the decorated method's type, kept as it is.
+   */
   <M extends (...args: any[]) => Allowed>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<M>): TypedPropertyDescriptor<M>;
 }
 

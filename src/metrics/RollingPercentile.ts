@@ -5,7 +5,9 @@ export const PERCENTILE_KEYS = ['0', '25', '50', '75', '90', '95', '99', '99.5',
 
 /** A latency summary: integer-ms mean and percentiles (Hystrix reports whole milliseconds). */
 export interface LatencySnapshot {
+  /** Mean latency in ms. */
   readonly mean: number;
+  /** Latency in ms at each of {@link PERCENTILE_KEYS}: `'0'`, `'25'`, `'50'`, … `'99.5'`, `'100'`. */
   readonly percentiles: Readonly<Record<(typeof PERCENTILE_KEYS)[number], number>>;
 }
 
