@@ -191,7 +191,7 @@ export class TokenBucket {
     const from = empty ? Math.max(now, this.updatedAt) : this.tail!.readyAt;
     const tokens = empty ? this.tokens : this.tailTokens;
     const cold = empty ? this.cold : this.tailCold;
-    const readyAt = tokens + EPS >= n ? from : from + (n - tokens) / this.rateAt(cold);
+    const readyAt = this.dueAt(from, tokens, cold, n);
     if (readyAt - now > maxWait) return null;
     const node = new QueuedTake(this, n, now + maxWait, readyAt, settle);
     node.prev = this.tail;
@@ -230,7 +230,7 @@ export class TokenBucket {
     let refused: QueuedTake[] | null = null;
     for (let w = this.head; w !== null; ) {
       const next = w.next;
-      const readyAt = tokens + EPS >= w.n ? at : at + (w.n - tokens) / this.rateAt(cold);
+      const readyAt = this.dueAt(at, tokens, cold, w.n);
       if (readyAt > w.deadline) {
         this.unlink(w);
         (refused ??= []).push(w);
@@ -273,6 +273,11 @@ export class TokenBucket {
     }
     if (this.head === null) return;
     this.timer = getClock().setTimer(this.fire, Math.max(minDelay, Math.ceil(this.head.readyAt - now)), true); // callers wait on it
+  }
+
+  /** When `n` tokens are there, from a bucket holding `tokens` at time `from` (below capacity: a linear refill). */
+  private dueAt(from: number, tokens: number, cold: number, n: number): number {
+    return tokens + EPS >= n ? from : from + (n - tokens) / this.rateAt(cold);
   }
 
   private consume(n: number): void {

@@ -1,6 +1,6 @@
 import type { MetricsConfig } from '../config/options.js';
 import { RollingCounter } from '../metrics/RollingCounter.js';
-import { RollingPercentile, type LatencySnapshot } from '../metrics/RollingPercentile.js';
+import { RollingPercentile } from '../metrics/RollingPercentile.js';
 import type { CollapserSnapshot } from '../stream/hystrixJson.js';
 
 const BATCHES = 0; // Hystrix BATCH_EXECUTED
@@ -25,7 +25,7 @@ export interface CollapserSettings {
 export class CollapserMetrics {
   private readonly rolling: RollingCounter;
   private readonly cumulative = [0, 0, 0];
-  private readonly batchSizes: RollingPercentile | null;
+  private readonly batchSizes: RollingPercentile;
 
   constructor(
     /** The collapser key. */
@@ -34,7 +34,8 @@ export class CollapserMetrics {
     readonly config: MetricsConfig,
   ) {
     this.rolling = new RollingCounter(3, config.rollingWindow, config.rollingBuckets);
-    this.batchSizes = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
+    // Always recorded: Hystrix ignores `rollingPercentile.enabled` for collapsers too.
+    this.batchSizes = new RollingPercentile(config.percentileWindow, config.percentileBuckets);
   }
 
   /** One batch of `size` requests was executed. */
@@ -43,7 +44,7 @@ export class CollapserMetrics {
     this.rolling.add(REQUESTS, now, size);
     this.cumulative[BATCHES]! += 1;
     this.cumulative[REQUESTS]! += size;
-    this.batchSizes?.record(size, now);
+    this.batchSizes.record(size, now);
   }
 
   /** A request was answered from the collapser's request cache. */
@@ -59,7 +60,7 @@ export class CollapserMetrics {
 
   /** The stream's view (`type: "HystrixCollapser"`); without sharding, shard sizes are batch sizes. */
   snapshot(now: number, settings: CollapserSettings): CollapserSnapshot {
-    const batchSize = this.batchSizes?.snapshot(now) ?? EMPTY;
+    const batchSize = this.batchSizes.snapshot(now);
     return {
       collapserKey: this.collapserKey,
       rollingBatches: this.rolling.sum(BATCHES, now),
@@ -75,8 +76,3 @@ export class CollapserMetrics {
     };
   }
 }
-
-const EMPTY: LatencySnapshot = Object.freeze({
-  mean: 0,
-  percentiles: Object.freeze({ '0': 0, '25': 0, '50': 0, '75': 0, '90': 0, '95': 0, '99': 0, '99.5': 0, '100': 0 }),
-});
