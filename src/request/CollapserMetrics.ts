@@ -1,6 +1,6 @@
 import type { MetricsConfig } from '../config/options.js';
 import { RollingCounter } from '../metrics/RollingCounter.js';
-import { RollingPercentile } from '../metrics/RollingPercentile.js';
+import { RollingPercentile, type LatencySnapshot } from '../metrics/RollingPercentile.js';
 import type { CollapserSnapshot } from '../stream/hystrixJson.js';
 
 const BATCHES = 0; // Hystrix BATCH_EXECUTED
@@ -25,7 +25,7 @@ export interface CollapserSettings {
 export class CollapserMetrics {
   private readonly rolling: RollingCounter;
   private readonly cumulative = [0, 0, 0];
-  private readonly batchSizes: RollingPercentile;
+  private readonly batchSizes: RollingPercentile | null;
 
   constructor(
     /** The collapser key. */
@@ -34,8 +34,7 @@ export class CollapserMetrics {
     readonly config: MetricsConfig,
   ) {
     this.rolling = new RollingCounter(3, config.rollingWindow, config.rollingBuckets);
-    // Always recorded: Hystrix ignores `rollingPercentile.enabled` for collapsers too.
-    this.batchSizes = new RollingPercentile(config.percentileWindow, config.percentileBuckets);
+    this.batchSizes = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
   }
 
   /** One batch of `size` requests was executed. */
@@ -44,7 +43,7 @@ export class CollapserMetrics {
     this.rolling.add(REQUESTS, now, size);
     this.cumulative[BATCHES]! += 1;
     this.cumulative[REQUESTS]! += size;
-    this.batchSizes.record(size, now);
+    this.batchSizes?.record(size, now);
   }
 
   /** A request was answered from the collapser's request cache. */
@@ -60,7 +59,7 @@ export class CollapserMetrics {
 
   /** The stream's view (`type: "HystrixCollapser"`); without sharding, shard sizes are batch sizes. */
   snapshot(now: number, settings: CollapserSettings): CollapserSnapshot {
-    const batchSize = this.batchSizes.snapshot(now);
+    const batchSize = this.batchSizes?.snapshot(now) ?? EMPTY;
     return {
       collapserKey: this.collapserKey,
       rollingBatches: this.rolling.sum(BATCHES, now),
@@ -76,3 +75,8 @@ export class CollapserMetrics {
     };
   }
 }
+
+const EMPTY: LatencySnapshot = Object.freeze({
+  mean: 0,
+  percentiles: Object.freeze({ '0': 0, '25': 0, '50': 0, '75': 0, '90': 0, '95': 0, '99': 0, '99.5': 0, '100': 0 }),
+});
