@@ -171,6 +171,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const clock = (this.clock = getClock());
     const now = (this.startedAt = clock.now());
     const { runtime: rt, config: cfg } = this.spec;
+    // (issue 3) looked up first: naming an undeclared shared limiter throws before anything (log, trial) is taken
+    const bucket = cfg.rateLimit === false ? null : limiterFor(cfg.key, cfg.rateLimit);
     if (cfg.requestLog) {
       const ctx = RequestContext.current();
       if (ctx !== undefined) {
@@ -183,8 +185,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     if (admission === REFUSE) return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);
     this.trial = admission === ADMIT_TRIAL;
     // 3: rate limiter (with rateLimit.maxWait an async call may wait for its token: see waitForToken)
-    if (cfg.rateLimit !== false) {
-      const bucket = limiterFor(cfg.key, cfg.rateLimit);
+    if (bucket !== null && cfg.rateLimit !== false) {
       if (!bucket.tryTake(1, now)) {
         if (!this.waitForToken(bucket, cfg.rateLimit.maxWait ?? 0, now)) this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
         return;

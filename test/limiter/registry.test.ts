@@ -7,6 +7,8 @@ import {
   configure,
   metricsFor,
   RequestContext,
+  requestLog,
+  resetConfiguration,
   sharedLimiter,
   type RateLimitOptions,
   type RunContext,
@@ -289,3 +291,33 @@ describe('rateLimit options', () => {
   });
 });
 
+
+describe('an undeclared shared limiter', () => {
+  it('is an error naming it, thrown before the call takes anything (no log entry, no half-open trial)', async () => {
+    const cmd = command({
+      key: 'Undeclared',
+      rateLimit: { limiter: 'missing' },
+      circuitBreaker: { sleepWindow: 100 },
+      run: async (fail: boolean) => {
+        if (fail) throw new Error('down');
+        return 'ok';
+      },
+      fallback: () => 'fallback',
+    });
+    configure({ limiters: { missing: { capacity: 100, refillPerSecond: 100 } } });
+    for (let i = 0; i < 20; i++) await cmd.execute(true);
+    clock.advance(500);
+    expect(circuitBreakerFor('Undeclared').state).toBe('OPEN');
+    resetConfiguration(); // forgets the limiter declaration (and the clock: put it back)
+    configure({ clock });
+    clock.advance(101);
+    await RequestContext.run(async () => {
+      expect(() => cmd.execute(false)).toThrow(/`rateLimit\.limiter` must be a limiter declared with configure\(\{ limiters \}\), got "missing"/);
+      expect(String(requestLog())).toBe('');
+    });
+    expect(circuitBreakerFor('Undeclared').state).toBe('OPEN'); // no trial was claimed
+    configure({ limiters: { missing: { capacity: 1, refillPerSecond: 1 } } });
+    expect(await cmd.execute(false)).toBe('ok');
+    expect(circuitBreakerFor('Undeclared').state).toBe('CLOSED');
+  });
+});
