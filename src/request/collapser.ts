@@ -136,6 +136,11 @@ class Collapser<A, R> implements CollapserHandle<A, R> {
         return Promise.reject(error);
       }
       if (key !== undefined && key !== null) {
+        const type = typeof key;
+        if (type !== 'string' && type !== 'number' && type !== 'bigint' && type !== 'boolean') {
+          // String() would map every object to "[object Object]": different arguments would share one result.
+          return Promise.reject(new TypeError(`breakwater: collapser '${this.key}' cacheKey must return a string or a number (undefined: no caching), got ${type === 'object' ? 'an object' : `a ${type}`}`));
+        }
         const slot = `${this.key}\u0000${String(key)}`;
         const hit = ctx.collapserCache.get(slot) as Promise<R> | undefined;
         if (hit !== undefined) {
@@ -188,7 +193,14 @@ class Collapser<A, R> implements CollapserHandle<A, R> {
     this.command.runtime.metrics.mark(EV.COLLAPSED, now, size);
     const ctx = RequestContext.current();
     const logged = ctx?.log.length ?? 0;
-    const result = this.command.execute(batch.args);
+    let result: Promise<unknown>;
+    try {
+      result = this.command.execute(batch.args);
+    } catch (error) {
+      // e.g. the batch command names an undeclared shared limiter: every caller gets the error (not the timer).
+      for (const caller of batch.callers) caller.reject(error);
+      return;
+    }
     // Hystrix marks the batch command COLLAPSED when it is created: its log entry shows it from the start.
     if (ctx !== undefined && ctx.log.length > logged) ctx.log[ctx.log.length - 1]!.collapsed = size;
     result.then(

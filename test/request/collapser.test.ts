@@ -441,3 +441,27 @@ describe('collapser: types', () => {
     expectTypeOf(mixed.execute(1)).toEqualTypeOf<Promise<number>>();
   });
 });
+
+describe('collapser: misuse', () => {
+  it('refuses a cacheKey that returns an object, which would make different arguments share a result', async () => {
+    const { c, batches } = doubler('ObjectKey', { cacheKey: (n: number) => ({ n }) as never });
+    const result = await RequestContext.run(() => c.execute(1).catch((e: unknown) => e));
+    expect(result).toBeInstanceOf(TypeError);
+    expect((result as Error).message).toBe(
+      "breakwater: collapser 'ObjectKey' cacheKey must return a string or a number (undefined: no caching), got an object",
+    );
+    expect(batches).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('hands every caller the error when the batch command cannot even start (an undeclared limiter)', async () => {
+    const { c, batches } = doubler('NoLimiter', { rateLimit: { limiter: 'undeclared' } });
+    const results = await RequestContext.run(async () => {
+      const calls = [c.execute(1), c.execute(2)].map((p) => p.catch((e: unknown) => (e as Error).message));
+      await tick(10);
+      return Promise.all(calls);
+    });
+    expect(results).toEqual([expect.stringMatching(/`rateLimit\.limiter` must be a limiter declared/), expect.stringMatching(/`rateLimit\.limiter`/)]);
+    expect(batches).toEqual([]);
+  });
+});
