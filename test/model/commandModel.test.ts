@@ -58,7 +58,7 @@ class ControlledWork {
 // ---- generated schedules ---------------------------------------------------------------------------------------
 
 type Op =
-  | { readonly op: 'call'; readonly plan: Plan }
+  | { readonly op: 'call'; readonly plan: Plan; readonly sync: boolean }
   | { readonly op: 'advance'; readonly ms: number }
   | { readonly op: 'cancel'; readonly pick: number }
   | { readonly op: 'configure'; readonly layer: SettingsLayer }
@@ -74,6 +74,8 @@ interface Setup {
   readonly buckets: number;
   readonly healthSnapshotInterval: number;
   readonly pool: PoolSettings;
+  /** The command's own token bucket, if any. */
+  readonly rateLimit: { readonly capacity: number; readonly refillPerSecond: number } | null;
 }
 
 const planArb: fc.Arbitrary<Plan> = fc.record({
@@ -131,11 +133,20 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
   buckets: fc.constantFrom(1, 2, 4, 5, 10),
   healthSnapshotInterval: fc.integer({ min: 1, max: 600 }),
   pool: poolArb,
+  rateLimit: fc.oneof(
+    { arbitrary: fc.constant(null), weight: 3 },
+    { arbitrary: fc.record({ capacity: fc.integer({ min: 1, max: 5 }), refillPerSecond: fc.integer({ min: 1, max: 50 }) }), weight: 1 },
+  ),
 });
 
 function opsArb(isolation: 'semaphore' | 'pool'): fc.Arbitrary<Op[]> {
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { arbitrary: planArb.map((plan) => ({ op: 'call' as const, plan })), weight: 12 },
+    { arbitrary: planArb.map((plan) => ({ op: 'call' as const, plan, sync: false })), weight: 10 },
+    {
+      // executeSync: mostly a synchronous run; sometimes (misuse) a run returning a thenable
+      arbitrary: fc.tuple(planArb, fc.integer({ min: 0, max: 5 })).map(([plan, misuse]) => ({ op: 'call' as const, plan: misuse === 0 ? plan : { ...plan, timing: 'now' as const }, sync: true })),
+      weight: 3,
+    },
     { arbitrary: fc.integer({ min: 0, max: 60 }).map((ms) => ({ op: 'advance' as const, ms })), weight: 5 },
     { arbitrary: fc.integer({ min: 0, max: 3000 }).map((ms) => ({ op: 'advance' as const, ms })), weight: 3 },
     { arbitrary: fc.nat().map((pick) => ({ op: 'cancel' as const, pick })), weight: 1 },
@@ -185,6 +196,7 @@ function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonl
     timeout: setup.timeout,
     maxConcurrent: setup.maxConcurrent,
     isolation,
+    ...(setup.rateLimit === null ? {} : { rateLimit: setup.rateLimit }),
     circuitBreaker: setup.circuitBreaker,
     metrics: {
       rollingWindow: setup.bucketMs * setup.buckets,
@@ -255,6 +267,7 @@ function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonl
   };
   const toDelivered = (id: number, error: unknown, step: number): Delivered => {
     errorsDelivered++;
+    if (error instanceof TypeError && error.message.includes('executeSync')) return { kind: 'misuse' };
     if (isBadRequestError(error)) {
       holds(`the BadRequestError of call ${id} reaches its caller as itself`, error === badErrors.get(id), step);
       return { kind: 'bad' };
@@ -269,6 +282,8 @@ function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonl
   const pool = () => allPools().find((p) => p.key === KEY);
   let calls = 0;
   let slot = 0;
+  /** Times at which a call got past the rate limiter. */
+  const grants: number[] = [];
 
   const check = (step: number): void => {
     const m = metricsFor(KEY);
@@ -355,13 +370,28 @@ function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonl
           const id = calls++;
           const arg: CallArg = { id, slot, plan: op.plan };
           const handle = op.plan.fallback === 'missing' ? withoutFallback : withFallback;
-          subscriptions.push(
-            handle.toObservable(arg).subscribe({
-              next: (v) => record(id, v === `ok:${id}` ? { kind: 'value', id } : v === `fb:${id}` ? { kind: 'fallback', id } : { kind: 'error', failureType: `value ${String(v)}`, fallbackFailed: false }),
-              error: (e) => record(id, toDelivered(id, e, step)),
-            }),
-          );
-          model.call(id, slot, op.plan);
+          const valueOf = (v: unknown): Delivered =>
+            v === `ok:${id}` ? { kind: 'value', id } : v === `fb:${id}` ? { kind: 'fallback', id } : { kind: 'error', failureType: `value ${String(v)}`, fallbackFailed: false };
+          const limitedBefore = metricsFor(KEY).cumulativeCount('RATE_LIMITED');
+          if (op.sync) {
+            try {
+              record(id, valueOf(handle.executeSync(arg)));
+            } catch (e) {
+              record(id, toDelivered(id, e, step));
+            }
+            subscriptions.push({ unsubscribe() {} });
+          } else {
+            subscriptions.push(handle.toObservable(arg).subscribe({ next: (v) => record(id, valueOf(v)), error: (e) => record(id, toDelivered(id, e, step)) }));
+          }
+          // The limiter is an oracle here (its bound is checked below): did this call get RATE_LIMITED?
+          const limited = metricsFor(KEY).cumulativeCount('RATE_LIMITED') - limitedBefore === 1;
+          let asked = false;
+          model.call(id, slot, op.plan, op.sync, () => {
+            asked = true;
+            return limited;
+          });
+          holds(`call ${id}: RATE_LIMITED only when the breaker admitted it`, asked || !limited, step);
+          if (asked && !limited) grants.push(clock.now());
           break;
         }
         case 'cancel': {
@@ -414,6 +444,8 @@ function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonl
   for (const type of EVENT_NAMES) if (model.count(type) > 0) covered(type);
   if (model.sawHalfOpen) covered('a trial (HALF_OPEN)');
   if (model.sawOpen) covered('circuit tripped');
+  if (model.execs.some((e) => e.sync)) covered('sync calls');
+  if (model.execs.some((e) => e.delivered?.kind === 'misuse')) covered('sync misuse (thenable)');
   same('permits in use at the end', isolation === 'semaphore' ? runtime().semaphore.inUse : pool()?.activeCount ?? 0, 0, end);
   same('pool queue at the end', pool()?.queueSize ?? 0, 0, end);
   same('running at the end', metricsFor(KEY).snapshot().concurrency.current, 0, end);
@@ -421,6 +453,15 @@ function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonl
   same('pending timers at the end', clock.pendingTimers, 0, end);
   same('fallback permits at the end', runtime().fallbackSemaphore.inUse, 0, end);
   holds('nothing in flight at the end', model.execs.every((e) => e.phase === 'done'), end);
+  if (setup.rateLimit !== null) {
+    const { capacity, refillPerSecond } = setup.rateLimit;
+    for (let i = 0; i < grants.length; i++) {
+      for (let j = i; j < grants.length; j++) {
+        const allowed = capacity + (refillPerSecond * (grants[j]! - grants[i]!)) / 1000 + 1e-6;
+        holds(`limiter admitted ${j - i + 1} calls in ${grants[j]! - grants[i]!} ms (bound ${allowed})`, j - i + 1 <= allowed, end);
+      }
+    }
+  }
   for (let id = 0; id < calls; id++) {
     const cancelled = model.execs[id]!.cancelled;
     holds(`call ${id}: ${cancelled ? 'cancelled, never delivered' : 'delivered exactly once'}`, (deliveries.get(id) ?? 0) === (cancelled ? 0 : 1), end);

@@ -132,12 +132,16 @@ export type Delivered =
   | { kind: 'value'; id: number }
   | { kind: 'fallback'; id: number }
   | { kind: 'error'; failureType: string; fallbackFailed: boolean }
-  | { kind: 'bad' };
+  | { kind: 'bad' }
+  /** executeSync() on a run that returned a thenable: a TypeError, recorded as BAD_REQUEST. */
+  | { kind: 'misuse' };
 
 export interface ModelExec {
   readonly id: number;
   readonly slot: number;
   readonly plan: Plan;
+  /** Called through executeSync(): no deadline, no pool queue, a thenable run is refused. */
+  readonly sync: boolean;
   trial: boolean;
   phase: 'queued' | 'running' | 'done';
   /** The run started and has not settled (its permit is held). */
@@ -240,14 +244,18 @@ export class CommandModel {
     this.healthTimerAt = null;
   }
 
-  /** One call at the current time, in slot `slot`. `rateLimited` is the limiter's answer (an oracle), if asked. */
-  call(id: number, slot: number, plan: Plan, rateLimited: () => boolean = () => false): ModelExec {
+  /**
+   * One call at the current time, in slot `slot` (`sync`: through executeSync). `rateLimited` is the limiter's
+   * answer, asked only when the breaker admits the call: the model checks the limiter's bound separately.
+   */
+  call(id: number, slot: number, plan: Plan, sync = false, rateLimited: () => boolean = () => false): ModelExec {
     this.active = resolveSettings([this.own, this.override]);
     const t = this.t;
     const exec: ModelExec = {
       id,
       slot,
       plan,
+      sync,
       trial: false,
       phase: 'done',
       workPending: false,
@@ -271,7 +279,7 @@ export class CommandModel {
       this.fallback(exec, 'RATE_LIMITED', t);
       return exec;
     }
-    const deadlineAt = this.active.timeout === false ? null : t + this.active.timeout;
+    const deadlineAt = this.active.timeout === false || sync ? null : t + this.active.timeout;
     if (this.isolation === 'semaphore') {
       if (this.inUse >= this.active.maxConcurrent) return this.rejected(exec, 'SEMAPHORE_REJECTED', 'REJECTED_SEMAPHORE_EXECUTION', t);
       this.inUse++;
@@ -286,7 +294,7 @@ export class CommandModel {
       this.begin(exec, t);
       return exec;
     }
-    if (pool.maxQueueSize <= 0 || this.queue.length >= Math.min(pool.queueSizeRejectionThreshold, pool.maxQueueSize)) {
+    if (sync || pool.maxQueueSize <= 0 || this.queue.length >= Math.min(pool.queueSizeRejectionThreshold, pool.maxQueueSize)) {
       return this.rejected(exec, 'THREAD_POOL_REJECTED', 'REJECTED_THREAD_EXECUTION', t);
     }
     this.queue.push(exec);
@@ -381,9 +389,18 @@ export class CommandModel {
     this.maxes.push({ t, value: this.running });
     exec.workPending = true;
     const timing = exec.plan.timing;
-    if (timing === 'now') this.settle(exec, t);
-    else if (timing === 'never') exec.settleAt = Infinity;
-    else exec.settleAt = settleTime(exec.slot, t, timing);
+    if (timing === 'now') {
+      this.settle(exec, t);
+      return;
+    }
+    exec.settleAt = timing === 'never' ? Infinity : settleTime(exec.slot, t, timing);
+    if (exec.sync) {
+      // A thenable under executeSync: refused at once; the work keeps its permit until it settles.
+      this.mark('BAD_REQUEST', t);
+      if (exec.trial) this.trialReleased();
+      this.mark('EXCEPTION_THROWN', t);
+      this.deliver(exec, { kind: 'misuse' });
+    }
   }
 
   private release(t: number): void {
