@@ -18,7 +18,7 @@ const GROUP_TITLES: Record<Group, string> = {
   failure: 'Failure + fallback — × bare try/catch around the same rejecting fn',
   open: 'Open circuit — × bare await fn()',
   inflight: '1,000 calls in flight — × bare Promise.all of the same calls',
-  decorated: 'Decorated method — × bare await of the undecorated method',
+  decorated: 'Decorated method — × bare await fn() in the same process (AsyncLocalStorage promise hooks on)',
 };
 
 function escapeXml(s: string): string {

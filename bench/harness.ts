@@ -30,10 +30,17 @@ export interface HarnessOptions {
   readonly timerCalls: number;
 }
 
-/** The timing of one op: median and spread, per call. */
+/**
+ * The timing of one op: median and spread, per call. Times are the process's CPU time (user + system, from
+ * `process.cpuUsage()`), not wall-clock time: on a shared machine another process taking the core inflates wall
+ * time but not CPU time. On an idle machine the two agree within a few percent (`wallNs` keeps the wall-clock
+ * median for comparison).
+ */
 export interface Timing {
-  /** Median ns per call. */
+  /** Median CPU ns per call. */
   readonly ns: number;
+  /** Median wall-clock ns per call. */
+  readonly wallNs: number;
   /** 25th and 75th percentile of the samples, ns per call. */
   readonly p25: number;
   readonly p75: number;
@@ -89,20 +96,25 @@ interface Prepared {
   readonly loop: Loop;
   n: number;
   readonly samples: number[];
+  readonly wallSamples: number[];
   last: unknown;
 }
 
-async function timeOnce(p: Prepared, n: number): Promise<number> {
+/** Runs the loop once; returns [CPU ms, wall ms]. */
+async function timeOnce(p: Prepared, n: number): Promise<[number, number]> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   p.last = await p.loop(p.op.fn, n);
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return [(c.user + c.system) / 1000, wall];
 }
 
 /** Finds a loop count whose run takes about `ms`. */
 async function calibrate(p: Prepared, ms: number): Promise<number> {
   let n = 16;
   for (;;) {
-    const t = await timeOnce(p, n);
+    const t = (await timeOnce(p, n))[1];
     if (t >= ms / 4 || n >= 1 << 26) return Math.max(1, Math.ceil((n * ms) / Math.max(t, 0.001)));
     n *= 4;
   }
@@ -110,8 +122,8 @@ async function calibrate(p: Prepared, ms: number): Promise<number> {
 
 /**
  * Times several ops in one process, interleaved: warm every op, then take `samples` rounds in which each op runs
- * once (order rotating every round, a full GC before each sample). Interleaving spreads slow drift (CPU
- * frequency, a noisy neighbour) evenly over the ops, so their ratio is steadier than either number.
+ * once (order rotating every round). Interleaving spreads slow drift (CPU frequency, a noisy neighbour, garbage
+ * one op leaves for the next) evenly over the ops, so their ratio is steadier than either number.
  */
 export async function timeOps(ops: Record<string, Op>, o: HarnessOptions): Promise<Record<string, Timing>> {
   const prepared: Prepared[] = Object.entries(ops).map(([name, op]) => ({
@@ -120,6 +132,7 @@ export async function timeOps(ops: Record<string, Op>, o: HarnessOptions): Promi
     loop: compileLoop(op.kind),
     n: 0,
     samples: [],
+    wallSamples: [],
     last: undefined,
   }));
   for (const p of prepared) {
@@ -129,12 +142,17 @@ export async function timeOps(ops: Record<string, Op>, o: HarnessOptions): Promi
     while (performance.now() < until) await timeOnce(p, p.n);
     p.n = await calibrate(p, o.sampleMs);
   }
+  // One full GC before sampling, none between samples: a forced full GC every few tens of milliseconds changes
+  // V8's steady state (it made breakwater's sync path 50% slower and a bare await faster), which no real
+  // process sees.
+  fullGc();
   for (let round = 0; round < o.samples; round++) {
     for (let k = 0; k < prepared.length; k++) {
       const p = prepared[(round + k) % prepared.length]!;
-      fullGc();
-      const ms = await timeOnce(p, p.n);
-      p.samples.push((ms * 1e6) / (p.n * (p.op.callsPerOp ?? 1)));
+      const [cpu, wall] = await timeOnce(p, p.n);
+      const calls = p.n * (p.op.callsPerOp ?? 1);
+      p.samples.push((cpu * 1e6) / calls);
+      p.wallSamples.push((wall * 1e6) / calls);
     }
   }
   const out: Record<string, Timing> = {};
@@ -142,6 +160,7 @@ export async function timeOps(ops: Record<string, Op>, o: HarnessOptions): Promi
     const sorted = [...p.samples].sort((a, b) => a - b);
     out[p.name] = {
       ns: median(sorted),
+      wallNs: median([...p.wallSamples].sort((a, b) => a - b)),
       p25: quantile(sorted, 0.25),
       p75: quantile(sorted, 0.75),
       samples: p.samples,

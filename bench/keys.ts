@@ -2,6 +2,7 @@
  * Bytes per command key: what `CommandMetrics.footprintBytes` reports, and the heap delta of creating 1,000 keys
  * (each command built and executed once, so its runtime, counters and first histogram bucket exist).
  */
+import * as bw from '../src/index.js';
 import { fullGc, type HarnessOptions } from './harness.js';
 import { work } from './scenario.js';
 
@@ -9,7 +10,6 @@ import { work } from './scenario.js';
 export const KEYS = 1000;
 
 export async function measureKeys(_o: HarnessOptions): Promise<Record<string, unknown>> {
-  const bw = await import('../src/index.js');
   // Warm the code paths (and the shared deadline list) with one key first, so the delta is keys only.
   const first = bw.command({ key: 'BenchKey-warm', run: work });
   for (let i = 0; i < 1000; i++) await first.execute();

@@ -7,6 +7,7 @@
  *   npm run bench -- success open       only scenarios whose id contains "success" or "open"
  *   npm run bench -- --list             the scenario ids
  *   npm run bench -- --chart --from bench/results/latest.json   re-render without measuring
+ *   npm run bench -- --src /tmp/old --out /tmp/before.json        measure another checkout's src/ (before/after)
  *
  * Each scenario runs alone in its own child process (`node --expose-gc`), from a plain-JavaScript bundle that
  * esbuild makes from bench/child.ts and the current src/ (the same compiler tsup uses for dist/), so no
@@ -29,9 +30,13 @@ const CHART = join(ROOT, 'docs', 'benchmark-chart.svg');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
 
 const FULL: HarnessOptions = { sampleMs: 60, samples: 11, warmupMs: 400, memoryCalls: 1_000_000, memoryBudgetMs: 4000, timerCalls: 10_000 };
-const QUICK: HarnessOptions = { sampleMs: 12, samples: 5, warmupMs: 60, memoryCalls: 100_000, memoryBudgetMs: 400, timerCalls: 2_000 };
+// Quick: the optimising compiler still needs its warm-up (it compiles on a background thread, which a busy
+// machine starves), so quick saves on samples and memory calls rather than on warm-up.
+const QUICK: HarnessOptions = { sampleMs: 20, samples: 5, warmupMs: 250, memoryCalls: 100_000, memoryBudgetMs: 400, timerCalls: 2_000 };
 
 interface Args {
+  /** Another checkout's root whose src/ is measured instead of this one's (before/after comparisons). */
+  src?: string;
   quick: boolean;
   chart: boolean;
   docs: boolean;
@@ -51,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--list') a.list = true;
     else if (arg === '--from') a.from = argv[++i];
     else if (arg === '--out') a.out = argv[++i];
+    else if (arg === '--src') a.src = argv[++i];
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg} (see bench/run.ts)`);
     else a.filters.push(arg);
   }
@@ -68,8 +74,16 @@ function machine(): Record<string, unknown> {
   return { cpus: availableParallelism(), cpu, node: process.version, platform: `${process.platform} ${process.arch}` };
 }
 
-async function buildChild(): Promise<string> {
+async function buildChild(src?: string): Promise<string> {
   const esbuild = await import('esbuild');
+  const srcDir = src === undefined ? undefined : join(resolve(src), 'src');
+  // --src: the scenarios import '../src/index.js'; point that (and only that) at the other checkout's sources.
+  const redirect: import('esbuild').Plugin = {
+    name: 'other-src',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/src\/index\.js$/ }, () => ({ path: join(srcDir!, 'index.ts') }));
+    },
+  };
   mkdirSync(BUILD_DIR, { recursive: true });
   const outfile = join(BUILD_DIR, 'child.mjs');
   await esbuild.build({
@@ -81,6 +95,7 @@ async function buildChild(): Promise<string> {
     target: 'node20',
     packages: 'external',
     logLevel: 'warning',
+    plugins: srcDir === undefined ? [] : [redirect],
   });
   return outfile;
 }
@@ -116,6 +131,8 @@ function runChild(bundle: string, args: string[], o: HarnessOptions): Promise<Re
 interface Results {
   readonly date: string;
   readonly mode: 'full' | 'quick';
+  /** The src/ measured, when not this checkout's. */
+  readonly src?: string;
   readonly machine: Record<string, unknown>;
   readonly options: HarnessOptions;
   readonly rows: Row[];
@@ -195,7 +212,7 @@ async function main(): Promise<void> {
     const wantKeys = args.filters.length === 0 || args.filters.some((f) => 'breakwater/keys'.includes(f));
     if (selected.length === 0 && !wantKeys) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
     if (selected.some((s) => s.library === 'hystrixjs')) ensureHystrixjs();
-    const bundle = await buildChild();
+    const bundle = await buildChild(args.src);
     const rows: Row[] = [];
     const failures: { id: string; error: string }[] = [];
     const started = performance.now();
@@ -226,6 +243,7 @@ async function main(): Promise<void> {
     results = {
       date: new Date().toISOString(),
       mode: args.quick ? 'quick' : 'full',
+      ...(args.src === undefined ? {} : { src: resolve(args.src) }),
       machine: machine(),
       options: o,
       rows: sorted,
