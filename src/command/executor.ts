@@ -119,6 +119,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private tokenWait: TokenWait | null = null;
   /** (issue 3) the caller's async context, kept while waiting so `run` starts in it, not in a releaser's. */
   private scope: AsyncResource | null = null;
+  /** The caller's request context: a timeout (fired by the shared timer) handles its fallback inside it. */
+  private requestContext: RequestContext | undefined = undefined;
   /** (issue 3) values emitted by the fallback, for the request log's `FALLBACK_EMITxN`. */
   private fallbackEmitted = 0;
   /** Bit per event type recorded by this execution (for the request log). */
@@ -173,8 +175,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const { runtime: rt, config: cfg } = this.spec;
     // (issue 3) looked up first: naming an undeclared shared limiter throws before anything (log, trial) is taken
     const bucket = cfg.rateLimit === false ? null : limiterFor(cfg.key, cfg.rateLimit);
+    const ctx = (this.requestContext = RequestContext.current());
     if (cfg.requestLog) {
-      const ctx = RequestContext.current();
       if (ctx !== undefined) {
         this.log = new LogEntry(cfg.key);
         ctx.record(this.log); // (issue 3) capped as Hystrix's request log
@@ -444,7 +446,15 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.mark(EV.TIMEOUT, now);
     rt.breaker.onHealthEvent(now);
     if (this.trial) rt.breaker.trialFailed(now);
-    this.fallback('TIMEOUT', 'TIMEOUT', rt.rejection('TIMEOUT', MESSAGES.TIMEOUT), reason, now);
+    const forFallback = rt.rejection('TIMEOUT', MESSAGES.TIMEOUT);
+    const ctx = this.requestContext;
+    if (ctx !== undefined && RequestContext.current() !== ctx) {
+      // Fired by the shared timer (a neutral async context): run the fallback in the caller's request, as Hystrix
+      // restores the HystrixRequestContext on its timer thread.
+      RequestContext.within(ctx, () => this.fallback('TIMEOUT', 'TIMEOUT', forFallback, reason, now));
+    } else {
+      this.fallback('TIMEOUT', 'TIMEOUT', forFallback, reason, now);
+    }
   }
 
   /** Short-circuit, rate limit, semaphore or pool rejection: no run, straight to the fallback. */

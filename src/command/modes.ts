@@ -111,7 +111,8 @@ export function executeSync(spec: ExecutionSpec, args: readonly unknown[], cache
   }
   const exec = new Execution(spec, args, NO_SINK, MODE_SYNC);
   exec.start();
-  if (slot !== undefined) slot[0].cache.set(slot[1], { execution: exec });
+  // Never replace an entry that async or observable twins share (a sync call cannot wait for it).
+  if (slot !== undefined && !slot[0].cache.has(slot[1])) slot[0].cache.set(slot[1], { execution: exec });
   return readSync(exec);
 }
 

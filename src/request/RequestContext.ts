@@ -122,6 +122,11 @@ export class RequestContext {
     return storage.getStore() !== undefined;
   }
 
+  /** @internal runs `fn` inside `ctx` (a fallback fired by the shared deadline timer runs in its caller's request). */
+  static within<T>(ctx: RequestContext, fn: () => T): T {
+    return storage.run(ctx, fn);
+  }
+
   /** @internal runs `fn` outside any request context (global-scope collapser batches). */
   static outside<T>(fn: () => T): T {
     return storage.exit(fn);

@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+
 /**
  * A cancellable handle returned by {@link Clock.setTimer}.
  */
@@ -32,6 +34,13 @@ export interface Clock {
   setTimer(fn: () => void, delayMs: number, keepAlive?: boolean): TimerHandle;
 }
 
+/**
+ * Timers are started in this resource's (empty) async context, not in the context of whichever call happened to
+ * arm them: the shared deadline timer must not carry one request's AsyncLocalStorage values into another
+ * request's timeout handling.
+ */
+const neutralScope = new AsyncResource('breakwater.timer');
+
 class SystemTimer implements TimerHandle {
   constructor(private readonly handle: ReturnType<typeof setTimeout>) {}
   cancel(): void {
@@ -46,7 +55,7 @@ export const systemClock: Clock = {
   now: () => performance.now(),
   wallTime: () => Date.now(),
   setTimer(fn, delayMs, keepAlive) {
-    const handle = setTimeout(fn, Math.max(0, delayMs));
+    const handle = neutralScope.runInAsyncScope(() => setTimeout(fn, Math.max(0, delayMs)));
     if (keepAlive !== true) handle.unref();
     return new SystemTimer(handle);
   },

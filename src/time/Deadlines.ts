@@ -104,7 +104,8 @@ export class Deadlines {
   private arm(at: number, now: number): void {
     if (this.timer !== null) this.timer.cancel();
     this.armedAt = at;
-    this.timer = this.clock.setTimer(this.fire, at - now);
+    // Kept alive while deadlines are armed: a caller awaiting a timeout must get it even with nothing else to do.
+    this.timer = this.clock.setTimer(this.fire, at - now, true);
   }
 
   private onTimer(): void {

@@ -483,3 +483,49 @@ describe('class style', () => {
     expect(cmd.executionEvents).toEqual(['FAILURE', 'FALLBACK_MISSING']);
   });
 });
+
+describe('executor: async context', () => {
+  it('runs a timeout fallback in its own caller request context, not in the one that armed the shared timer', async () => {
+    const { RequestContext, requestLog } = await import('../../src/index.js');
+    const inner = command({ key: 'CtxInner', run: async () => 'inner' });
+    const c = command({
+      key: 'CtxTimeout',
+      maxConcurrent: 10,
+      run: (_label: string) => new Promise<string>(() => undefined),
+      fallback: async (_e, label) => `${label}:${await inner.execute()}:${requestLog().length}`,
+    });
+    // Request A arms the shared deadline timer first; request B's deadline fires from the same timer.
+    const a = RequestContext.run(() => c.execute('A'));
+    const b = RequestContext.run(async () => {
+      const result = await c.execute('B');
+      return [result, String(requestLog())];
+    });
+    clock.advance(1000);
+    await expect(a).resolves.toBe('A:inner:2');
+    const [resultB, logB] = await b;
+    expect(resultB).toBe('B:inner:2');
+    expect(logB).toMatch(/^CtxTimeout\[TIMEOUT, FALLBACK_SUCCESS\]\[1000ms\], CtxInner\[SUCCESS\]\[0ms\]$/);
+  });
+
+  it('does not let an executeSync call replace a cache entry that async twins share', async () => {
+    const { RequestContext } = await import('../../src/index.js');
+    let runs = 0;
+    const gate = deferred<void>();
+    const c = command({
+      key: 'CacheMix',
+      cacheKey: (id: string) => id,
+      run: (id: string) => {
+        runs++;
+        return runs === 1 ? gate.promise.then(() => id) : id;
+      },
+    });
+    await RequestContext.run(async () => {
+      const first = c.execute('x');
+      expect(c.executeSync('x')).toBe('x'); // a sync twin cannot wait for the in-flight promise: it runs itself
+      const twin = c.execute('x');
+      gate.resolve();
+      await expect(Promise.all([first, twin])).resolves.toEqual(['x', 'x']);
+    });
+    expect(runs).toBe(2);
+  });
+});
