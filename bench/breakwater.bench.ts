@@ -3,8 +3,10 @@
  * every outcome was recorded (nothing was skipped to win a benchmark).
  */
 import {
+  APP_DEPTH,
   FALLBACK_VALUE,
   IN_FLIGHT,
+  atAppDepth,
   failing,
   failingShared,
   fallbackValue,
@@ -131,7 +133,7 @@ export const breakwaterScenarios: Scenario[] = [
     library: 'breakwater',
     group: 'failure',
     title: 'failure + fallback',
-    note: 'run rejects with a fresh Error; requestVolumeThreshold so high that the circuit never opens',
+    note: `run rejects with a fresh Error; requestVolumeThreshold so high that the circuit never opens; called ${APP_DEPTH} frames deep, as the bare try/catch`,
     reference: 'trycatch',
     target: { against: 'reference', kind: 'max', value: 1.2, label: '≤ 1.2× bare try/catch' },
     async setup() {
@@ -143,10 +145,28 @@ export const breakwaterScenarios: Scenario[] = [
         circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
       });
       return {
-        op: asyncCall(() => c.execute()),
+        op: asyncCall(atAppDepth(() => c.execute())),
         expect: FALLBACK_VALUE,
         check: counts(bw, 'BenchFailure', 'FAILURE', 'FALLBACK_SUCCESS', 'SHORT_CIRCUITED'),
       };
+    },
+  },
+  {
+    id: 'breakwater/failure-fallback-shallow',
+    library: 'breakwater',
+    group: 'failure',
+    title: 'failure + fallback (shallow stack)',
+    note: 'as above, called straight from the benchmark loop: the new Error in run captures more frames than the bare one',
+    reference: 'trycatch-shallow',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({
+        key: 'BenchFailureShallow',
+        run: failing,
+        fallback: fallbackValue,
+        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
+      });
+      return { op: asyncCall(() => c.execute()), expect: FALLBACK_VALUE, check: counts(bw, 'BenchFailureShallow', 'FAILURE', 'FALLBACK_SUCCESS') };
     },
   },
   {

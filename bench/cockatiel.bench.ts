@@ -3,7 +3,7 @@
  * failure ratio over a rolling window); "timeout+bulkhead+breaker" wraps it the way a Hystrix command is built:
  * timeout(1000 ms, cooperative) → bulkhead(10) → breaker. Fallbacks are a fallback policy around the rest.
  */
-import { FALLBACK_VALUE, IN_FLIGHT, failing, fallbackValue, gated, inFlightBatch, work, type Scenario, type Subject } from './scenario.js';
+import { FALLBACK_VALUE, IN_FLIGHT, atAppDepth, failing, fallbackValue, gated, inFlightBatch, work, type Scenario, type Subject } from './scenario.js';
 
 type Cockatiel = typeof import('cockatiel');
 
@@ -57,7 +57,7 @@ export const cockatielScenarios: Scenario[] = [
       const c = await import('cockatiel');
       const b = samplingBreaker(c, Number.MAX_SAFE_INTEGER);
       const policy = c.wrap(c.fallback(c.handleAll, fallbackValue), b);
-      return { op: call(policy, failing), expect: FALLBACK_VALUE, check: () => ({ state: b.state }) };
+      return { op: { kind: 'async', fn: atAppDepth(() => policy.execute(failing)) }, expect: FALLBACK_VALUE, check: () => ({ state: b.state }) };
     },
   },
   {

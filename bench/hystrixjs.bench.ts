@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { FALLBACK_VALUE, IN_FLIGHT, failing, fallbackValue, gated, inFlightBatch, work, type Scenario, type Subject } from './scenario.js';
+import { FALLBACK_VALUE, IN_FLIGHT, atAppDepth, failing, fallbackValue, gated, inFlightBatch, work, type Scenario, type Subject } from './scenario.js';
 
 interface HystrixCommand {
   execute(...args: unknown[]): Promise<unknown>;
@@ -66,7 +66,7 @@ export const hystrixjsScenarios: Scenario[] = [
         .fallbackTo(fallbackPromise)
         .circuitBreakerRequestVolumeThreshold(Number.MAX_SAFE_INTEGER)
         .build();
-      return { op: call(cmd), expect: FALLBACK_VALUE };
+      return { op: { kind: 'async', fn: atAppDepth(() => cmd.execute()) }, expect: FALLBACK_VALUE };
     },
   },
   {

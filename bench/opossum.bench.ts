@@ -4,7 +4,7 @@
  * the per-call timeout timer, percentiles and snapshots — which also means it has no timeout at all, so it does
  * less than breakwater's defaults.
  */
-import { FALLBACK_VALUE, IN_FLIGHT, failing, fallbackValue, gated, inFlightBatch, work, type Scenario, type Subject } from './scenario.js';
+import { FALLBACK_VALUE, IN_FLIGHT, atAppDepth, failing, fallbackValue, gated, inFlightBatch, work, type Scenario, type Subject } from './scenario.js';
 
 type Options = NonNullable<ConstructorParameters<typeof import('opossum').default>[1]>;
 
@@ -60,7 +60,7 @@ export const opossumScenarios: Scenario[] = [
     async setup() {
       const b = await breaker(failing, NEVER_OPEN);
       b.fallback(fallbackValue);
-      return { op: call(b), expect: FALLBACK_VALUE, check: stats(b, 'failures', 'fallbacks', 'rejects') };
+      return { op: { kind: 'async', fn: atAppDepth(() => b.fire()) }, expect: FALLBACK_VALUE, check: stats(b, 'failures', 'fallbacks', 'rejects') };
     },
   },
   {
