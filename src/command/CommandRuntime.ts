@@ -2,7 +2,8 @@ import type { EventEmitter } from 'eventemitter3';
 import { CircuitBreaker } from '../circuit/CircuitBreaker.js';
 import { Semaphore } from '../bulkhead/Semaphore.js';
 import type { CommandConfig } from '../config/options.js';
-import { getClock } from '../config/store.js';
+import { getClock, onConfigChange, store } from '../config/store.js';
+import { resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
 import { CommandError, type FailureType } from '../errors.js';
 import { KeyedRegistry } from '../internal/KeyedRegistry.js';
 import { CommandMetrics } from '../metrics/CommandMetrics.js';
@@ -41,8 +42,26 @@ export class CommandRuntime {
     this.fallbackSemaphore = new Semaphore(config.fallbackMaxConcurrent);
   }
 
+  /** The own options of the command that applied the config last: `configure()` re-resolves with them at once. */
+  private own: SettingsLayer | undefined = undefined;
+
+  /**
+   * Re-resolves this key's config after `configure()`, so a change (e.g. `forceOpen`) shows in the breaker's state,
+   * the stream and Prometheus at once, not only at the key's next call. A combination that no longer resolves is
+   * left for that next call to report.
+   */
+  reconfigure(): void {
+    if (this.own === undefined) return;
+    try {
+      this.apply(resolveCommandConfig(this.config.key, [store.defaults, this.own, store.commands.get(this.config.key)]));
+    } catch {
+      // the next execution resolves again and throws the ConfigError to its caller
+    }
+  }
+
   /** Applies a newly resolved config (called only when the configuration version changed). */
-  apply(config: CommandConfig): void {
+  apply(config: CommandConfig, own?: SettingsLayer): void {
+    if (own !== undefined) this.own = own;
     this.config = config;
     this.metrics.group = config.group;
     this.breaker.config = config.circuitBreaker;
@@ -73,6 +92,10 @@ export class CommandRuntime {
 }
 
 const runtimes = new KeyedRegistry<CommandRuntime>();
+
+onConfigChange(() => {
+  for (const rt of runtimes.values()) rt.reconfigure();
+});
 
 /** @internal the runtime of a key, created with `config` on first use. */
 export function runtimeFor(config: CommandConfig): CommandRuntime {

@@ -93,7 +93,7 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
     this.version = store.version;
     this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
     this.runtime = runtimeFor(this.config);
-    this.runtime.apply(this.config);
+    this.runtime.apply(this.config, this.own);
   }
 
   get events(): EventEmitter<CommandEvents> {
@@ -106,7 +106,7 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
       this.version = store.version;
       this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
     }
-    if (this.runtime.config !== this.config) this.runtime.apply(this.config);
+    if (this.runtime.config !== this.config) this.runtime.apply(this.config, this.own);
   }
 
   invoke(exec: Execution): unknown {

@@ -67,7 +67,7 @@ class FunctionalObservableCommand implements ExecutionSpec {
     this.version = store.version;
     this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
     this.runtime = runtimeFor(this.config);
-    this.runtime.apply(this.config);
+    this.runtime.apply(this.config, this.own);
   }
 
   get events(): EventEmitter<CommandEvents> {
@@ -87,7 +87,7 @@ class FunctionalObservableCommand implements ExecutionSpec {
       this.version = store.version;
       this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
     }
-    if (this.runtime.config !== this.config) this.runtime.apply(this.config);
+    if (this.runtime.config !== this.config) this.runtime.apply(this.config, this.own);
     return toObservableMulti(this, args, this.cacheKeyFn);
   }
 

@@ -310,6 +310,15 @@ describe('force flags and enabled', () => {
     expect(() => circuitBreakerFor('NoSuchKey')).toThrow(/no command with key 'NoSuchKey'/);
   });
 
+  it('shows a configured forceOpen at once, before the next call', () => {
+    command({ key: 'LiveState', run: async () => 1 });
+    expect(circuitBreakerFor('LiveState').state).toBe('CLOSED');
+    configure({ commands: { LiveState: { circuitBreaker: { forceOpen: true } } } });
+    expect(circuitBreakerFor('LiveState').state).toBe('OPEN');
+    configure({ commands: { LiveState: { circuitBreaker: { forceOpen: false } } } });
+    expect(circuitBreakerFor('LiveState').state).toBe('CLOSED');
+  });
+
   it('applies configure() changes to the next execution without restart', async () => {
     const c = command({ key: 'Live', timeout: 1000, run: () => new Promise((r) => setTimeout(() => r('slow'), 0)), fallback: () => 'fb' });
     configure({ commands: { Live: { circuitBreaker: { forceOpen: true } } } });

@@ -212,9 +212,10 @@ export class CommandModel {
 
   // ---- the operations --------------------------------------------------------------------------------------
 
-  /** `configure({ commands: { Key: layer } })`: stored now, applied at the next call. */
+  /** `configure({ commands: { Key: layer } })`: applied at once (the key's runtime re-resolves its config). */
   configure(layer: SettingsLayer): void {
     this.override = mergeLayer(this.override, layer);
+    this.active = resolveSettings([this.own, this.override]);
     if (this.isolation === 'pool') this.drain(this.t); // every configure() pushes pool settings (and drains)
   }
 
