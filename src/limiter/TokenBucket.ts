@@ -52,7 +52,7 @@ class QueuedTake implements TokenWait {
  *
  * - Over any interval of T ms it admits at most `capacity + refillPerSecond × T / 1000` tokens.
  * - Waiters are served first come, first served: while anyone waits, `tryTake` answers `false`.
- * - A clock that steps back adds nothing: refill resumes only once the clock passes the latest time seen.
+ * - A clock that steps back adds nothing for the step; refill goes on from the new reading.
  * - With `warmupPeriod`, a cold bucket refills at `refillPerSecond / coldFactor` and speeds up to the full rate as
  *   it is used (Guava's `SmoothWarmingUp`: under saturating demand the full rate is reached after `warmupPeriod`);
  *   a full, idle bucket cools down again over `warmupPeriod`. The burst (`capacity`) is not affected. See
@@ -73,7 +73,7 @@ export class TokenBucket {
   private tokens: number;
   /** Warm-up coldness (0 = warm); always 0 without warm-up. */
   private cold: number;
-  /** The latest clock time seen: refill accrues only past it. */
+  /** The clock time of the last refill (moved back with the clock when it steps back). */
   private updatedAt: number;
   private head: QueuedTake | null = null;
   private tail: QueuedTake | null = null;
@@ -291,7 +291,12 @@ export class TokenBucket {
 
   private refill(now: number): void {
     let elapsed = now - this.updatedAt;
-    if (!(elapsed > 0)) return; // the clock stood still or stepped back: nothing accrues
+    if (!(elapsed > 0)) {
+      // The clock stood still, or stepped back: nothing accrues for the step, and refill goes on from the new
+      // reading (waiting until the clock caught up again would starve the limiter for the size of the step).
+      if (elapsed < 0) this.updatedAt = now;
+      return;
+    }
     this.updatedAt = now;
     const capacity = this.options.capacity;
     if (this.tokens < capacity) {
