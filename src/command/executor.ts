@@ -203,7 +203,9 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private waitForToken(bucket: TokenBucket, maxWait: number, now: number): boolean {
     const timeout = this.spec.config.timeout;
     if (maxWait <= 0 || this.mode === MODE_SYNC) return false;
-    const bound = timeout === false ? maxWait : Math.min(maxWait, timeout);
+    // The token must be due at least 1 ms before the deadline (timers fire in whole ms): one due at the deadline
+    // would only make the caller wait the whole timeout for a RATE_LIMITED.
+    const bound = timeout === false ? maxWait : Math.min(maxWait, timeout - 1);
     this.tokenWait = bucket.wait(1, bound, now, (granted) => this.tokenSettled(granted));
     if (this.tokenWait === null) return false;
     this.phase = TOKEN_WAIT;
