@@ -82,7 +82,7 @@ function entries(value: unknown, option: string): [string, unknown][] {
   const obj = expectObject(value, option);
   const out: [string, unknown][] = [];
   for (const key of Object.keys(obj)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    // Keys land in Maps, never in plain objects: even '__proto__' or 'constructor' name just that command.
     expectKey(key, `${option} key`);
     out.push([key, obj[key]]);
   }

@@ -96,3 +96,17 @@ describe('configure validation', () => {
     expect(c.config.timeout).toBe(400);
   });
 });
+
+describe('configure keys', () => {
+  it('configures commands whose keys are constructor, prototype or __proto__, touching nothing else', () => {
+    const options = JSON.parse('{"commands":{"__proto__":{"timeout":5},"constructor":{"timeout":6},"prototype":{"timeout":7}}}');
+    const a = command({ key: '__proto__', run });
+    const b = command({ key: 'constructor', run });
+    const c = command({ key: 'prototype', run });
+    const other = command({ key: 'Other', run });
+    configure(options);
+    void [a, b, c, other].map((h) => h.execute());
+    expect([a.config.timeout, b.config.timeout, c.config.timeout, other.config.timeout]).toEqual([5, 6, 7, 1000]);
+    expect(({} as Record<string, unknown>).timeout).toBeUndefined();
+  });
+});
