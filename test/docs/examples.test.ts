@@ -5,7 +5,7 @@
  * 'breakwater/testing' are rewritten to this repository's src/, so the examples test the code beside them.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,5 +218,24 @@ describe('documentation text', () => {
   it('gives the two commands a newcomer needs, exactly as CI runs the tests', () => {
     expect(readme).toContain('npm ci && npm run demo');
     expect(readme).toContain('npm ci && npm test');
+  });
+
+  it('links to every guide from the README', () => {
+    const guides = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'));
+    expect(guides.length).toBeGreaterThan(10);
+    expect(guides.filter((f) => !readme.includes(`](docs/${f})`))).toEqual([]);
+  });
+
+  it('links only to files that exist', () => {
+    const broken: string[] = [];
+    for (const doc of DOCUMENTS) {
+      const text = readFileSync(join(ROOT, doc), 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const match of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = match[1]!.split('#')[0]!;
+        if (target === '' || /^[a-z]+:/i.test(target)) continue;
+        if (!existsSync(join(ROOT, dirname(doc), target))) broken.push(`${doc} → ${match[1]}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });
