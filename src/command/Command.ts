@@ -33,7 +33,7 @@ abstract class SingleUseCommand implements ExecutionSpec {
     const own = normalizeSettings(raw, '', ['key']);
     this.config = resolveCommandConfig(key, [store.defaults, own, store.commands.get(key)]);
     this.runtime = runtimeFor(this.config);
-    if (this.runtime.config !== this.config) this.runtime.apply(this.config, own);
+    this.runtime.apply(this.config, own); // always: configure() re-resolves the key with these own options
   }
 
   /** The command key. */

@@ -15,9 +15,13 @@ import { executeAsync, executeSync, observeHot, startAsync, toObservableSingle, 
  */
 export type ArgsOf<F> = F extends (...args: infer P) => unknown
   ? P extends [...infer A, infer Last]
-    ? RunContext extends Last
-      ? A
-      : P
+    ? unknown extends Last
+      ? 0 extends 1 & Last
+        ? A // an untyped (any) last parameter is the context
+        : P // a last parameter declared `unknown` is an argument
+      : RunContext extends Last
+        ? A
+        : P
     : P
   : never;
 

@@ -22,7 +22,7 @@ export function readKnown(value: unknown, option: string, known: readonly string
   for (const key of Object.keys(input)) {
     if (IGNORED_KEYS.has(key)) continue;
     if (!known.includes(key)) {
-      throw configError(`${prefix(option)}${key}`, `one of the known options (${known.join(', ')})`, 'unknown option', 'type');
+      throw configError(`${prefix(option)}${key}`, `one of the known options (${known.join(', ')})`, input[key], 'type');
     }
     const v = input[key];
     if (v !== undefined) out[key] = v;
