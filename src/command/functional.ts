@@ -129,7 +129,16 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
 
   invokeFallback(error: unknown, exec: Execution): unknown {
     const args = exec.args;
-    return args.length === 1 ? this.fallbackFn!(error, args[0]) : this.fallbackFn!(error, ...args);
+    switch (args.length) {
+      case 0:
+        return this.fallbackFn!(error);
+      case 1:
+        return this.fallbackFn!(error, args[0]);
+      case 2:
+        return this.fallbackFn!(error, args[0], args[1]);
+      default:
+        return this.fallbackFn!(error, ...args);
+    }
   }
 
   execute(...args: unknown[]): Promise<unknown> {
