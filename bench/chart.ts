@@ -37,8 +37,14 @@ function targetRatio(row: Row): number | undefined {
   return t.kind === 'max' ? t.value : 1 / t.value;
 }
 
-/** Renders the SVG. `subtitle` names the machine and date. */
-export function renderChart(rows: readonly Row[], subtitle: string): string {
+/** The floor each group's targeted breakwater row is drawn against (see bench/floor.ts). */
+const FLOOR_OF_GROUP: Partial<Record<Group, string>> = { success: 'settleableTwoClocks', sync: 'twoClocks', open: 'resolvedTwoClocks' };
+
+/**
+ * Renders the SVG. `subtitle` names the machine and date; `floors` (ratios by floor name, from the same run) adds
+ * a grey mark on the targeted rows at what any wrapper with the same guarantees pays.
+ */
+export function renderChart(rows: readonly Row[], subtitle: string, floors: Record<string, number> = {}): string {
   const width = 1000;
   const labelW = 330;
   const valueW = 70;
@@ -79,6 +85,12 @@ export function renderChart(rows: readonly Row[], subtitle: string): string {
         )}</title></rect>`,
       );
       parts.push(`<text x="${(bx + bw + 5).toFixed(1)}" y="${y + 14}" class="value">${fmt(row.chartRatio)}</text>`);
+      const floorName = FLOOR_OF_GROUP[row.group];
+      const floor = row.target !== undefined && row.library === 'breakwater' && floorName !== undefined ? floors[floorName] : undefined;
+      if (floor !== undefined) {
+        const fx = x(floor).toFixed(1);
+        parts.push(`<line x1="${fx}" y1="${y + 1}" x2="${fx}" y2="${y + rowH - 1}" stroke="#555" stroke-width="2" stroke-dasharray="3,2"><title>floor ${fmt(floor)}</title></line>`);
+      }
       const t = targetRatio(row);
       if (t !== undefined) {
         const tx = x(t).toFixed(1);
@@ -100,6 +112,12 @@ export function renderChart(rows: readonly Row[], subtitle: string): string {
   legend.push(
     `<line x1="${lx}" y1="${legendY - 11}" x2="${lx}" y2="${legendY + 2}" stroke="#2f9e44" stroke-width="2.5"/><text x="${lx + 7}" y="${legendY}" class="label">target (green met, red missed)</text>`,
   );
+  if (Object.keys(floors).length > 0) {
+    lx += 200;
+    legend.push(
+      `<line x1="${lx}" y1="${legendY - 11}" x2="${lx}" y2="${legendY + 2}" stroke="#555" stroke-width="2" stroke-dasharray="3,2"/><text x="${lx + 7}" y="${legendY}" class="label">floor: two clock reads (+ the Promise) alone</text>`,
+    );
+  }
   const height = bottom + 30;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="title">`,

@@ -6,6 +6,7 @@
 import { countTimers, measureRetention, timeOps, type HarnessOptions, type Op } from './harness.js';
 import { BARE_AWAIT, REFERENCES } from './scenario.js';
 import { scenarios } from './scenarios.js';
+import { measureFloors } from './floor.js';
 import { measureKeys } from './keys.js';
 
 function options(): HarnessOptions {
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   let result: Record<string, unknown>;
   if (mode === 'scenario' && id !== undefined) result = await runScenario(id, o);
   else if (mode === 'keys') result = await measureKeys(o);
-  else throw new Error(`usage: child.mjs scenario <id> | keys`);
+  else if (mode === 'floors') result = await measureFloors(o);
+  else throw new Error(`usage: child.mjs scenario <id> | keys | floors`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -130,13 +130,15 @@ function cells(row: Row): string[] {
   ];
 }
 
-const HEADER = ['scenario', 'ns/call', 'iqr', 'bare ns', '× bare await', '× reference', 'target', 'heap B/call', 'timers/call'];
+const HEADER = ['scenario', 'ns/call', 'spread', 'bare ns', '× bare await', '× reference', 'target', 'heap B/call', 'timers/call'];
+/** Columns whose cells are text (left-aligned); the others are numbers. */
+const TEXT_COLUMNS = new Set([0, 5, 6]);
 
 /** A plain-text table for the console. */
 export function consoleTable(rows: readonly Row[]): string {
   const body = rows.map(cells);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 || i >= 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (r: string[]): string => r.map((c, i) => (TEXT_COLUMNS.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [line(HEADER), widths.map((w) => '─'.repeat(w)).join('  ')];
   let group: Group | undefined;
   for (let i = 0; i < rows.length; i++) {
@@ -150,7 +152,7 @@ export function consoleTable(rows: readonly Row[]): string {
 /** The same table in Markdown. */
 export function markdownTable(rows: readonly Row[]): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  const out = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (i === 0 || i >= 5 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const out = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (TEXT_COLUMNS.has(i) ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const row of rows) out.push(`| ${cells(row).map(esc).join(' | ')} |`);
   return out.join('\n');
 }

@@ -137,6 +137,7 @@ interface Results {
   readonly options: HarnessOptions;
   readonly rows: Row[];
   readonly keys?: Record<string, unknown>;
+  readonly floors?: { readonly bareNs: number; readonly floors: Record<string, { title: string; ns: number; ratio: number }> };
   readonly failures: { id: string; error: string }[];
   readonly targets: { text: string; met: boolean }[];
 }
@@ -148,7 +149,7 @@ function subtitle(r: Results): string {
 
 function print(r: Results): void {
   console.log(`\n${subtitle(r)}\n`);
-  console.log(consoleTable(r.rows));
+  if (r.rows.length > 0) console.log(consoleTable(r.rows));
   if (r.keys !== undefined) {
     const k = r.keys;
     console.log(
@@ -156,6 +157,10 @@ function print(r: Results): void {
         k.footprintBytesPercentilesOff,
       )}); heap delta of creating ${String(k.keys)} keys: ${Math.round(k.heapBytesPerKey as number)} B/key`,
     );
+  }
+  if (r.floors !== undefined) {
+    console.log(`\nfloors (bare await ${r.floors.bareNs.toFixed(1)} ns):`);
+    for (const f of Object.values(r.floors.floors)) console.log(`  ${f.ns.toFixed(1).padStart(7)} ns  ${f.ratio.toFixed(2).padStart(5)}×  ${f.title}`);
   }
   console.log('\ntargets (issue 6):');
   for (const t of r.targets) console.log(`  ${t.met ? '✓' : '✗'} ${t.text}`);
@@ -186,6 +191,16 @@ function updateDocs(r: Results): void {
           k.keys,
         )} keys, each executed once: ${Math.round(k.heapBytesPerKey as number)} B per key.`,
     '',
+    ...(r.floors === undefined
+      ? []
+      : [
+          `Floors measured in the same run (explained under "Where the time goes" below); bare \`await fn()\` ${r.floors.bareNs.toFixed(1)} ns:`,
+          '',
+          '| floor | ns | × bare await |',
+          '| --- | ---: | ---: |',
+          ...Object.values(r.floors.floors).map((f) => `| ${f.title} | ${f.ns.toFixed(1)} | ${f.ratio.toFixed(2)}× |`),
+          '',
+        ]),
     'Targets:',
     '',
     ...r.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.text}`),
@@ -210,7 +225,8 @@ async function main(): Promise<void> {
       (s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f))) && (!args.quick || s.quick !== false),
     );
     const wantKeys = args.filters.length === 0 || args.filters.some((f) => 'breakwater/keys'.includes(f));
-    if (selected.length === 0 && !wantKeys) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
+    const wantFloors = args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f));
+    if (selected.length === 0 && !wantKeys && !wantFloors) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
     if (selected.some((s) => s.library === 'hystrixjs')) ensureHystrixjs();
     const bundle = await buildChild(args.src);
     const rows: Row[] = [];
@@ -236,6 +252,14 @@ async function main(): Promise<void> {
         failures.push({ id: 'breakwater/keys', error: error instanceof Error ? error.message : String(error) });
       }
     }
+    let floors: Results['floors'];
+    if (wantFloors) {
+      try {
+        floors = (await runChild(bundle, ['floors'], o)) as unknown as Results['floors'];
+      } catch (error) {
+        failures.push({ id: 'floors', error: error instanceof Error ? error.message : String(error) });
+      }
+    }
     const sorted = sortRows(
       rows,
       scenarios.map((s) => s.id),
@@ -248,6 +272,7 @@ async function main(): Promise<void> {
       options: o,
       rows: sorted,
       ...(keys === undefined ? {} : { keys }),
+      ...(floors === undefined ? {} : { floors }),
       failures,
       targets: targetSummary(sorted),
     };
@@ -259,7 +284,8 @@ async function main(): Promise<void> {
   }
   print(results);
   if (args.chart) {
-    writeFileSync(CHART, renderChart(results.rows, subtitle(results)));
+    const floors = Object.fromEntries(Object.entries(results.floors?.floors ?? {}).map(([name, f]) => [name, f.ratio]));
+    writeFileSync(CHART, renderChart(results.rows, subtitle(results), floors));
     console.log(`wrote ${relative(ROOT, CHART)}`);
   }
   if (args.docs) updateDocs(results);
