@@ -104,8 +104,9 @@ export class Deadlines {
   private arm(at: number, now: number): void {
     if (this.timer !== null) this.timer.cancel();
     this.armedAt = at;
-    // Kept alive while deadlines are armed: a caller awaiting a timeout must get it even with nothing else to do.
-    this.timer = this.clock.setTimer(this.fire, at - now, true);
+    // Unref'd: the timer may outlive its deadlines (see keepIdleTimer), and an idle process must be free to exit.
+    // Work that is really in flight (a socket, a child process) keeps the process alive by itself.
+    this.timer = this.clock.setTimer(this.fire, at - now);
   }
 
   private onTimer(): void {
