@@ -73,6 +73,8 @@ export interface CommandHandle<A extends unknown[], R> {
   toObservable(...args: A): Observable<R>;
 }
 
+const RUN_NAMES = { run: 'run', fallback: 'fallback' } as const;
+
 /** @internal a handle is its own execution spec: nothing is allocated per call for it. */
 export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[], unknown> {
   readonly key: string;
@@ -83,17 +85,22 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
   private version: number;
   private readonly run: (...args: unknown[]) => unknown;
   private readonly fallbackFn: ((error: unknown, ...args: unknown[]) => unknown) | undefined;
-  private readonly cacheKeyFn: CacheKeyFn;
+  protected readonly cacheKeyFn: CacheKeyFn;
 
-  constructor(options: CommandOptions<(...args: any[]) => unknown, unknown>, where = 'command') {
+  /**
+   * @param where - the name of the options object in error messages.
+   * @param names - the option names of the work and its fallback (`construct`/`resumeWithFallback` for
+   *   observable commands).
+   */
+  constructor(options: object, where = 'command', names: { readonly run: string; readonly fallback: string } = RUN_NAMES) {
     const raw = expectObject(options, where);
     this.key = expectKey(raw.key, 'key');
-    this.run = expectFunction(raw.run, 'run');
-    this.fallbackFn = raw.fallback === undefined ? undefined : expectFunction(raw.fallback, 'fallback');
+    this.run = expectFunction(raw[names.run], names.run);
+    this.fallbackFn = raw[names.fallback] === undefined ? undefined : expectFunction(raw[names.fallback], names.fallback);
     const cacheKey = raw.cacheKey === undefined ? undefined : expectFunction(raw.cacheKey, 'cacheKey');
     this.cacheKeyFn = cacheKey === undefined ? undefined : (args) => cacheKey(...args);
     this.hasFallback = this.fallbackFn !== undefined;
-    this.own = normalizeSettings(raw, '', COMMAND_FUNCTION_KEYS);
+    this.own = normalizeSettings(raw, '', [...COMMAND_FUNCTION_KEYS, names.run, names.fallback]);
     this.version = store.version;
     this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
     this.runtime = runtimeFor(this.config);
@@ -105,7 +112,7 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
   }
 
   /** Re-resolves the config when `configure()` changed something, and makes the key's runtime follow it. */
-  private refresh(): void {
+  protected refresh(): void {
     if (this.version !== store.version) {
       this.version = store.version;
       this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
@@ -182,5 +189,5 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
 export function command<F extends (...args: any[]) => unknown, FR = never>(
   options: CommandOptions<F, FR>,
 ): CommandHandle<ArgsOf<F>, ResultOf<F> | FR> {
-  return new FunctionalCommand(options as unknown as CommandOptions<(...args: any[]) => unknown, unknown>) as unknown as CommandHandle<ArgsOf<F>, ResultOf<F> | FR>;
+  return new FunctionalCommand(options) as unknown as CommandHandle<ArgsOf<F>, ResultOf<F> | FR>;
 }

@@ -1,14 +1,9 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Observable } from 'rxjs';
 import type { CommandConfig, CommandSettings } from '../config/options.js';
-import { COMMAND_FUNCTION_KEYS, normalizeSettings, resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
-import { store } from '../config/store.js';
-import { expectFunction, expectKey, expectObject } from '../config/validate.js';
-import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
 import type { CommandEvents } from './events.js';
-import type { Execution, ExecutionSpec } from './executor.js';
-import type { ArgsOf } from './functional.js';
-import { observeHot, toObservableMulti, type CacheKeyFn } from './modes.js';
+import { FunctionalCommand, type ArgsOf } from './functional.js';
+import { toObservableMulti } from './modes.js';
 
 /** The values of a `construct` function's Observable. */
 export type EmittedBy<F> = F extends (...args: any[]) => Observable<infer R> ? R : never;
@@ -44,55 +39,15 @@ export interface ObservableCommandHandle<A extends unknown[], R> {
   toObservable(...args: A): Observable<R>;
 }
 
-class FunctionalObservableCommand implements ExecutionSpec {
-  readonly key: string;
-  readonly runtime: CommandRuntime;
-  config: CommandConfig;
-  readonly hasFallback: boolean;
-  private readonly own: SettingsLayer;
-  private version: number;
-  private readonly constructFn: (...args: unknown[]) => unknown;
-  private readonly fallbackFn: ((error: unknown, ...args: unknown[]) => unknown) | undefined;
-  private readonly cacheKeyFn: CacheKeyFn;
-
-  constructor(options: ObservableCommandOptions<(...args: any[]) => Observable<unknown>>) {
-    const raw = expectObject(options, 'observableCommand');
-    this.key = expectKey(raw.key, 'key');
-    this.constructFn = expectFunction(raw.construct, 'construct');
-    this.fallbackFn = raw.resumeWithFallback === undefined ? undefined : expectFunction(raw.resumeWithFallback, 'resumeWithFallback');
-    const cacheKey = raw.cacheKey === undefined ? undefined : expectFunction(raw.cacheKey, 'cacheKey');
-    this.cacheKeyFn = cacheKey === undefined ? undefined : (args) => cacheKey(...args);
-    this.hasFallback = this.fallbackFn !== undefined;
-    this.own = normalizeSettings(raw, '', [...COMMAND_FUNCTION_KEYS, 'construct', 'resumeWithFallback']);
-    this.version = store.version;
-    this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
-    this.runtime = runtimeFor(this.config);
-    this.runtime.apply(this.config, this.own);
+/** @internal the functional handle with `construct`/`resumeWithFallback`, run as a multi-value observable. */
+class FunctionalObservableCommand extends FunctionalCommand {
+  constructor(options: object) {
+    super(options, 'observableCommand', { run: 'construct', fallback: 'resumeWithFallback' });
   }
 
-  get events(): EventEmitter<CommandEvents> {
-    return this.runtime.events;
-  }
-
-  invoke(exec: Execution): unknown {
-    return this.constructFn(...exec.args, exec);
-  }
-
-  invokeFallback(error: unknown, exec: Execution): unknown {
-    return this.fallbackFn!(error, ...exec.args);
-  }
-
-  toObservable(...args: unknown[]): Observable<unknown> {
-    if (this.version !== store.version) {
-      this.version = store.version;
-      this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
-    }
-    if (this.runtime.config !== this.config) this.runtime.apply(this.config, this.own);
+  override toObservable(...args: unknown[]): Observable<unknown> {
+    this.refresh();
     return toObservableMulti(this, args, this.cacheKeyFn);
-  }
-
-  observe(...args: unknown[]): Observable<unknown> {
-    return observeHot(this.toObservable(...args));
   }
 }
 
@@ -114,7 +69,7 @@ class FunctionalObservableCommand implements ExecutionSpec {
 export function observableCommand<F extends (...args: any[]) => Observable<unknown>>(
   options: ObservableCommandOptions<F>,
 ): ObservableCommandHandle<ArgsOf<F>, EmittedBy<F>> {
-  return new FunctionalObservableCommand(options as ObservableCommandOptions<(...args: any[]) => Observable<unknown>>) as unknown as ObservableCommandHandle<
+  return new FunctionalObservableCommand(options) as unknown as ObservableCommandHandle<
     ArgsOf<F>,
     EmittedBy<F>
   >;
