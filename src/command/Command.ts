@@ -59,6 +59,29 @@ abstract class SingleUseCommand implements ExecutionSpec {
   /** @internal */ abstract invoke(exec: Execution): unknown;
   /** @internal */ abstract invokeFallback(error: unknown, exec: Execution): unknown;
 
+  /** The request-cache key; override it to enable request caching. `undefined` means no caching. */
+  protected cacheKey(): string | number | undefined {
+    return undefined;
+  }
+
+  /** @internal the cache-key function, or undefined when `cacheKey` is not overridden. */
+  protected get cacheFn(): CacheKeyFn {
+    return this.cacheKey === SingleUseCommand.prototype.cacheKey ? undefined : () => this.cacheKey();
+  }
+
+  /** @internal a cold Observable that claims the single execution when subscribed. */
+  protected claimed<R>(open: (cache: CacheKeyFn) => Observable<unknown>): Observable<R> {
+    return new RxObservable<R>((subscriber) => {
+      try {
+        this.claim();
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
+      return (open(this.cacheFn) as Observable<R>).subscribe(subscriber);
+    });
+  }
+
   /** @internal claims the single execution; throws the Hystrix "executed multiple times" error the second time. */
   protected claim(): void {
     if (this.used) {
@@ -107,11 +130,6 @@ export abstract class Command<R> extends SingleUseCommand {
     throw new Error('No fallback available.');
   }
 
-  /** The request-cache key; override it to enable request caching. `undefined` means no caching. */
-  protected cacheKey(): string | number | undefined {
-    return undefined;
-  }
-
   /** @internal */
   get hasFallback(): boolean {
     return this.fallback !== Command.prototype.fallback;
@@ -126,10 +144,6 @@ export abstract class Command<R> extends SingleUseCommand {
   /** @internal */
   invokeFallback(error: unknown): unknown {
     return this.fallback(error);
-  }
-
-  private get cacheFn(): CacheKeyFn {
-    return this.cacheKey === Command.prototype.cacheKey ? undefined : () => this.cacheKey();
   }
 
   /** Runs once; resolves with the value or the fallback's, rejects with a `CommandError` or `BadRequestError`. */
@@ -155,15 +169,7 @@ export abstract class Command<R> extends SingleUseCommand {
 
   /** Cold: starts on subscribe; a second subscription errors (single use). */
   toObservable(): Observable<R> {
-    return new RxObservable<R>((subscriber) => {
-      try {
-        this.claim();
-      } catch (error) {
-        subscriber.error(error);
-        return undefined;
-      }
-      return (toObservableSingle(this, [], this.cacheFn) as Observable<R>).subscribe(subscriber);
-    });
+    return this.claimed((cache) => toObservableSingle(this, [], cache));
   }
 }
 
@@ -191,11 +197,6 @@ export abstract class ObservableCommand<R> extends SingleUseCommand {
     throw new Error('No fallback available.');
   }
 
-  /** The request-cache key; override it to enable request caching. */
-  protected cacheKey(): string | number | undefined {
-    return undefined;
-  }
-
   /** @internal */
   get hasFallback(): boolean {
     return this.resumeWithFallback !== ObservableCommand.prototype.resumeWithFallback;
@@ -217,17 +218,8 @@ export abstract class ObservableCommand<R> extends SingleUseCommand {
     return observeHot(this.toObservable()) as Observable<R>;
   }
 
-  /** Cold: starts on subscribe. */
+  /** Cold: starts on subscribe; a second subscription errors (single use). */
   toObservable(): Observable<R> {
-    const cacheFn: CacheKeyFn = this.cacheKey === ObservableCommand.prototype.cacheKey ? undefined : () => this.cacheKey();
-    return new RxObservable<R>((subscriber) => {
-      try {
-        this.claim();
-      } catch (error) {
-        subscriber.error(error);
-        return undefined;
-      }
-      return (toObservableMulti(this, [], cacheFn) as Observable<R>).subscribe(subscriber);
-    });
+    return this.claimed((cache) => toObservableMulti(this, [], cache));
   }
 }
