@@ -5,7 +5,7 @@ import { allRuntimes } from '../command/CommandRuntime.js';
 import type { CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
-import type { LatencySnapshot } from '../metrics/RollingPercentile.js';
+import { PERCENTILE_KEYS, type LatencySnapshot } from '../metrics/RollingPercentile.js';
 
 /** The nine latency keys Hystrix reports (`latencyExecute`, `latencyTotal`), whole milliseconds. */
 export type HystrixLatencyPercentiles = Readonly<Record<'0' | '25' | '50' | '75' | '90' | '95' | '99' | '99.5' | '100', number>>;
@@ -179,32 +179,15 @@ function int(value: number): number {
 }
 
 function latency(l: LatencySnapshot): HystrixLatencyPercentiles {
-  const p = l.percentiles;
-  return {
-    '0': int(p['0']),
-    '25': int(p['25']),
-    '50': int(p['50']),
-    '75': int(p['75']),
-    '90': int(p['90']),
-    '95': int(p['95']),
-    '99': int(p['99']),
-    '99.5': int(p['99.5']),
-    '100': int(p['100']),
-  };
+  const out = {} as Record<string, number>;
+  for (const key of PERCENTILE_KEYS) out[key] = int(l.percentiles[key]);
+  return out as unknown as HystrixLatencyPercentiles;
 }
 
+/** Batch and shard sizes: the same percentiles without "0", as Hystrix's collapser stream has them. */
 function batch(l: LatencySnapshot): HystrixBatchPercentiles {
-  const p = l.percentiles;
-  return {
-    '25': int(p['25']),
-    '50': int(p['50']),
-    '75': int(p['75']),
-    '90': int(p['90']),
-    '95': int(p['95']),
-    '99': int(p['99']),
-    '99.5': int(p['99.5']),
-    '100': int(p['100']),
-  };
+  const { '0': _zero, ...rest } = latency(l) as unknown as Record<string, number>;
+  return rest as unknown as HystrixBatchPercentiles;
 }
 
 /**

@@ -6,6 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { command, startDashboard, type Dashboard } from '../../src/index.js';
 import { resetBreakwater } from '../../src/testing.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../integration/support/chromium.js';
 
 const SCREENSHOT = '/tmp/breakwater-dashboard.png';
 
@@ -19,18 +20,9 @@ beforeAll(async () => {
   resetBreakwater();
   userDataDir = mkdtempSync(join(tmpdir(), 'breakwater-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1360, height: 900 },
     colorScheme: 'light',
     timeout: 30_000,
