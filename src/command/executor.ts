@@ -55,7 +55,7 @@ const QUEUED_PHASE = 1;
 const RUNNING = 2;
 const IN_FALLBACK = 3;
 const DONE = 4;
-/** (issue 3) waiting for a rate-limiter token (`rateLimit.maxWait`). */
+/** waiting for a rate-limiter token (`rateLimit.maxWait`). */
 const TOKEN_WAIT = 5;
 
 /** Synchronous mode: the run must not return a thenable. */
@@ -115,13 +115,13 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private cause: unknown = undefined;
   private abortReason: unknown = undefined;
   private log: LogEntry | null = null;
-  /** (issue 3) the place in a rate limiter's queue while waiting for a token. */
+  /** the place in a rate limiter's queue while waiting for a token. */
   private tokenWait: TokenWait | null = null;
-  /** (issue 3) the caller's async context, kept while waiting so `run` starts in it, not in a releaser's. */
+  /** the caller's async context, kept while waiting so `run` starts in it, not in a releaser's. */
   private scope: AsyncResource | null = null;
   /** The caller's request context: a timeout (fired by the shared timer) handles its fallback inside it. */
   private requestContext: RequestContext | undefined = undefined;
-  /** (issue 3) values emitted by the fallback, for the request log's `FALLBACK_EMITxN`. */
+  /** values emitted by the fallback, for the request log's `FALLBACK_EMITxN`. */
   private fallbackEmitted = 0;
   /** Bit per event type recorded by this execution (for the request log). */
   private eventBits = 0;
@@ -173,13 +173,13 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const clock = (this.clock = getClock());
     const now = (this.startedAt = clock.now());
     const { runtime: rt, config: cfg } = this.spec;
-    // (issue 3) looked up first: naming an undeclared shared limiter throws before anything (log, trial) is taken
+    // looked up first: naming an undeclared shared limiter throws before anything (log, trial) is taken
     const bucket = cfg.rateLimit === false ? null : limiterFor(cfg.key, cfg.rateLimit);
     const ctx = (this.requestContext = RequestContext.current());
     if (cfg.requestLog) {
       if (ctx !== undefined) {
         this.log = new LogEntry(cfg.key);
-        ctx.record(this.log); // (issue 3) capped as Hystrix's request log
+        ctx.record(this.log); // capped as Hystrix's request log
       }
     }
     // 2: circuit
@@ -197,7 +197,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   }
 
   /**
-   * (issue 3) Queues for a token when `maxWait` > 0 and the token is due within both maxWait and the timeout (time
+   * Queues for a token when `maxWait` > 0 and the token is due within both maxWait and the timeout (time
    * waiting counts against the timeout, as time in a pool queue does). Sync mode never waits.
    */
   private waitForToken(bucket: TokenBucket, maxWait: number, now: number): boolean {
@@ -214,7 +214,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     return true;
   }
 
-  /** (issue 3) The limiter granted the token (go on to the bulkhead) or gave up (RATE_LIMITED). */
+  /** The limiter granted the token (go on to the bulkhead) or gave up (RATE_LIMITED). */
   private tokenSettled(granted: boolean): void {
     this.tokenWait = null;
     if (this.phase !== TOKEN_WAIT) return;
@@ -233,7 +233,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const clock = this.clock;
     const bulkhead: Bulkhead = cfg.isolation === 'semaphore' ? rt.semaphore : poolFor(cfg.poolKey, cfg.poolOptions);
     if (cfg.timeout !== false && this.mode !== MODE_SYNC && this.dlList === null) deadlinesFor(clock).add(this, now, cfg.timeout);
-    // (issue 3) a synchronous caller cannot wait in a queue: the pool admits or rejects it (and counts the rejection)
+    // a synchronous caller cannot wait in a queue: the pool admits or rejects it (and counts the rejection)
     const admitted = bulkhead.admit(this.mode === MODE_SYNC ? null : this, now);
     if (admitted === REJECTED) {
       if (this.dlList !== null) deadlinesFor(clock).remove(this);
@@ -244,7 +244,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.bulkhead = bulkhead;
     if (admitted === QUEUED) {
       this.phase = QUEUED_PHASE;
-      this.scope ??= new AsyncResource('breakwater.queued'); // (issue 3)
+      this.scope ??= new AsyncResource('breakwater.queued');
       return;
     }
     this.begin(now);
@@ -257,7 +257,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       this.bulkhead?.release(this.clock.now());
       return;
     }
-    // (issue 3) a pool admits a queued call from another call's release: start run in its own caller's context
+    // a pool admits a queued call from another call's release: start run in its own caller's context
     this.scope!.runInAsyncScope(this.begin, this, this.clock.now());
   }
 
@@ -269,7 +269,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.phase = DONE;
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     if (phase === QUEUED_PHASE) this.bulkhead?.dequeue(this);
-    if (this.tokenWait !== null) this.tokenWait.cancel(); // (issue 3) leave the limiter's queue
+    if (this.tokenWait !== null) this.tokenWait.cancel(); // leave the limiter's queue
     this.mark(EV.CANCELLED, now);
     this.abortReason = new CancelledError(this.commandKey);
     if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
@@ -419,7 +419,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private timedOut(now: number): void {
     const phase = this.phase;
     if (phase === TOKEN_WAIT) {
-      // (issue 3) still waiting for a token at the deadline: the limiter held the call up, not the dependency.
+      // still waiting for a token at the deadline: the limiter held the call up, not the dependency.
       this.tokenWait?.cancel();
       this.tokenWait = null;
       this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
@@ -529,7 +529,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       next: (value) => {
         if (this.phase !== IN_FALLBACK) return;
         this.mark(EV.FALLBACK_EMIT, this.clock.now());
-        this.fallbackEmitted++; // (issue 3)
+        this.fallbackEmitted++;
         this.sink!.emit!(value);
       },
       error: (error) => {
@@ -623,7 +623,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const log = this.log;
     if (log === null) return;
     log.events = this.eventList();
-    log.emits = this.emitted; // (issue 3) EMITxN / FALLBACK_EMITxN in the request log
+    log.emits = this.emitted; // EMITxN / FALLBACK_EMITxN in the request log
     log.fallbackEmits = this.fallbackEmitted;
     log.latency = Math.max(0, now - this.startedAt);
   }

@@ -40,8 +40,8 @@ function recordCacheHit(spec: ExecutionSpec, ctx: RequestContext, entry: CacheEn
   if (!spec.config.requestLog) return;
   const log = new LogEntry(spec.config.key);
   log.latency = 0;
-  ctx.record(log); // (issue 3) capped at 1000 entries, as Hystrix
-  // (issue 3) the original's events with RESPONSE_FROM_CACHE in Hystrix's order, and its emission counts
+  ctx.record(log); // capped at 1000 entries, as Hystrix
+  // the original's events with RESPONSE_FROM_CACHE in Hystrix's order, and its emission counts
   const copy = (): void => log.copyCached(entry.execution?.eventList() ?? [], entry.execution?.logEntry ?? null);
   copy();
   if (settled !== undefined) settled.then(copy, copy);
