@@ -310,7 +310,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
         this.mark(EV.BAD_REQUEST, now);
         if (this.trial) this.spec.runtime.breaker.trialReleased();
         this.fail(
-          new TypeError(`breakwater: command '${this.commandKey}' run returned a Promise under executeSync(); use execute() for asynchronous work`),
+          new TypeError(`breakwater: command '${this.commandKey}' run returned a Promise under executeSync(); use execute() for asynchronous work (a decorated method: mode 'async')`),
           now,
         );
         return;
