@@ -1,3 +1,5 @@
+import { EVENT_TYPES, type EventType } from '../../src/metrics/eventType.js';
+
 /**
  * A small, independent reference model of one command key: Hystrix's breaker rules as breakwater documents them
  * (DESIGN §2, CircuitBreaker.ts), a semaphore or a pool bulkhead, timeouts, fallbacks and rolling counts. It is
@@ -17,27 +19,9 @@
  * timers ever fall due at the same instant and the order of events is fully determined by time.
  */
 
-export const EVENT_NAMES = [
-  'EMIT',
-  'SUCCESS',
-  'FAILURE',
-  'TIMEOUT',
-  'BAD_REQUEST',
-  'SHORT_CIRCUITED',
-  'THREAD_POOL_REJECTED',
-  'SEMAPHORE_REJECTED',
-  'FALLBACK_EMIT',
-  'FALLBACK_SUCCESS',
-  'FALLBACK_FAILURE',
-  'FALLBACK_REJECTION',
-  'FALLBACK_MISSING',
-  'EXCEPTION_THROWN',
-  'RESPONSE_FROM_CACHE',
-  'CANCELLED',
-  'COLLAPSED',
-  'RATE_LIMITED',
-] as const;
-export type EventName = (typeof EVENT_NAMES)[number];
+/** The event vocabulary is shared with the library (names, not logic: the model's rules stay its own). */
+export const EVENT_NAMES = EVENT_TYPES;
+export type EventName = EventType;
 
 /** The events of which every execution records exactly one (CANCELLED only when cancelled before any of the others). */
 export const PRIMARY_OUTCOMES: readonly EventName[] = [
