@@ -132,6 +132,9 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   syncError: unknown = undefined;
   /** @internal whether that result is an error. */
   syncFailed = false;
+  /** The resolving functions of an async execution's Promise (no Sink object is built for it). */
+  private resolveFn: ((value: unknown) => void) | null = null;
+  private rejectFn: ((error: unknown) => void) | null = null;
 
   constructor(
     private readonly spec: ExecutionSpec,
@@ -140,7 +143,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     /**
      * Where the result goes. `null` (async mode) keeps a result delivered during `start()` in `syncValue` /
      * `syncError`, so the adapter can return an already-settled Promise and create a pending one (then
-     * {@link Execution.attach} its sink) only when the execution is still running.
+     * {@link Execution.attachPromise} its resolving functions) only when the execution is still running.
      */
     private sink: Sink | null,
     private readonly mode: number,
@@ -148,9 +151,10 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.commandKey = spec.config.key;
   }
 
-  /** @internal attaches the sink of an execution started without one (see the constructor). */
-  attach(sink: Sink): void {
-    this.sink = sink;
+  /** @internal attaches the resolving functions of the Promise of an execution started without a sink. */
+  attachPromise(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+    this.resolveFn = resolve;
+    this.rejectFn = reject;
   }
 
   /** The execution's AbortSignal, created on first read. */
@@ -584,7 +588,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.phase = DONE;
     this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
     this.finishLog(now);
-    if (this.sink === null || this.mode === MODE_SYNC) this.syncValue = value;
+    if (this.resolveFn !== null) this.resolveFn(value);
+    else if (this.sink === null || this.mode === MODE_SYNC) this.syncValue = value;
     else this.sink.value(value);
   }
 
@@ -593,7 +598,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.mark(EV.EXCEPTION_THROWN, now);
     this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
     this.finishLog(now);
-    if (this.sink === null || this.mode === MODE_SYNC) {
+    if (this.rejectFn !== null) this.rejectFn(error);
+    else if (this.sink === null || this.mode === MODE_SYNC) {
       this.syncFailed = true;
       this.syncError = error;
     } else this.sink.error(error);

@@ -62,7 +62,7 @@ function capture(resolve: (value: unknown) => void, reject: (error: unknown) => 
 function promiseOf(exec: Execution): Promise<unknown> {
   if (exec.done) return exec.syncFailed ? Promise.reject(exec.syncError) : Promise.resolve(exec.syncValue);
   const promise = new Promise<unknown>(capture);
-  exec.attach({ value: resolveNext, error: rejectNext });
+  exec.attachPromise(resolveNext, rejectNext);
   return promise;
 }
 

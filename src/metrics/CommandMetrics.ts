@@ -40,6 +40,9 @@ HEALTH_KIND[EV.FAILURE] = 2;
 HEALTH_KIND[EV.TIMEOUT] = 2;
 HEALTH_KIND[EV.THREAD_POOL_REJECTED] = 2;
 HEALTH_KIND[EV.SEMAPHORE_REJECTED] = 2;
+/** The health window lives in the rolling counter as two extra counters, so an outcome rotates one ring. */
+const HEALTH_TOTAL = EVENT_COUNT;
+const HEALTH_ERRORS = EVENT_COUNT + 1;
 
 /**
  * Rolling and cumulative counters, health counts, concurrency and latency histograms of one command key. Every
@@ -47,11 +50,10 @@ HEALTH_KIND[EV.SEMAPHORE_REJECTED] = 2;
  */
 export class CommandMetrics {
   private readonly rolling: RollingCounter;
-  private readonly health: RollingCounter;
   private readonly cumulative = new Float64Array(EVENT_COUNT);
   private readonly latencyExecute: RollingPercentile | null;
   private readonly latencyTotal: RollingPercentile | null;
-  private readonly scratch = new Float64Array(EVENT_COUNT);
+  private readonly scratch = new Float64Array(EVENT_COUNT + 2);
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
   /** Executions currently running `run`. */
   current = 0;
@@ -62,20 +64,21 @@ export class CommandMetrics {
     readonly config: MetricsConfig,
     private readonly circuitState: () => CircuitState,
   ) {
-    this.rolling = new RollingCounter(EVENT_COUNT, config.rollingWindow, config.rollingBuckets);
-    this.health = new RollingCounter(2, config.rollingWindow, config.rollingBuckets);
+    this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
     this.latencyExecute = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
     this.latencyTotal = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
   }
 
   /** Records one event (dense index from `EV`). Health-relevant events also feed the health window. */
   mark(event: number, now: number, n = 1): void {
-    this.rolling.add(event, now, n);
+    const rolling = this.rolling;
+    const at = rolling.offsetAt(now);
+    rolling.bump(at, event, n);
     this.cumulative[event]! += n;
     const kind = HEALTH_KIND[event]!;
     if (kind !== 0) {
-      this.health.add(0, now, n);
-      if (kind === 2) this.health.add(1, now, n);
+      rolling.bump(at, HEALTH_TOTAL, n);
+      if (kind === 2) rolling.bump(at, HEALTH_ERRORS, n);
     }
   }
 
@@ -101,8 +104,8 @@ export class CommandMetrics {
 
   /** Computes a fresh health snapshot (the breaker decides when). */
   takeHealthSnapshot(now: number): HealthSnapshot {
-    const total = this.health.sum(0, now);
-    const errors = this.health.sum(1, now);
+    const total = this.rolling.sum(HEALTH_TOTAL, now);
+    const errors = this.rolling.sum(HEALTH_ERRORS, now);
     this.lastHealth = total === 0 ? EMPTY_HEALTH : healthSnapshot(total, errors);
     return this.lastHealth;
   }
@@ -114,7 +117,8 @@ export class CommandMetrics {
 
   /** Forgets the health window (a half-open trial succeeded). The dashboard's rolling counters are kept. */
   resetHealth(): void {
-    this.health.reset();
+    this.rolling.resetCounter(HEALTH_TOTAL);
+    this.rolling.resetCounter(HEALTH_ERRORS);
     this.lastHealth = EMPTY_HEALTH;
   }
 
@@ -135,7 +139,8 @@ export class CommandMetrics {
 
   /** Approximate bytes this key's metrics hold. */
   get footprintBytes(): number {
-    const counters = (EVENT_COUNT + 1) * this.config.rollingBuckets * 8 + 3 * this.config.rollingBuckets * 8 + EVENT_COUNT * 8 * 2;
+    // rolling: EVENT_COUNT + 2 health counters + the max, per bucket; cumulative and the snapshot scratch
+    const counters = (EVENT_COUNT + 3) * this.config.rollingBuckets * 8 + (EVENT_COUNT * 2 + 2) * 8;
     return counters + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
   }
 

@@ -30,6 +30,19 @@ export class RollingCounter {
     this.counts[slot * this.width + index]! += n;
   }
 
+  /**
+   * The offset of the first counter of the bucket holding `now`, after moving the ring forward: lets a caller add
+   * to several counters of one moment with one rotation (`counts[offset + index] += n` via {@link RollingCounter.bump}).
+   */
+  offsetAt(now: number): number {
+    return this.rotate(now) * this.width;
+  }
+
+  /** Adds `n` to the counter at `offset + index` (an offset from {@link RollingCounter.offsetAt}). */
+  bump(offset: number, index: number, n: number): void {
+    this.counts[offset + index]! += n;
+  }
+
   /** Raises the current bucket's maximum to `value` if it is higher. */
   max(value: number, now: number): void {
     const slot = this.rotate(now);
@@ -61,6 +74,11 @@ export class RollingCounter {
     let m = 0;
     for (let b = 0; b < this.buckets; b++) if (this.maxes[b]! > m) m = this.maxes[b]!;
     return m;
+  }
+
+  /** Zeroes counter `index` in every bucket (the others are kept). */
+  resetCounter(index: number): void {
+    for (let b = 0; b < this.buckets; b++) this.counts[b * this.width + index] = 0;
   }
 
   /** Forgets everything. */

@@ -34,6 +34,9 @@ export class DeadlineList {
  */
 export class Deadlines {
   private readonly lists = new Map<number, DeadlineList>();
+  /** The list last added to: almost every call of a process uses the same few timeouts, so skip the Map. */
+  private lastDelay = NaN;
+  private lastList: DeadlineList | null = null;
   private timer: TimerHandle | null = null;
   private armedAt = Infinity;
   private active = 0;
@@ -61,11 +64,13 @@ export class Deadlines {
   add(node: DeadlineNode, now: number, delayMs: number): void {
     const at = now + delayMs;
     node.deadlineAt = at;
-    let list = this.lists.get(delayMs);
+    let list = delayMs === this.lastDelay ? this.lastList! : this.lists.get(delayMs);
     if (list === undefined) {
       list = new DeadlineList();
       this.lists.set(delayMs, list);
     }
+    this.lastDelay = delayMs;
+    this.lastList = list;
     // Walk back from the tail: with one delay per list and a monotonic clock this never loops.
     let after = list.tail;
     while (after !== null && after.deadlineAt > at) after = after.dlPrev;
@@ -125,7 +130,13 @@ export class Deadlines {
         }
         node = list.head;
       }
-      if (list.head === null) this.lists.delete(delay);
+      if (list.head === null) {
+        this.lists.delete(delay);
+        if (list === this.lastList) {
+          this.lastList = null;
+          this.lastDelay = NaN;
+        }
+      }
       else if (list.head.deadlineAt < earliest) earliest = list.head.deadlineAt;
     }
     if (earliest !== Infinity && this.timer === null) this.arm(earliest, now);
