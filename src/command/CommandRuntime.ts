@@ -24,6 +24,8 @@ export class CommandRuntime {
   /** The config of the latest execution (or of the command that created this runtime). */
   config: CommandConfig;
   private readonly rejections = new Map<FailureType, CommandError>();
+  private lastRejectionType: FailureType | null = null;
+  private lastRejection: CommandError | null = null;
 
   constructor(config: CommandConfig) {
     this.config = config;
@@ -75,6 +77,8 @@ export class CommandRuntime {
    * Built once per key and type, so the rejection + fallback path allocates no Error per call.
    */
   rejection(failureType: FailureType, message: string): CommandError {
+    // an open circuit or a full bulkhead rejects call after call for the same reason: skip the Map for a repeat
+    if (failureType === this.lastRejectionType) return this.lastRejection!;
     let error = this.rejections.get(failureType);
     if (error === undefined) {
       const limit = Error.stackTraceLimit;
@@ -87,6 +91,8 @@ export class CommandRuntime {
       Object.freeze(error);
       this.rejections.set(failureType, error);
     }
+    this.lastRejectionType = failureType;
+    this.lastRejection = error;
     return error;
   }
 }
