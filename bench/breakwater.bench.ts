@@ -8,6 +8,7 @@ import {
   IN_FLIGHT,
   atAppDepth,
   failing,
+  failingLate,
   failingShared,
   fallbackValue,
   gated,
@@ -39,6 +40,19 @@ function counts(bw: Breakwater, key: string, ...types: EventType[]) {
 }
 
 const asyncCall = (call: () => Promise<unknown>): Subject['op'] => ({ kind: 'async', fn: call });
+
+const NO_TIMER: breakwater.TimerHandle = { cancel() {} };
+
+/**
+ * A diagnostic, not a configuration to use: a Clock whose time never moves and whose timers never fire. With it the
+ * executor runs exactly the same code minus the cost of its two clock reads (every latency is 0, no deadline can
+ * pass), which shows how much of a row is the clock and how much is breakwater.
+ */
+function freezeClock(bw: Breakwater): void {
+  bw.configure({ clock: { now: () => 1_000_000, wallTime: () => 1_000_000, setTimer: () => NO_TIMER } });
+}
+
+const FROZEN_NOTE = 'diagnostic: configure({ clock }) with a Clock that never moves and never fires, so the same code runs without its two clock reads';
 
 export const breakwaterScenarios: Scenario[] = [
   {
@@ -72,6 +86,20 @@ export const breakwaterScenarios: Scenario[] = [
         expect: 42,
         check: () => ({ ...counts(bw, 'BenchListeners', 'SUCCESS')(), listenerCalls: heard }),
       };
+    },
+  },
+  {
+    id: 'breakwater/success-frozen-clock',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, defaults, clock reads removed',
+    note: FROZEN_NOTE,
+    quick: false,
+    async setup() {
+      const bw = await load();
+      freezeClock(bw);
+      const c = bw.command({ key: 'BenchFrozen', run: work });
+      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchFrozen', 'SUCCESS', 'FAILURE', 'TIMEOUT') };
     },
   },
   {
@@ -129,6 +157,20 @@ export const breakwaterScenarios: Scenario[] = [
     },
   },
   {
+    id: 'breakwater/sync-frozen-clock',
+    library: 'breakwater',
+    group: 'sync',
+    title: 'sync mode, clock reads removed',
+    note: FROZEN_NOTE,
+    quick: false,
+    async setup() {
+      const bw = await load();
+      freezeClock(bw);
+      const c = bw.command({ key: 'BenchSyncFrozen', run: workSync });
+      return { op: { kind: 'sync', fn: () => c.executeSync() }, expect: 42, check: counts(bw, 'BenchSyncFrozen', 'SUCCESS') };
+    },
+  },
+  {
     id: 'breakwater/failure-fallback',
     library: 'breakwater',
     group: 'failure',
@@ -170,6 +212,28 @@ export const breakwaterScenarios: Scenario[] = [
     },
   },
   {
+    id: 'breakwater/failure-fallback-late',
+    library: 'breakwater',
+    group: 'failure',
+    title: 'failure + fallback (Error made after an await)',
+    note: `run rejects with a fresh Error made after an await, as a socket or an HTTP client makes it, so no frame of breakwater is in its stack; called ${APP_DEPTH} frames deep, as its bare try/catch`,
+    reference: 'trycatch-late',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({
+        key: 'BenchFailureLate',
+        run: failingLate,
+        fallback: fallbackValue,
+        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
+      });
+      return {
+        op: asyncCall(atAppDepth(() => c.execute())),
+        expect: FALLBACK_VALUE,
+        check: counts(bw, 'BenchFailureLate', 'FAILURE', 'FALLBACK_SUCCESS', 'SHORT_CIRCUITED'),
+      };
+    },
+  },
+  {
     id: 'breakwater/failure-fallback-shared',
     library: 'breakwater',
     group: 'failure',
@@ -206,6 +270,25 @@ export const breakwaterScenarios: Scenario[] = [
         op: asyncCall(() => c.execute()),
         expect: FALLBACK_VALUE,
         check: counts(bw, 'BenchOpen', 'SHORT_CIRCUITED', 'FALLBACK_SUCCESS', 'SUCCESS'),
+      };
+    },
+  },
+  {
+    id: 'breakwater/open-frozen-clock',
+    library: 'breakwater',
+    group: 'open',
+    title: 'open circuit + fallback, clock reads removed',
+    note: FROZEN_NOTE,
+    quick: false,
+    async setup() {
+      const bw = await load();
+      freezeClock(bw);
+      const c = bw.command({ key: 'BenchOpenFrozen', run: work, fallback: fallbackValue });
+      bw.circuitBreakerFor('BenchOpenFrozen').forceOpen();
+      return {
+        op: asyncCall(() => c.execute()),
+        expect: FALLBACK_VALUE,
+        check: counts(bw, 'BenchOpenFrozen', 'SHORT_CIRCUITED', 'FALLBACK_SUCCESS', 'SUCCESS'),
       };
     },
   },

@@ -38,7 +38,12 @@ function targetRatio(row: Row): number | undefined {
 }
 
 /** The floor each group's targeted breakwater row is drawn against (see bench/floor.ts). */
-const FLOOR_OF_GROUP: Partial<Record<Group, string>> = { success: 'settleableTwoClocks', sync: 'twoClocks', open: 'resolvedTwoClocks' };
+const FLOOR_OF_GROUP: Partial<Record<Group, string>> = {
+  success: 'settleableTwoClocks',
+  sync: 'twoClocks',
+  open: 'resolvedTwoClocks',
+  inflight: 'inflightTwoClocks', // against the bare batch, as the in-flight rows are drawn
+};
 
 /**
  * Renders the SVG. `subtitle` names the machine and date; `floors` (ratios by floor name, from the same run) adds

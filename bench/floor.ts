@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { timeOps, type HarnessOptions, type Op } from './harness.js';
-import { fallbackValue, work } from './scenario.js';
+import { IN_FLIGHT, fallbackValue, gated, inFlightBatch, work } from './scenario.js';
 
 let resolveNext: (value: unknown) => void = () => undefined;
 let rejectNext: (error: unknown) => void = () => undefined;
@@ -15,8 +15,20 @@ function capture(resolve: (value: unknown) => void, reject: (error: unknown) => 
   rejectNext = reject;
 }
 
+/** An async success's floor around `run`: a Promise that follows it and could be settled early, two clock reads. */
+function settleableTwoClocks(run: () => Promise<number>): Promise<unknown> {
+  const start = performance.now();
+  const promise = new Promise<unknown>(capture);
+  const resolve = resolveNext;
+  run().then((v) => resolve(performance.now() - start > -1 ? v : 0), rejectNext);
+  return promise;
+}
+
+/** What a floor is compared with: the bare `await fn()`, or the bare batch of 1,000 calls in flight. */
+export type FloorBase = 'await' | 'inflight';
+
 /** The floors measured, with what each stands for. */
-export const FLOORS: Record<string, { readonly title: string; readonly op: Op }> = {
+export const FLOORS: Record<string, { readonly title: string; readonly op: Op; readonly base?: FloorBase }> = {
   clock: { title: 'one clock read (performance.now())', op: { kind: 'sync', fn: () => performance.now() } },
   twoClocks: { title: 'two clock reads: the floor of sync mode', op: { kind: 'sync', fn: () => performance.now() + performance.now() } },
   settleable: {
@@ -33,16 +45,7 @@ export const FLOORS: Record<string, { readonly title: string; readonly op: Op }>
   },
   settleableTwoClocks: {
     title: '… plus two clock reads: the floor of an async success',
-    op: {
-      kind: 'async',
-      fn: () => {
-        const start = performance.now();
-        const promise = new Promise<unknown>(capture);
-        const resolve = resolveNext;
-        work().then((v) => resolve(performance.now() - start > -1 ? v : 0), rejectNext);
-        return promise;
-      },
-    },
+    op: { kind: 'async', fn: () => settleableTwoClocks(work) },
   },
   resolvedTwoClocks: {
     title: 'two clock reads around a sync fallback, Promise.resolve: the floor of an open circuit + fallback',
@@ -55,14 +58,30 @@ export const FLOORS: Record<string, { readonly title: string; readonly op: Op }>
       },
     },
   },
+  inflightTwoClocks: {
+    title: `the async success floor, ${IN_FLIGHT.toLocaleString('en')} calls in flight (× the bare batch)`,
+    op: inFlightBatch(() => settleableTwoClocks(gated)),
+    base: 'inflight',
+  },
 };
 
-/** Measures every floor next to a bare `await fn()`. */
+/** One measured floor: ns per call and its ratio to its base (`base` defaults to the bare await). */
+export interface FloorResult {
+  readonly title: string;
+  readonly ns: number;
+  readonly ratio: number;
+  readonly base?: FloorBase;
+}
+
+/** Measures every floor next to a bare `await fn()` and the bare batch of calls in flight. */
 export async function measureFloors(o: HarnessOptions): Promise<Record<string, unknown>> {
-  const ops: Record<string, Op> = { bare: { kind: 'async', fn: work } };
+  const ops: Record<string, Op> = { bare: { kind: 'async', fn: work }, bareInflight: inFlightBatch(gated) };
   for (const [name, f] of Object.entries(FLOORS)) ops[name] = f.op;
   const t = await timeOps(ops, o);
-  const floors: Record<string, { title: string; ns: number; ratio: number }> = {};
-  for (const [name, f] of Object.entries(FLOORS)) floors[name] = { title: f.title, ns: t[name]!.ns, ratio: t[name]!.ns / t.bare!.ns };
-  return { id: 'floors', bareNs: t.bare!.ns, floors };
+  const floors: Record<string, FloorResult> = {};
+  for (const [name, f] of Object.entries(FLOORS)) {
+    const base = f.base === 'inflight' ? t.bareInflight!.ns : t.bare!.ns;
+    floors[name] = { title: f.title, ns: t[name]!.ns, ratio: t[name]!.ns / base, ...(f.base === undefined ? {} : { base: f.base }) };
+  }
+  return { id: 'floors', bareNs: t.bare!.ns, bareInflightNs: t.bareInflight!.ns, floors };
 }

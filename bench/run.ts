@@ -19,6 +19,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.js';
+import type { FloorResult } from './floor.js';
 import type { HarnessOptions } from './harness.js';
 import { consoleTable, markdownTable, sortRows, targetSummary, toRow, type ChildResult, type Row } from './report.js';
 import { scenarios } from './scenarios.js';
@@ -137,7 +138,7 @@ interface Results {
   readonly options: HarnessOptions;
   readonly rows: Row[];
   readonly keys?: Record<string, unknown>;
-  readonly floors?: { readonly bareNs: number; readonly floors: Record<string, { title: string; ns: number; ratio: number }> };
+  readonly floors?: { readonly bareNs: number; readonly bareInflightNs?: number; readonly floors: Record<string, FloorResult> };
   readonly failures: { id: string; error: string }[];
   readonly targets: { text: string; met: boolean }[];
 }
@@ -159,12 +160,16 @@ function print(r: Results): void {
     );
   }
   if (r.floors !== undefined) {
-    console.log(`\nfloors (bare await ${r.floors.bareNs.toFixed(1)} ns):`);
+    console.log(`\nfloors (bare await ${r.floors.bareNs.toFixed(1)} ns${inflightNote(r.floors)}):`);
     for (const f of Object.values(r.floors.floors)) console.log(`  ${f.ns.toFixed(1).padStart(7)} ns  ${f.ratio.toFixed(2).padStart(5)}×  ${f.title}`);
   }
   console.log('\ntargets (issue 6):');
   for (const t of r.targets) console.log(`  ${t.met ? '✓' : '✗'} ${t.text}`);
   for (const f of r.failures) console.log(`\n✗ ${f.id} failed:\n${f.error}`);
+}
+
+function inflightNote(f: NonNullable<Results['floors']>): string {
+  return f.bareInflightNs === undefined ? '' : `, bare batch in flight ${f.bareInflightNs.toFixed(1)} ns per call`;
 }
 
 function updateDocs(r: Results): void {
@@ -194,9 +199,9 @@ function updateDocs(r: Results): void {
     ...(r.floors === undefined
       ? []
       : [
-          `Floors measured in the same run (explained under "Where the time goes" below); bare \`await fn()\` ${r.floors.bareNs.toFixed(1)} ns:`,
+          `Floors measured in the same run (explained under "Where the time goes" below); bare \`await fn()\` ${r.floors.bareNs.toFixed(1)} ns${inflightNote(r.floors)}:`,
           '',
-          '| floor | ns | × bare await |',
+          '| floor | ns | × bare |',
           '| --- | ---: | ---: |',
           ...Object.values(r.floors.floors).map((f) => `| ${f.title} | ${f.ns.toFixed(1)} | ${f.ratio.toFixed(2)}× |`),
           '',

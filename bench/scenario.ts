@@ -17,9 +17,10 @@ export type Group = 'success' | 'sync' | 'failure' | 'open' | 'inflight' | 'deco
  *   the scenario called {@link APP_DEPTH} frames deep (see there);
  * - `trycatch-shallow`: the same called straight from the benchmark loop, as deep as a microbenchmark gets;
  * - `trycatch-shared`: the same with a pre-built, shared Error (no stack capture per call);
+ * - `trycatch-late`: the same, {@link APP_DEPTH} frames deep, around {@link failingLate} (the Error made after an await);
  * - `inflight`: 1,000 bare `fn()` calls in flight at once, then `Promise.all`.
  */
-export type Reference = 'sync' | 'trycatch' | 'trycatch-shallow' | 'trycatch-shared' | 'inflight';
+export type Reference = 'sync' | 'trycatch' | 'trycatch-shallow' | 'trycatch-shared' | 'trycatch-late' | 'inflight';
 
 /** A target from issue 6, checked in the same run. */
 export interface Target {
@@ -73,6 +74,15 @@ export const fallbackValue = (): number => FALLBACK_VALUE;
 
 /** Work that fails the way real I/O does: a fresh Error (with its stack) per call. */
 export const failing = async (): Promise<number> => {
+  throw new Error('boom');
+};
+
+/**
+ * Work that fails the way a socket or an HTTP client does: the Error is made in a later job (after an await), so its
+ * stack holds the failing function and async frames, not the synchronous frames of whoever started the call.
+ */
+export const failingLate = async (): Promise<number> => {
+  await null;
   throw new Error('boom');
 };
 
@@ -161,6 +171,20 @@ export const REFERENCES: Record<Reference, { readonly op: Op; readonly expect: u
     },
     expect: FALLBACK_VALUE,
     title: 'bare try/catch (shared Error)',
+  },
+  'trycatch-late': {
+    op: {
+      kind: 'async',
+      fn: atAppDepth(async () => {
+        try {
+          return await failingLate();
+        } catch {
+          return fallbackValue();
+        }
+      }),
+    },
+    expect: FALLBACK_VALUE,
+    title: 'bare try/catch (Error after an await)',
   },
   inflight: { op: inFlightBatch(gated), expect: 42, title: 'bare 1,000 in flight' },
 };
