@@ -38,6 +38,8 @@ export interface Row {
   readonly timersPerCall: number;
   readonly timerCalls: number;
   readonly check: Record<string, unknown>;
+  /** Children run for this row when its bare baseline was off the run's median (see bench/run.ts); absent: 1. */
+  readonly attempts?: number;
 }
 
 /** Fewer than one timer per 1,000 calls counts as "0 timers per call" (the breaker's health timer runs at most every 500 ms). */

@@ -22,6 +22,7 @@ import { renderChart } from './chart.js';
 import type { FloorResult } from './floor.js';
 import type { HarnessOptions } from './harness.js';
 import { consoleTable, markdownTable, sortRows, targetSummary, toRow, type ChildResult, type Row } from './report.js';
+import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -168,6 +169,47 @@ function print(r: Results): void {
   for (const f of r.failures) console.log(`\n✗ ${f.id} failed:\n${f.error}`);
 }
 
+/** How far a child's bare `await fn()` may sit from the run's median before the child is measured again. */
+const BARE_TOLERANCE = 0.15;
+/** Extra attempts for a child whose bare baseline was disturbed. */
+const MAX_REMEASURE = 2;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+/**
+ * Every ratio divides by the bare `await fn()` of its own child. Now and then a child's bare loop runs 20–50%
+ * slower than everywhere else in the run (a busy core, a JIT decision), which would flatter that row by the same
+ * amount. Such a child is measured again (at most {@link MAX_REMEASURE} times) and the attempt whose baseline is
+ * closest to the run's median is kept; the row records how many attempts it took.
+ */
+async function remeasureDisturbedBaselines(rows: Row[], selected: readonly Scenario[], bundle: string, o: HarnessOptions): Promise<void> {
+  if (rows.length < 3) return; // too few children to know what the baseline should be
+  const typical = median(rows.map((r) => r.bareNs));
+  for (let i = 0; i < rows.length; i++) {
+    let best = rows[i]!;
+    const s = selected.find((x) => x.id === best.id)!;
+    if (s.ownBaseline !== undefined) continue;
+    let attempts = 1;
+    while (Math.abs(best.bareNs / typical - 1) > BARE_TOLERANCE && attempts <= MAX_REMEASURE) {
+      attempts++;
+      process.stdout.write(`${s.id}: bare ${best.bareNs.toFixed(1)} ns is off the run's median ${typical.toFixed(1)} ns, measuring again … `);
+      try {
+        const again = toRow(s, (await runChild(bundle, ['scenario', s.id], o)) as unknown as ChildResult);
+        console.log(`bare ${again.bareNs.toFixed(1)} ns, ${again.ns.toFixed(0)} ns/call`);
+        if (Math.abs(again.bareNs / typical - 1) < Math.abs(best.bareNs / typical - 1)) best = again;
+      } catch (error) {
+        console.log(`failed (${error instanceof Error ? error.message : String(error)}); keeping the first measurement`);
+        break;
+      }
+    }
+    rows[i] = attempts === 1 ? best : { ...best, attempts };
+  }
+}
+
 function inflightNote(f: NonNullable<Results['floors']>): string {
   return f.bareInflightNs === undefined ? '' : `, bare batch in flight ${f.bareInflightNs.toFixed(1)} ns per call`;
 }
@@ -249,6 +291,7 @@ async function main(): Promise<void> {
         failures.push({ id: s.id, error: error instanceof Error ? error.message : String(error) });
       }
     }
+    await remeasureDisturbedBaselines(rows, selected, bundle, o);
     let keys: Record<string, unknown> | undefined;
     if (wantKeys) {
       try {

@@ -54,6 +54,11 @@ export interface Scenario {
   readonly note?: string;
   readonly reference?: Reference;
   readonly target?: Target;
+  /**
+   * Why this child's bare `await fn()` rightly differs from the other children's (the runner then never measures it
+   * again for being off the run's median).
+   */
+  readonly ownBaseline?: string;
   /** Part of `bench:quick` (default true). */
   readonly quick?: boolean;
   /** Builds the subject (imports the library lazily, so a child loads only what it measures). */
