@@ -20,6 +20,18 @@ describe('RollingCounter', () => {
     expect(c.sum(1, 1900)).toBe(0);
   });
 
+  it('resetCounter zeroes one counter in every bucket and keeps the others', () => {
+    const c = new RollingCounter(3, 1000, 10);
+    c.add(0, 0, 2);
+    c.add(1, 0, 3);
+    c.add(1, 500, 4);
+    c.add(2, 900, 5);
+    c.resetCounter(1);
+    expect([c.sum(0, 900), c.sum(1, 900), c.sum(2, 900)]).toEqual([2, 0, 5]);
+    c.add(1, 950);
+    expect(c.sum(1, 950)).toBe(1);
+  });
+
   it('zeroes skipped buckets after a long gap and after a large backwards jump', () => {
     const c = new RollingCounter(1, 1000, 10);
     c.add(0, 0, 5);
@@ -69,5 +81,20 @@ describe('CommandMetrics.snapshot', () => {
     expect(s.health).toEqual({ requestCount: 2, errorCount: 1, errorPercentage: 50 });
     expect(Object.keys(s.latencyExecute.percentiles).sort()).toEqual(['0', '25', '50', '75', '90', '95', '99', '99.5', '100'].sort());
     expect(m.footprintBytes).toBeLessThan(64 * 1024);
+  });
+
+  it('resetHealth forgets the health window but keeps the rolling and cumulative event counts', () => {
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    m.mark(EV.SUCCESS, 0);
+    m.mark(EV.FAILURE, 100);
+    m.mark(EV.TIMEOUT, 200);
+    m.mark(EV.SHORT_CIRCUITED, 300); // no health effect
+    expect(m.takeHealthSnapshot(300)).toEqual({ requestCount: 3, errorCount: 2, errorPercentage: 66 }); // truncated, as Hystrix
+    m.resetHealth();
+    expect(m.takeHealthSnapshot(300)).toEqual({ requestCount: 0, errorCount: 0, errorPercentage: 0 });
+    expect([m.rollingCount('SUCCESS', 300), m.rollingCount('FAILURE', 300), m.rollingCount('TIMEOUT', 300)]).toEqual([1, 1, 1]);
+    expect(m.cumulativeCount('FAILURE')).toBe(1);
+    m.mark(EV.SUCCESS, 400);
+    expect(m.takeHealthSnapshot(400)).toEqual({ requestCount: 1, errorCount: 0, errorPercentage: 0 });
   });
 });

@@ -26,6 +26,21 @@ describe('Deadlines', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('arms a deadline after the list of its delay emptied and was dropped (the remembered list is not reused)', () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    d.add(node(fired, 'first'), clock.now(), 100);
+    clock.advance(100); // fires and drops the list of delay 100
+    expect(fired).toEqual(['first']);
+    d.add(node(fired, 'second'), clock.now(), 100);
+    d.add(node(fired, 'other'), clock.now(), 50);
+    d.add(node(fired, 'third'), clock.now(), 100);
+    clock.advance(100);
+    expect(fired).toEqual(['first', 'other', 'second', 'third']);
+    expect(d.size).toBe(0);
+  });
+
   it('removes a node in O(1) and drops the timer when nothing is armed', () => {
     const clock = new FakeClock();
     const d = new Deadlines(clock);
