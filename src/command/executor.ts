@@ -85,6 +85,25 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
+ * The state an execution needs only now and then — an AbortSignal read, a cancel or a timeout, a multi-value
+ * subscription, a wait for a token or a queue slot — kept out of {@link Execution} so the common call allocates a
+ * smaller object. Created on first need.
+ */
+class Extras {
+  controller: AbortController | null = null;
+  abortReason: unknown = undefined;
+  subscription: Subscription | null = null;
+  /** values emitted by `run` (multi-value), for the timeout and the request log's `EMITxN`. */
+  emitted = 0;
+  /** values emitted by the fallback, for the request log's `FALLBACK_EMITxN`. */
+  fallbackEmitted = 0;
+  /** the place in a rate limiter's queue while waiting for a token. */
+  tokenWait: TokenWait | null = null;
+  /** the caller's async context, kept while waiting so `run` starts in it, not in a releaser's. */
+  scope: AsyncResource | null = null;
+}
+
+/**
  * One execution of a command: the whole flow of DESIGN §1 in one place. Every mode (promise, sync, observable,
  * multi-value observable) is a thin adapter that creates one of these with a {@link Sink} and calls `start()`.
  *
@@ -99,7 +118,6 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   dlList: DeadlineList | null = null;
   qNext: Waiter | null = null;
 
-  readonly commandKey: string;
   private phase = PENDING;
   private clock!: Clock;
   private startedAt = 0;
@@ -107,22 +125,13 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private runSettled = true;
   private trial = false;
   private bulkhead: Bulkhead | null = null;
-  private controller: AbortController | null = null;
-  private subscription: Subscription | null = null;
-  private emitted = 0;
+  private x: Extras | null = null;
   private fallbackHeld = false;
   private failureType: FailureType = 'COMMAND_EXCEPTION';
   private cause: unknown = undefined;
-  private abortReason: unknown = undefined;
   private log: LogEntry | null = null;
-  /** the place in a rate limiter's queue while waiting for a token. */
-  private tokenWait: TokenWait | null = null;
-  /** the caller's async context, kept while waiting so `run` starts in it, not in a releaser's. */
-  private scope: AsyncResource | null = null;
   /** The caller's request context: a timeout (fired by the shared timer) handles its fallback inside it. */
   private requestContext: RequestContext | undefined = undefined;
-  /** values emitted by the fallback, for the request log's `FALLBACK_EMITxN`. */
-  private fallbackEmitted = 0;
   /** Bit per event type recorded by this execution (for the request log). */
   private eventBits = 0;
   private totalMs = 0;
@@ -147,8 +156,16 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
      */
     private sink: Sink | null,
     private readonly mode: number,
-  ) {
-    this.commandKey = spec.config.key;
+  ) {}
+
+  /** The command key of this execution. */
+  get commandKey(): string {
+    return this.spec.config.key;
+  }
+
+  /** The rarely used state, created on first need. */
+  private get extras(): Extras {
+    return (this.x ??= new Extras());
   }
 
   /** @internal attaches the resolving functions of the Promise of an execution started without a sink. */
@@ -159,12 +176,13 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
 
   /** The execution's AbortSignal, created on first read. */
   get signal(): AbortSignal {
-    if (this.controller === null) {
-      this.controller = new AbortController();
+    const x = this.extras;
+    if (x.controller === null) {
+      x.controller = new AbortController();
       // Read for the first time after a timeout or cancel (e.g. after an await in run): already aborted.
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+      if (x.abortReason !== undefined) x.controller.abort(x.abortReason);
     }
-    return this.controller.signal;
+    return x.controller.signal;
   }
 
   /** True once a result (or error) was delivered, or the execution was cancelled. */
@@ -210,17 +228,19 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     // The token must be due at least 1 ms before the deadline (timers fire in whole ms): one due at the deadline
     // would only make the caller wait the whole timeout for a RATE_LIMITED.
     const bound = timeout === false ? maxWait : Math.min(maxWait, timeout - 1);
-    this.tokenWait = bucket.wait(1, bound, now, (granted) => this.tokenSettled(granted));
-    if (this.tokenWait === null) return false;
+    const x = this.extras;
+    x.tokenWait = bucket.wait(1, bound, now, (granted) => this.tokenSettled(granted));
+    if (x.tokenWait === null) return false;
     this.phase = TOKEN_WAIT;
-    this.scope = new AsyncResource('breakwater.token');
+    x.scope = new AsyncResource('breakwater.token');
     if (timeout !== false) deadlinesFor(this.clock).add(this, now, timeout);
     return true;
   }
 
   /** The limiter granted the token (go on to the bulkhead) or gave up (RATE_LIMITED). */
   private tokenSettled(granted: boolean): void {
-    this.tokenWait = null;
+    const x = this.extras;
+    x.tokenWait = null;
     if (this.phase !== TOKEN_WAIT) return;
     const now = this.clock.now();
     if (!granted || (this.dlList !== null && now >= this.deadlineAt)) {
@@ -228,7 +248,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
       return;
     }
-    this.scope!.runInAsyncScope(this.enterBulkhead, this, now);
+    x.scope!.runInAsyncScope(this.enterBulkhead, this, now);
   }
 
   /** 4: bulkhead (the deadline is armed first: time queued counts against the timeout, as in Hystrix). */
@@ -248,7 +268,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.bulkhead = bulkhead;
     if (admitted === QUEUED) {
       this.phase = QUEUED_PHASE;
-      this.scope ??= new AsyncResource('breakwater.queued');
+      this.extras.scope ??= new AsyncResource('breakwater.queued');
       return;
     }
     this.begin(now);
@@ -262,7 +282,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       return;
     }
     // a pool admits a queued call from another call's release: start run in its own caller's context
-    this.scope!.runInAsyncScope(this.begin, this, this.clock.now());
+    this.extras.scope!.runInAsyncScope(this.begin, this, this.clock.now());
   }
 
   /** Unsubscribe before a result: CANCELLED, signal aborted, nothing delivered. */
@@ -273,13 +293,14 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.phase = DONE;
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     if (phase === QUEUED_PHASE) this.bulkhead?.dequeue(this);
-    if (this.tokenWait !== null) this.tokenWait.cancel(); // leave the limiter's queue
+    const x = this.extras;
+    if (x.tokenWait !== null) x.tokenWait.cancel(); // leave the limiter's queue
     this.mark(EV.CANCELLED, now);
-    this.abortReason = new CancelledError(this.commandKey);
-    if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
-    if (this.subscription !== null) {
-      const s = this.subscription;
-      this.subscription = null;
+    x.abortReason = new CancelledError(this.commandKey);
+    if (x.controller !== null && !x.controller.signal.aborted) x.controller.abort(x.abortReason);
+    if (x.subscription !== null) {
+      const s = x.subscription;
+      x.subscription = null;
       s.unsubscribe();
       this.settleRun(now);
     }
@@ -340,23 +361,23 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
         if (this.phase !== RUNNING) return;
         const now = this.clock.now();
         // Hystrix: the timeout covers the time to the first value of a multi-value command.
-        if (this.emitted++ === 0 && this.dlList !== null) deadlinesFor(this.clock).remove(this);
+        if (this.extras.emitted++ === 0 && this.dlList !== null) deadlinesFor(this.clock).remove(this);
         this.mark(EV.EMIT, now);
         this.notify('EMIT', now, undefined);
         this.sink!.emit!(value);
       },
       error: (error) => {
-        this.subscription = null;
+        if (this.x !== null) this.x.subscription = null;
         this.runError(error);
       },
       complete: () => {
-        this.subscription = null;
+        if (this.x !== null) this.x.subscription = null;
         if (sync) completedSync = true;
         this.runValue(undefined);
       },
     });
     sync = false;
-    if (!completedSync && !subscription.closed) this.subscription = subscription;
+    if (!completedSync && !subscription.closed) this.extras.subscription = subscription;
   }
 
   /** Releases what the run held: the concurrency count and the bulkhead permit. Exactly once. */
@@ -424,8 +445,9 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const phase = this.phase;
     if (phase === TOKEN_WAIT) {
       // still waiting for a token at the deadline: the limiter held the call up, not the dependency.
-      this.tokenWait?.cancel();
-      this.tokenWait = null;
+      const x = this.extras;
+      x.tokenWait?.cancel();
+      x.tokenWait = null;
       this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
       return;
     }
@@ -441,11 +463,12 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       rt.metrics.recordExecute(now - this.runStartedAt, now);
     }
     this.phase = IN_FALLBACK;
-    this.abortReason = reason;
-    if (this.controller !== null && !this.controller.signal.aborted) this.controller.abort(reason);
-    if (this.subscription !== null) {
-      const s = this.subscription;
-      this.subscription = null;
+    const x = this.extras;
+    x.abortReason = reason;
+    if (x.controller !== null && !x.controller.signal.aborted) x.controller.abort(reason);
+    if (x.subscription !== null) {
+      const s = x.subscription;
+      x.subscription = null;
       s.unsubscribe();
       this.settleRun(now);
     }
@@ -533,21 +556,21 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       next: (value) => {
         if (this.phase !== IN_FALLBACK) return;
         this.mark(EV.FALLBACK_EMIT, this.clock.now());
-        this.fallbackEmitted++;
+        this.extras.fallbackEmitted++;
         this.sink!.emit!(value);
       },
       error: (error) => {
-        this.subscription = null;
+        if (this.x !== null) this.x.subscription = null;
         this.fallbackFailed(error);
       },
       complete: () => {
-        this.subscription = null;
+        if (this.x !== null) this.x.subscription = null;
         if (sync) completedSync = true;
         this.fallbackValue(undefined);
       },
     });
     sync = false;
-    if (!completedSync && !subscription.closed && this.phase === IN_FALLBACK) this.subscription = subscription;
+    if (!completedSync && !subscription.closed && this.phase === IN_FALLBACK) this.extras.subscription = subscription;
   }
 
   private releaseFallback(): void {
@@ -629,8 +652,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const log = this.log;
     if (log === null) return;
     log.events = this.eventList();
-    log.emits = this.emitted; // EMITxN / FALLBACK_EMITxN in the request log
-    log.fallbackEmits = this.fallbackEmitted;
+    log.emits = this.x?.emitted ?? 0; // EMITxN / FALLBACK_EMITxN in the request log
+    log.fallbackEmits = this.x?.fallbackEmitted ?? 0;
     log.latency = Math.max(0, now - this.startedAt);
   }
 
