@@ -135,9 +135,9 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   /** Bit per event type recorded by this execution (for the request log). */
   private eventBits = 0;
   private totalMs = 0;
-  /** @internal the value delivered in sync mode, or before a sink was attached. */
+  /** @internal the value delivered in sync mode, or during `start()` in async mode (before a Promise was attached). */
   syncValue: unknown = undefined;
-  /** @internal the error delivered in sync mode, or before a sink was attached. */
+  /** @internal the error delivered in sync mode, or during `start()` in async mode (before a Promise was attached). */
   syncError: unknown = undefined;
   /** @internal whether that result is an error. */
   syncFailed = false;
