@@ -639,12 +639,13 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const name = LISTENER_NAMES[eventType];
     if (name === undefined) return;
     if (!hasListeners(local, name)) return;
-    emitBoth(local, name, {
-      commandKey: this.commandKey,
-      eventType,
-      latencyMs: now - this.startedAt,
-      ...(error === undefined ? {} : { error }),
-    });
+    const latencyMs = now - this.startedAt;
+    // two literal shapes rather than a spread: no throwaway object, and `error` is absent (not undefined) on success
+    emitBoth(
+      local,
+      name,
+      error === undefined ? { commandKey: this.commandKey, eventType, latencyMs } : { commandKey: this.commandKey, eventType, latencyMs, error },
+    );
   }
 
   private finishLog(now: number): void {
