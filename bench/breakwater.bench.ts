@@ -52,22 +52,80 @@ function freezeClock(bw: Breakwater): void {
   bw.configure({ clock: { now: () => 1_000_000, wallTime: () => 1_000_000, setTimer: () => NO_TIMER } });
 }
 
-const FROZEN_NOTE = 'diagnostic: configure({ clock }) with a Clock that never moves and never fires, so the same code runs without its two clock reads';
+/**
+ * `base` run with {@link freezeClock} (a diagnostic twin: its own id and title, no target, not in `bench:quick`).
+ * Each scenario runs in its own child, so the twin may reuse the base's command key.
+ */
+function withFrozenClock(base: Scenario, id: string, title: string): Scenario {
+  const { target: _target, ...rest } = base;
+  return {
+    ...rest,
+    id,
+    title,
+    note: 'diagnostic: configure({ clock }) with a Clock that never moves and never fires, so the same code runs without its two clock reads',
+    quick: false,
+    async setup() {
+      freezeClock(await load());
+      return base.setup();
+    },
+  };
+}
+
+/** A command whose run fails with `run`'s error and whose circuit never opens (the failure rows). */
+function failingCommand(bw: Breakwater, key: string, run: () => Promise<number>) {
+  return bw.command({ key, run, fallback: fallbackValue, circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER } });
+}
+
+const SUCCESS: Scenario = {
+  id: 'breakwater/success',
+  library: 'breakwater',
+  group: 'success',
+  title: 'success, Hystrix defaults',
+  note: 'breaker + semaphore (10) + timeout 1000 ms + percentiles on + request log on (no request context)',
+  target: { against: 'await', kind: 'max', value: 4.5, label: '≤ 4.5× bare' },
+  async setup() {
+    const bw = await load();
+    const c = bw.command({ key: 'BenchSuccess', run: work });
+    return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchSuccess', 'SUCCESS', 'FAILURE', 'TIMEOUT') };
+  },
+};
+
+const SYNC: Scenario = {
+  id: 'breakwater/sync',
+  library: 'breakwater',
+  group: 'sync',
+  title: 'sync mode (executeSync)',
+  note: 'a synchronous run; no deadline is armed in sync mode (a late value is discarded as TIMEOUT, as in Hystrix)',
+  reference: 'sync',
+  target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare await' },
+  async setup() {
+    const bw = await load();
+    const c = bw.command({ key: 'BenchSync', run: workSync });
+    return { op: { kind: 'sync', fn: () => c.executeSync() }, expect: 42, check: counts(bw, 'BenchSync', 'SUCCESS') };
+  },
+};
+
+const OPEN_FALLBACK: Scenario = {
+  id: 'breakwater/open-fallback',
+  library: 'breakwater',
+  group: 'open',
+  title: 'open circuit + fallback',
+  note: 'circuitBreakerFor(key).forceOpen(): SHORT_CIRCUITED → fallback, which receives the shared frozen CommandError',
+  target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare' },
+  async setup() {
+    const bw = await load();
+    const c = bw.command({ key: 'BenchOpen', run: work, fallback: fallbackValue });
+    bw.circuitBreakerFor('BenchOpen').forceOpen();
+    return {
+      op: asyncCall(() => c.execute()),
+      expect: FALLBACK_VALUE,
+      check: counts(bw, 'BenchOpen', 'SHORT_CIRCUITED', 'FALLBACK_SUCCESS', 'SUCCESS'),
+    };
+  },
+};
 
 export const breakwaterScenarios: Scenario[] = [
-  {
-    id: 'breakwater/success',
-    library: 'breakwater',
-    group: 'success',
-    title: 'success, Hystrix defaults',
-    note: 'breaker + semaphore (10) + timeout 1000 ms + percentiles on + request log on (no request context)',
-    target: { against: 'await', kind: 'max', value: 4.5, label: '≤ 4.5× bare' },
-    async setup() {
-      const bw = await load();
-      const c = bw.command({ key: 'BenchSuccess', run: work });
-      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchSuccess', 'SUCCESS', 'FAILURE', 'TIMEOUT') };
-    },
-  },
+  SUCCESS,
   {
     id: 'breakwater/success-listeners',
     library: 'breakwater',
@@ -88,20 +146,7 @@ export const breakwaterScenarios: Scenario[] = [
       };
     },
   },
-  {
-    id: 'breakwater/success-frozen-clock',
-    library: 'breakwater',
-    group: 'success',
-    title: 'success, defaults, clock reads removed',
-    note: FROZEN_NOTE,
-    quick: false,
-    async setup() {
-      const bw = await load();
-      freezeClock(bw);
-      const c = bw.command({ key: 'BenchFrozen', run: work });
-      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchFrozen', 'SUCCESS', 'FAILURE', 'TIMEOUT') };
-    },
-  },
+  withFrozenClock(SUCCESS, 'breakwater/success-frozen-clock', 'success, defaults, clock reads removed'),
   {
     id: 'breakwater/percentiles-off',
     library: 'breakwater',
@@ -142,34 +187,8 @@ export const breakwaterScenarios: Scenario[] = [
       return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchRateLimited', 'SUCCESS', 'RATE_LIMITED') };
     },
   },
-  {
-    id: 'breakwater/sync',
-    library: 'breakwater',
-    group: 'sync',
-    title: 'sync mode (executeSync)',
-    note: 'a synchronous run; no deadline is armed in sync mode (a late value is discarded as TIMEOUT, as in Hystrix)',
-    reference: 'sync',
-    target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare await' },
-    async setup() {
-      const bw = await load();
-      const c = bw.command({ key: 'BenchSync', run: workSync });
-      return { op: { kind: 'sync', fn: () => c.executeSync() }, expect: 42, check: counts(bw, 'BenchSync', 'SUCCESS') };
-    },
-  },
-  {
-    id: 'breakwater/sync-frozen-clock',
-    library: 'breakwater',
-    group: 'sync',
-    title: 'sync mode, clock reads removed',
-    note: FROZEN_NOTE,
-    quick: false,
-    async setup() {
-      const bw = await load();
-      freezeClock(bw);
-      const c = bw.command({ key: 'BenchSyncFrozen', run: workSync });
-      return { op: { kind: 'sync', fn: () => c.executeSync() }, expect: 42, check: counts(bw, 'BenchSyncFrozen', 'SUCCESS') };
-    },
-  },
+  SYNC,
+  withFrozenClock(SYNC, 'breakwater/sync-frozen-clock', 'sync mode, clock reads removed'),
   {
     id: 'breakwater/failure-fallback',
     library: 'breakwater',
@@ -180,12 +199,7 @@ export const breakwaterScenarios: Scenario[] = [
     target: { against: 'reference', kind: 'max', value: 1.2, label: '≤ 1.2× bare try/catch' },
     async setup() {
       const bw = await load();
-      const c = bw.command({
-        key: 'BenchFailure',
-        run: failing,
-        fallback: fallbackValue,
-        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
-      });
+      const c = failingCommand(bw, 'BenchFailure', failing);
       return {
         op: asyncCall(atAppDepth(() => c.execute())),
         expect: FALLBACK_VALUE,
@@ -202,12 +216,7 @@ export const breakwaterScenarios: Scenario[] = [
     reference: 'trycatch-shallow',
     async setup() {
       const bw = await load();
-      const c = bw.command({
-        key: 'BenchFailureShallow',
-        run: failing,
-        fallback: fallbackValue,
-        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
-      });
+      const c = failingCommand(bw, 'BenchFailureShallow', failing);
       return { op: asyncCall(() => c.execute()), expect: FALLBACK_VALUE, check: counts(bw, 'BenchFailureShallow', 'FAILURE', 'FALLBACK_SUCCESS') };
     },
   },
@@ -220,12 +229,7 @@ export const breakwaterScenarios: Scenario[] = [
     reference: 'trycatch-late',
     async setup() {
       const bw = await load();
-      const c = bw.command({
-        key: 'BenchFailureLate',
-        run: failingLate,
-        fallback: fallbackValue,
-        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
-      });
+      const c = failingCommand(bw, 'BenchFailureLate', failingLate);
       return {
         op: asyncCall(atAppDepth(() => c.execute())),
         expect: FALLBACK_VALUE,
@@ -242,12 +246,7 @@ export const breakwaterScenarios: Scenario[] = [
     reference: 'trycatch-shared',
     async setup() {
       const bw = await load();
-      const c = bw.command({
-        key: 'BenchFailureShared',
-        run: failingShared,
-        fallback: fallbackValue,
-        circuitBreaker: { requestVolumeThreshold: Number.MAX_SAFE_INTEGER },
-      });
+      const c = failingCommand(bw, 'BenchFailureShared', failingShared);
       return {
         op: asyncCall(() => c.execute()),
         expect: FALLBACK_VALUE,
@@ -255,43 +254,8 @@ export const breakwaterScenarios: Scenario[] = [
       };
     },
   },
-  {
-    id: 'breakwater/open-fallback',
-    library: 'breakwater',
-    group: 'open',
-    title: 'open circuit + fallback',
-    note: 'circuitBreakerFor(key).forceOpen(): SHORT_CIRCUITED → fallback, which receives the shared frozen CommandError',
-    target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare' },
-    async setup() {
-      const bw = await load();
-      const c = bw.command({ key: 'BenchOpen', run: work, fallback: fallbackValue });
-      bw.circuitBreakerFor('BenchOpen').forceOpen();
-      return {
-        op: asyncCall(() => c.execute()),
-        expect: FALLBACK_VALUE,
-        check: counts(bw, 'BenchOpen', 'SHORT_CIRCUITED', 'FALLBACK_SUCCESS', 'SUCCESS'),
-      };
-    },
-  },
-  {
-    id: 'breakwater/open-frozen-clock',
-    library: 'breakwater',
-    group: 'open',
-    title: 'open circuit + fallback, clock reads removed',
-    note: FROZEN_NOTE,
-    quick: false,
-    async setup() {
-      const bw = await load();
-      freezeClock(bw);
-      const c = bw.command({ key: 'BenchOpenFrozen', run: work, fallback: fallbackValue });
-      bw.circuitBreakerFor('BenchOpenFrozen').forceOpen();
-      return {
-        op: asyncCall(() => c.execute()),
-        expect: FALLBACK_VALUE,
-        check: counts(bw, 'BenchOpenFrozen', 'SHORT_CIRCUITED', 'FALLBACK_SUCCESS', 'SUCCESS'),
-      };
-    },
-  },
+  OPEN_FALLBACK,
+  withFrozenClock(OPEN_FALLBACK, 'breakwater/open-frozen-clock', 'open circuit + fallback, clock reads removed'),
   {
     id: 'breakwater/open-no-fallback',
     library: 'breakwater',

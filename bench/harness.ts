@@ -78,7 +78,8 @@ export function fullGc(): void {
   gc();
 }
 
-function median(sorted: number[]): number {
+/** The median of an ascending array. */
+export function median(sorted: readonly number[]): number {
   const m = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }

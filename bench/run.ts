@@ -20,7 +20,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.js';
 import type { FloorResult } from './floor.js';
-import type { HarnessOptions } from './harness.js';
+import { median, type HarnessOptions } from './harness.js';
 import { consoleTable, markdownTable, sortRows, targetSummary, toRow, type ChildResult, type Row } from './report.js';
 import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios.js';
@@ -174,12 +174,6 @@ const BARE_TOLERANCE = 0.15;
 /** Extra attempts for a child whose bare baseline was disturbed. */
 const MAX_REMEASURE = 2;
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
-}
-
 /**
  * Every ratio divides by the bare `await fn()` of its own child. Now and then a child's bare loop runs 20–50%
  * slower than everywhere else in the run (a busy core, a JIT decision), which would flatter that row by the same
@@ -188,7 +182,7 @@ function median(values: readonly number[]): number {
  */
 async function remeasureDisturbedBaselines(rows: Row[], selected: readonly Scenario[], bundle: string, o: HarnessOptions): Promise<void> {
   if (rows.length < 3) return; // too few children to know what the baseline should be
-  const typical = median(rows.map((r) => r.bareNs));
+  const typical = median(rows.map((r) => r.bareNs).sort((a, b) => a - b));
   for (let i = 0; i < rows.length; i++) {
     let best = rows[i]!;
     const s = selected.find((x) => x.id === best.id)!;

@@ -150,46 +150,28 @@ export function inFlightBatch(call: () => PromiseLike<unknown>): Op {
 /** The bare `await fn()` every child measures. */
 export const BARE_AWAIT: Op = { kind: 'async', fn: work };
 
-/** The bare references, by name. */
-const bareTryCatch = async (): Promise<number> => {
-  try {
-    return await failing();
-  } catch {
-    return fallbackValue();
-  }
-};
+/** `try { return await fail() } catch { return fallback() }`: the bare failure + fallback a failure row is compared with. */
+function bareTryCatch(fail: () => Promise<number>): () => Promise<number> {
+  return async () => {
+    try {
+      return await fail();
+    } catch {
+      return fallbackValue();
+    }
+  };
+}
 
+/** A bare try/catch reference: an async op that must return the fallback's value. */
+function tryCatchReference(fn: () => Promise<number>, title: string): { readonly op: Op; readonly expect: unknown; readonly title: string } {
+  return { op: { kind: 'async', fn }, expect: FALLBACK_VALUE, title };
+}
+
+/** The bare references, by name. */
 export const REFERENCES: Record<Reference, { readonly op: Op; readonly expect: unknown; readonly title: string }> = {
   sync: { op: { kind: 'sync', fn: workSync }, expect: 42, title: 'bare fn()' },
-  trycatch: { op: { kind: 'async', fn: atAppDepth(bareTryCatch) }, expect: FALLBACK_VALUE, title: 'bare try/catch' },
-  'trycatch-shallow': { op: { kind: 'async', fn: bareTryCatch }, expect: FALLBACK_VALUE, title: 'bare try/catch (shallow)' },
-  'trycatch-shared': {
-    op: {
-      kind: 'async',
-      fn: async () => {
-        try {
-          return await failingShared();
-        } catch {
-          return fallbackValue();
-        }
-      },
-    },
-    expect: FALLBACK_VALUE,
-    title: 'bare try/catch (shared Error)',
-  },
-  'trycatch-late': {
-    op: {
-      kind: 'async',
-      fn: atAppDepth(async () => {
-        try {
-          return await failingLate();
-        } catch {
-          return fallbackValue();
-        }
-      }),
-    },
-    expect: FALLBACK_VALUE,
-    title: 'bare try/catch (Error after an await)',
-  },
+  trycatch: tryCatchReference(atAppDepth(bareTryCatch(failing)), 'bare try/catch'),
+  'trycatch-shallow': tryCatchReference(bareTryCatch(failing), 'bare try/catch (shallow)'),
+  'trycatch-shared': tryCatchReference(bareTryCatch(failingShared), 'bare try/catch (shared Error)'),
+  'trycatch-late': tryCatchReference(atAppDepth(bareTryCatch(failingLate)), 'bare try/catch (Error after an await)'),
   inflight: { op: inFlightBatch(gated), expect: 42, title: 'bare 1,000 in flight' },
 };
