@@ -48,6 +48,7 @@ export { CIRCUIT_BREAKER_DEFAULTS, METRICS_DEFAULTS, POOL_DEFAULTS, COMMAND_DEFA
 /* Circuit breaker */
 export { CircuitBreaker } from './circuit/CircuitBreaker.js';
 export type { CircuitState } from './circuit/breakerState.js';
+export type { CircuitBreakerSnapshot } from './circuit/CircuitBreakerSnapshot.js';
 export type { CircuitEvents, CircuitTransition } from './circuit/events.js';
 export { circuitBreakerFor, metricsFor, commandKeys } from './command/lookup.js';
 

@@ -4,6 +4,7 @@ import type { HealthSnapshot } from '../metrics/HealthCounts.js';
 import type { Clock, TimerHandle } from '../time/Clock.js';
 import { admission, ADMIT_TRIAL, shouldTrip, type Admission, type CircuitState } from './breakerState.js';
 import type { CircuitEvents, CircuitTransition } from './events.js';
+import { monotonicFromEpoch, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot.js';
 
 /** @internal how the breaker reports transitions. */
 export type CircuitEmit = <K extends keyof CircuitEvents>(name: K, payload: CircuitTransition) => void;
@@ -50,6 +51,38 @@ export class CircuitBreaker {
   ) {
     this.config = config;
     this.healthInterval = healthInterval;
+    if (config.initialState !== undefined) this.restore(config.initialState);
+  }
+
+  /**
+   * The breaker's state as plain JSON (what `JSON.stringify(breaker)` writes): the state, when it opened as
+   * wall-clock epoch ms (read through the configured Clock), and the latest health counts. Give it back as
+   * `circuitBreaker: { initialState }` to start another process's breaker from it.
+   *
+   * @example
+   * ```ts
+   * await cache.set('breaker:GetUser', JSON.stringify(circuitBreakerFor('GetUser')));
+   * ```
+   * @see {@link CircuitBreakerSnapshot}
+   */
+  toJSON(): CircuitBreakerSnapshot {
+    const clock = this.clock();
+    const now = clock.now();
+    const wallNow = clock.wallTime();
+    const openedAt = this.status === 'CLOSED' ? null : Math.round(wallNow - (now - this.openedAt));
+    return { commandKey: this.commandKey, state: this.status, openedAt, sleepWindow: this.config.sleepWindow, health: this.health, takenAt: wallNow };
+  }
+
+  /**
+   * A restored OPEN circuit keeps what remains of its sleep window, counted from the snapshot's wall-clock
+   * `openedAt`; a HALF_OPEN one restarts as OPEN from the same time (its trial ran in the other process), so the
+   * next call after the window is the trial. Health counts are not replayed (see docs/circuit-breaker.md).
+   */
+  private restore(snapshot: CircuitBreakerSnapshot): void {
+    if (snapshot.state === 'CLOSED' || snapshot.openedAt === null) return;
+    const clock = this.clock();
+    this.status = 'OPEN';
+    this.openedAt = monotonicFromEpoch(snapshot.openedAt, clock.now(), clock.wallTime());
   }
 
   /**

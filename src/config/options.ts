@@ -1,3 +1,4 @@
+import type { CircuitBreakerSnapshot } from '../circuit/CircuitBreakerSnapshot.js';
 /**
  * Circuit breaker settings. The circuit trips when, in the rolling window, at least `requestVolumeThreshold`
  * requests were seen and at least `errorThresholdPercentage` percent of them failed.
@@ -21,6 +22,12 @@ export interface CircuitBreakerConfig {
   readonly forceOpen: boolean;
   /** Never short-circuit (health is still counted). Hystrix: `circuitBreaker.forceClosed`. @defaultValue false */
   readonly forceClosed: boolean;
+  /**
+   * A state to start from, as {@link CircuitBreaker.toJSON} wrote it (in this or another process): an OPEN
+   * snapshot starts the circuit OPEN for what remains of the sleep window since its `openedAt`. Read once, when
+   * the key's breaker is created. @defaultValue none (start CLOSED)
+   */
+  readonly initialState?: CircuitBreakerSnapshot;
 }
 /** User input for {@link CircuitBreakerConfig}: every field optional. */
 export type CircuitBreakerOptions = Partial<CircuitBreakerConfig>;

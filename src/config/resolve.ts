@@ -1,4 +1,5 @@
 import { configError } from '../errors.js';
+import { normalizeSnapshot } from './normalizeSnapshot.js';
 import { CIRCUIT_BREAKER_DEFAULTS, COMMAND_DEFAULTS, MAX_TIMEOUT_MS, METRICS_DEFAULTS, POOL_DEFAULTS } from './defaults.js';
 import type {
   CircuitBreakerConfig,
@@ -39,7 +40,7 @@ const SETTINGS_KEYS = [
 /** Keys a functional command's options may hold besides the settings. */
 export const COMMAND_FUNCTION_KEYS = ['key', 'run', 'fallback', 'cacheKey'] as const;
 
-const BREAKER_KEYS = Object.keys(CIRCUIT_BREAKER_DEFAULTS);
+const BREAKER_KEYS = [...Object.keys(CIRCUIT_BREAKER_DEFAULTS), 'initialState'];
 const METRICS_KEYS = Object.keys(METRICS_DEFAULTS);
 const POOL_KEYS = Object.keys(POOL_DEFAULTS);
 const BUCKET_KEYS = ['capacity', 'refillPerSecond', 'initialTokens', 'warmupPeriod', 'coldFactor'];
@@ -58,6 +59,7 @@ export function normalizeBreaker(value: unknown, path: string): CircuitBreakerOp
   if ('errorThresholdPercentage' in raw)
     out.errorThresholdPercentage = expectNumber(raw.errorThresholdPercentage, join(path, 'errorThresholdPercentage'), { min: 0, max: 100, unit: 'percent' });
   if ('sleepWindow' in raw) out.sleepWindow = expectNumber(raw.sleepWindow, join(path, 'sleepWindow'), { min: 0, max: MAX_TIMEOUT_MS, unit: 'ms' });
+  if ('initialState' in raw) out.initialState = normalizeSnapshot(raw.initialState, join(path, 'initialState'));
   return Object.freeze(out) as CircuitBreakerOptions;
 }
 
