@@ -55,6 +55,10 @@ export interface CommandEvents extends CircuitEvents {
   cancelled: (e: ExecutionEvent) => void;
   /** An observable command emitted a value. */
   emit: (e: ExecutionEvent) => void;
+  /** An attempt failed and another one starts (the `retry` option); `error` is the failed attempt's. */
+  retry: (e: ExecutionEvent) => void;
+  /** The running attempt was slow and a parallel one starts (the `hedge` option). */
+  hedge: (e: ExecutionEvent) => void;
 }
 
 /** @internal event type → listener name. */
@@ -74,4 +78,6 @@ export const LISTENER_NAMES: Partial<Record<EventType, keyof CommandEvents>> = {
   RESPONSE_FROM_CACHE: 'responseFromCache',
   CANCELLED: 'cancelled',
   EMIT: 'emit',
+  RETRY: 'retry',
+  HEDGE: 'hedge',
 };

@@ -1,6 +1,9 @@
 /**
  * Every event a command execution can record: Hystrix 1.5's `HystrixEventType` in its ordinal order (without the
- * unused `FALLBACK_DISABLED` and `COMMAND_MAX_ACTIVE`), plus breakwater's `RATE_LIMITED`.
+ * unused `FALLBACK_DISABLED` and `COMMAND_MAX_ACTIVE`), plus breakwater's `RATE_LIMITED`, `RETRY` (an execution
+ * started another attempt after a failed one: see the `retry` option) and `HEDGE` (an execution started a parallel
+ * attempt because the first was slow: see the `hedge` option). RETRY and HEDGE are markers: each attempt's own
+ * outcome (SUCCESS, FAILURE, TIMEOUT) is counted as usual, and the markers do not count toward health.
  *
  * @see {@link EVENT_TYPES} for the list in order.
  */
@@ -22,7 +25,9 @@ export type EventType =
   | 'RESPONSE_FROM_CACHE'
   | 'CANCELLED'
   | 'COLLAPSED'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'RETRY'
+  | 'HEDGE';
 
 /** All event types, in Hystrix's ordinal order (the order of the request log). */
 export const EVENT_TYPES: readonly EventType[] = Object.freeze([
@@ -44,6 +49,8 @@ export const EVENT_TYPES: readonly EventType[] = Object.freeze([
   'CANCELLED',
   'COLLAPSED',
   'RATE_LIMITED',
+  'RETRY',
+  'HEDGE',
 ]);
 
 /** @internal dense indices, for typed-array counters. */
@@ -66,6 +73,8 @@ export const EV = Object.freeze({
   CANCELLED: 15,
   COLLAPSED: 16,
   RATE_LIMITED: 17,
+  RETRY: 18,
+  HEDGE: 19,
 } as const satisfies Record<EventType, number>);
 
 /** @internal */

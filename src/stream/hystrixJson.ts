@@ -82,6 +82,10 @@ export interface HystrixCommandJson {
   readonly rollingCountCancelled: number;
   /** RATE_LIMITED in the rolling window. */
   readonly rollingCountRateLimited: number;
+  /** RETRY in the rolling window (attempts started after a failed attempt, see the `retry` option). */
+  readonly rollingCountRetry: number;
+  /** HEDGE in the rolling window (parallel attempts started after the hedge delay, see the `hedge` option). */
+  readonly rollingCountHedge: number;
   /** The circuit state in words, so a page can tell HALF_OPEN from OPEN. */
   readonly circuitState: CircuitState;
 }
@@ -259,6 +263,8 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
     propertyValue_executionTimeoutEnabled: c.timeout !== false,
     rollingCountCancelled: r.CANCELLED,
     rollingCountRateLimited: r.RATE_LIMITED,
+    rollingCountRetry: r.RETRY,
+    rollingCountHedge: r.HEDGE,
     circuitState: s.circuit,
   };
 }
