@@ -124,8 +124,8 @@ export type ConfigError = (TypeError | RangeError) & {
 };
 
 /** @internal builds a {@link ConfigError}. */
-export function configError(option: string, expectation: string, value: unknown, kind: 'type' | 'range'): ConfigError {
-  const message = `breakwater: \`${option}\` must be ${expectation}, got ${describe(value)}`;
+export function configError(option: string, expectation: string, value: unknown, kind: 'type' | 'range', hint?: string): ConfigError {
+  const message = `breakwater: \`${option}\` must be ${expectation}, got ${describe(value)}${hint === undefined ? '' : `; ${hint}`}`;
   const error = kind === 'range' ? new RangeError(message) : new TypeError(message);
   Object.defineProperties(error, {
     option: { value: option, enumerable: true },

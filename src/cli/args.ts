@@ -2,6 +2,7 @@
  * @internal parsing of `breakwater` command lines: pure (argv and env in, an invocation or a {@link CliUsageError}
  * out), so every rule is unit-tested without starting anything.
  */
+import packageJson from '../../package.json' with { type: 'json' };
 
 /** @internal a command line the CLI cannot run; the message says why, for a person. */
 export class CliUsageError extends Error {
@@ -18,23 +19,43 @@ export class CliUsageError extends Error {
 /** @internal what to do. */
 export type CliInvocation =
   | { readonly kind: 'help'; readonly topic?: 'demo' | 'dashboard' }
+  | { readonly kind: 'version' }
   | { readonly kind: 'demo'; readonly port: number; readonly host: string }
   | { readonly kind: 'dashboard'; readonly port: number; readonly host: string; readonly streams: readonly string[] };
 
 /** @internal default port of both servers (the Hystrix dashboard's). */
 export const DEFAULT_PORT = 7979;
 
+/** @internal the installed package's version, printed by `breakwater --version`. */
+export const VERSION: string = packageJson.version;
+
+/**
+ * @internal every command the CLI runs, with its one-line summary: the top-level help is built from this table,
+ * so a command cannot be added without being listed.
+ */
+export const COMMANDS: readonly { readonly name: string; readonly summary: string }[] = [
+  {
+    name: 'demo',
+    summary: 'Run a simulated service whose calls go through breakwater commands against\nflaky fake dependencies, and serve its dashboard.',
+  },
+  { name: 'dashboard', summary: 'Serve the dashboard page for one or more Hystrix-compatible streams.' },
+  { name: 'help [command]', summary: "Show this help, or a command's." },
+];
+
+function column(name: string, summary: string): string {
+  const pad = ' '.repeat(24);
+  return `  ${name.padEnd(22)}${summary.split('\n').join(`\n${pad}`)}`;
+}
+
 /** @internal the top-level help. */
 export const USAGE = `Usage: breakwater <command> [options]
 
 Commands:
-  demo                  Run a simulated service whose calls go through breakwater commands against
-                        flaky fake dependencies, and serve its dashboard.
-  dashboard             Serve the dashboard page for one or more Hystrix-compatible streams.
-  help [command]        Show this help, or a command's.
+${COMMANDS.map((c) => column(c.name, c.summary)).join('\n')}
 
 Options:
-  -h, --help            Show help.
+${column('-h, --help', 'Show help.')}
+${column('-v, --version', "Print breakwater's version.")}
 
 Run 'breakwater <command> --help' for a command's options.
 `;
@@ -114,6 +135,10 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   const first = argv[0];
   if (first === undefined) throw new CliUsageError('missing command (demo or dashboard)');
   if (first === '-h' || first === '--help') return { kind: 'help' };
+  if (first === '-v' || first === '--version' || first === 'version') {
+    if (argv.length > 1) throw new CliUsageError(`unexpected argument ${JSON.stringify(argv[1])} after ${first}`);
+    return { kind: 'version' };
+  }
   if (first === 'help') {
     const topic = argv[1];
     if (topic === undefined) return { kind: 'help' };

@@ -1,4 +1,4 @@
-import { CliUsageError, parseCliArgs, usageOf } from './args.js';
+import { CliUsageError, parseCliArgs, usageOf, VERSION } from './args.js';
 import { runDashboardCommand } from './dashboardCommand.js';
 import { runDemoCommand } from './demoCommand.js';
 import { processIo, type CliIo } from './cliIo.js';
@@ -20,6 +20,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   switch (invocation.kind) {
     case 'help':
       io.out(usageOf(invocation.topic));
+      return 0;
+    case 'version':
+      io.out(`${VERSION}\n`);
       return 0;
     case 'demo':
       return runDemoCommand(invocation, io);

@@ -1,5 +1,6 @@
 import { Observable, ReplaySubject } from 'rxjs';
 import { getClock } from '../config/store.js';
+import { BreakwaterError } from '../errors.js';
 import { EV } from '../metrics/eventType.js';
 import { LogEntry, RequestContext } from '../request/RequestContext.js';
 import { Execution, MODE_ASYNC, MODE_MULTI, MODE_SYNC, type ExecutionSpec, type Sink } from './executor.js';
@@ -19,7 +20,14 @@ function cacheSlot(spec: ExecutionSpec, cacheKey: CacheKeyFn, args: readonly unk
   if (cacheKey === undefined || !spec.config.requestCache) return undefined;
   const ctx = RequestContext.current();
   if (ctx === undefined) return undefined; // outside a request context nothing is cached (and nothing fails)
-  const key = cacheKey(args); // a throwing cache-key function reaches the caller before anything is acquired
+  let key: unknown;
+  try {
+    key = cacheKey(args); // a throwing cache-key function reaches the caller before anything is acquired
+  } catch (error) {
+    // every rejection the library produces is an Error: a thrown string or object is wrapped, kept as `cause`
+    if (error instanceof Error) throw error;
+    throw new BreakwaterError(`breakwater: command '${spec.config.key}' cacheKey threw a non-Error: ${describeThrown(error)}`, 'BW_CACHE_KEY', { cause: error });
+  }
   if (key === undefined || key === null) return undefined;
   const type = typeof key;
   if (type !== 'string' && type !== 'number' && type !== 'bigint' && type !== 'boolean') {
@@ -27,6 +35,12 @@ function cacheSlot(spec: ExecutionSpec, cacheKey: CacheKeyFn, args: readonly unk
     throw new TypeError(`breakwater: command '${spec.config.key}' cacheKey must return a string or a number (undefined: no caching), got ${type === 'object' ? 'an object' : `a ${type}`}`);
   }
   return [ctx, `${spec.config.key}\u0000${String(key)}`];
+}
+
+function describeThrown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (value === null || value === undefined || typeof value !== 'object') return String(value);
+  return 'an object';
 }
 
 /** Records a cache hit: RESPONSE_FROM_CACHE in metrics, an event, and a request-log entry. */

@@ -21,13 +21,58 @@ export function readKnown(value: unknown, option: string, known: readonly string
   const out: Record<string, unknown> = Object.create(null);
   for (const key of Object.keys(input)) {
     if (IGNORED_KEYS.has(key)) continue;
-    if (!known.includes(key)) {
-      throw configError(`${prefix(option)}${key}`, `one of the known options (${known.join(', ')})`, input[key], 'type');
-    }
+    if (!known.includes(key)) throw unknownOption(option, key, input[key], known);
     const v = input[key];
     if (v !== undefined) out[key] = v;
   }
   return out;
+}
+
+/** The error for an unknown key: each known name listed once, and the closest one suggested (a typo is likely). */
+function unknownOption(option: string, key: string, value: unknown, known: readonly string[]): Error {
+  const names = [...new Set(known)];
+  const close = closestName(key, names);
+  const hint = close === undefined ? undefined : `did you mean \`${prefix(option)}${close}\`?`;
+  return configError(`${prefix(option)}${key}`, `one of the known options (${names.join(', ')})`, value, 'type', hint);
+}
+
+/**
+ * @internal the known name a mistyped `name` most likely meant: the same name in another case, or the nearest by
+ * edit distance (at most 1 for names up to 4 characters, 2 up to 8, else 3). Only ever called on an error path.
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const limit = name.length <= 4 ? 1 : name.length <= 8 ? 2 : 3;
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    if (candidate.toLowerCase() === lower) return candidate;
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions: `timoeut`, `tiemout`). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0]!.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]!.push(d);
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 function prefix(option: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, parseCliArgs, parsePort, usageOf } from '../../src/cli/args.js';
+import { CliUsageError, COMMANDS, parseCliArgs, parsePort, usageOf } from '../../src/cli/args.js';
 
 function usageError(argv: string[], env: Record<string, string> = {}): CliUsageError {
   try {
@@ -73,6 +73,11 @@ describe('parseCliArgs', () => {
   });
 
   it('has help that lists every subcommand and option', () => {
+    for (const { name } of COMMANDS) expect(usageOf()).toContain(`\n  ${name} `);
+    expect(usageOf()).toMatch(/-v, --version/);
+    expect(parseCliArgs(['--version'])).toEqual({ kind: 'version' });
+    expect(parseCliArgs(['-v'])).toEqual({ kind: 'version' });
+    expect(usageError(['--version', 'x']).message).toMatch(/unexpected argument "x" after --version/);
     expect(usageOf()).toMatch(/demo/);
     expect(usageOf()).toMatch(/dashboard/);
     expect(usageOf()).toMatch(/help/);

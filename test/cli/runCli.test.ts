@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/runCli.js';
 import type { CliIo } from '../../src/cli/cliIo.js';
@@ -52,6 +53,16 @@ describe('runCli', () => {
     const sub = fakeIo();
     expect(await runCli(['dashboard', '--help'], sub)).toBe(0);
     expect(sub.stdout.join('')).toMatch(/^Usage: breakwater dashboard --stream URL/);
+  });
+
+  it('prints the package version for --version, -v and version, with exit code 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v', 'version']) {
+      const io = fakeIo();
+      expect(await runCli([flag], io)).toBe(0);
+      expect(io.stdout.join('')).toBe(`${version}\n`);
+      expect(io.stderr).toEqual([]);
+    }
   });
 
   it('explains a bad command line on stderr, points at the help, and exits with 2', async () => {

@@ -32,7 +32,9 @@ describe('option validation at construction', () => {
     ['indivisible window', { metrics: { rollingWindow: 10000, rollingBuckets: 3 } }, /`metrics.rollingWindow` must be divisible by metrics.rollingBuckets \(3\), got 10000/, 'RangeError'],
     ['indivisible percentile window', { metrics: { percentileWindow: 1000, percentileBuckets: 7 } }, /`metrics.percentileWindow` must be divisible/, 'RangeError'],
     ['zero health interval', { metrics: { healthSnapshotInterval: 0 } }, /`metrics.healthSnapshotInterval`/, 'RangeError'],
-    ['unknown option (typo)', { timout: 100 }, /`timout` must be one of the known options/, 'TypeError'],
+    ['unknown option (typo)', { timout: 100 }, /`timout` must be one of the known options.*; did you mean `timeout`\?$/, 'TypeError'],
+    ['unknown nested option (typo)', { circuitBreaker: { sleepWindw: 1 } }, /; did you mean `circuitBreaker.sleepWindow`\?$/, 'TypeError'],
+    ['unknown option in another case', { MaxConcurrent: 1 }, /; did you mean `maxConcurrent`\?$/, 'TypeError'],
     ['unknown nested option', { circuitBreaker: { sleepWindowMs: 1 } }, /`circuitBreaker.sleepWindowMs`/, 'TypeError'],
     ['empty group', { group: '' }, /`group` must be a non-empty string, got ""/, 'RangeError'],
     ['pool coreSize 0', { pool: { coreSize: 0 } }, /`pool.coreSize`/, 'RangeError'],
@@ -55,6 +57,17 @@ describe('option validation at construction', () => {
     expect(errorOf(() => command({ key: 'K' } as never)).message).toMatch(/`run` must be a function, got undefined/);
     expect(errorOf(() => command({ key: 'K', run, fallback: 5 } as never)).message).toMatch(/`fallback` must be a function, got 5/);
     expect(errorOf(() => command(null as never)).message).toMatch(/`command` must be an object, got null/);
+  });
+
+  it('lists each known option once in the unknown-option message, and suggests nothing when no name is close', () => {
+    const typo = errorOf(() => command({ key: 'V', run, timout: 1 } as never));
+    const listed = /known options \(([^)]*)\)/.exec(typo.message)![1]!.split(', ');
+    expect(listed).toContain('run');
+    expect(listed).toContain('fallback');
+    expect(new Set(listed).size).toBe(listed.length);
+    const far = errorOf(() => command({ key: 'V', run, banana: 1 } as never));
+    expect(far.message).not.toMatch(/did you mean/);
+    expect(errorOf(() => configure({ default: {} } as never)).message).toMatch(/did you mean `configure.defaults`\?$/);
   });
 
   it('ignores __proto__ keys in JSON-parsed options (no prototype pollution, no effect)', () => {

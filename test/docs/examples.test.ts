@@ -26,6 +26,7 @@ const DOCUMENTS = [
   'docs/bulkheads-and-pools.md',
   'docs/rate-limiting.md',
   'docs/request-scope.md',
+  'docs/decorators.md',
 ] as const;
 
 /** Longest a single example may run. */
@@ -212,6 +213,9 @@ describe('documentation examples', () => {
   }
 });
 
+/** Where the repository lives (package.json's `repository`); the README links there by absolute URLs. */
+const REPOSITORY = 'https://github.com/breakwater-js/breakwater';
+
 describe('documentation text', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
@@ -223,7 +227,28 @@ describe('documentation text', () => {
   it('links to every guide from the README', () => {
     const guides = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'));
     expect(guides.length).toBeGreaterThan(10);
-    expect(guides.filter((f) => !readme.includes(`](docs/${f})`))).toEqual([]);
+    expect(guides.filter((f) => !readme.includes(`](${REPOSITORY}/blob/main/docs/${f})`))).toEqual([]);
+  });
+
+  it('links and shows images in the README by absolute repository URLs, so they work on the npm package page', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg.homepage).toBe(`${REPOSITORY}#readme`);
+    expect(pkg.repository).toEqual({ type: 'git', url: `git+${REPOSITORY}.git` });
+    expect(pkg.bugs).toEqual({ url: `${REPOSITORY}/issues` });
+    const relative: string[] = [];
+    const missing: string[] = [];
+    for (const match of readme.replace(/```[\s\S]*?```/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = match[1]!;
+      if (target.startsWith('#')) continue;
+      if (!/^[a-z]+:/i.test(target)) {
+        relative.push(`${target}: write ${REPOSITORY}/blob/main/${target} (npm shows the README without the repository's files)`);
+        continue;
+      }
+      const file = /^https:\/\/(?:github\.com\/breakwater-js\/breakwater\/(?:blob|tree)\/main|raw\.githubusercontent\.com\/breakwater-js\/breakwater\/main)\/([^#?]+)/.exec(target)?.[1];
+      if (file !== undefined && !existsSync(join(ROOT, file))) missing.push(target);
+    }
+    expect(relative).toEqual([]);
+    expect(missing).toEqual([]);
   });
 
   it('links only to files that exist', () => {

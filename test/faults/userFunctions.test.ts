@@ -149,6 +149,31 @@ describe('faults: cacheKey functions that throw or return garbage', () => {
     expectNothingHeld('CkThrows');
   });
 
+  it('a cacheKey throwing a non-Error rejects with an Error whose cause is what was thrown, in every mode', async () => {
+    const thrown = 'no key for you';
+    const c = command({ key: 'CkString', run: async () => 1, cacheKey: () => { throw thrown; } });
+    const s = command({ key: 'CkStringSync', run: () => 1, cacheKey: () => { throw { code: 42 }; } });
+    await RequestContext.run(async () => {
+      const error = await c.execute().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toBe(`breakwater: command 'CkString' cacheKey threw a non-Error: "no key for you"`);
+      expect((error as Error).cause).toBe(thrown);
+      const observed = await new Promise((resolve) => c.toObservable().subscribe({ error: resolve }));
+      expect(observed).toBeInstanceOf(Error);
+      expect((observed as Error).cause).toBe(thrown);
+      let syncError: unknown;
+      try {
+        s.executeSync();
+      } catch (e) {
+        syncError = e;
+      }
+      expect(syncError).toBeInstanceOf(Error);
+      expect((syncError as Error).cause).toEqual({ code: 42 });
+    });
+    expectNothingHeld('CkString');
+    expectNothingHeld('CkStringSync');
+  });
+
   it('a cacheKey returning undefined or null means "do not cache": every call runs', async () => {
     let runs = 0;
     const c = command({ key: 'CkUndef', run: async (k: string | null | undefined) => ++runs + String(k), cacheKey: (k: string | null | undefined) => k as undefined });
