@@ -1,5 +1,5 @@
 /**
- * The benchmark child: runs ONE scenario (or the bytes-per-key measurement) and prints one JSON line. bench/run.ts
+ * The benchmark child: runs ONE scenario (or one section of the scale benchmark at one key count) and prints one JSON line. bench/run.ts
  * bundles this file with esbuild into plain JavaScript and starts it as `node --expose-gc child.mjs <mode> <id>`,
  * so no TypeScript loader runs inside a measured process.
  */
@@ -7,7 +7,7 @@ import { countTimers, measureRetention, timeOps, type HarnessOptions, type Op } 
 import { BARE_AWAIT, REFERENCES } from './scenario.js';
 import { scenarios } from './scenarios.js';
 import { measureFloors } from './floor.js';
-import { measureKeys } from './keys.js';
+import { measureKeySection } from './keys.js';
 
 function options(): HarnessOptions {
   const raw = process.env.BW_BENCH_OPTIONS;
@@ -39,13 +39,13 @@ async function runScenario(id: string, o: HarnessOptions): Promise<Record<string
 }
 
 async function main(): Promise<void> {
-  const [mode, id] = process.argv.slice(2);
+  const [mode, id, count] = process.argv.slice(2);
   const o = options();
   let result: Record<string, unknown>;
   if (mode === 'scenario' && id !== undefined) result = await runScenario(id, o);
-  else if (mode === 'keys') result = await measureKeys(o);
+  else if (mode === 'keys' && id !== undefined && count !== undefined) result = await measureKeySection(id, Number(count), o);
   else if (mode === 'floors') result = await measureFloors(o);
-  else throw new Error(`usage: child.mjs scenario <id> | keys | floors`);
+  else throw new Error(`usage: child.mjs scenario <id> | keys <section> <count> | floors`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

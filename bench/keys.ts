@@ -1,39 +1,199 @@
 /**
- * Bytes per command key: what `CommandMetrics.footprintBytes` reports, and the heap delta of creating 1,000 keys
- * (each command built and executed once, so its runtime, counters and first histogram bucket exist).
+ * The scale benchmark (`npm run bench -- keys`, issue 13 item 8): what breakwater costs per command key.
+ *
+ * It is a list of {@link KeySection}s. Each section is measured at each of its key counts in a fresh child process
+ * (`child.mjs keys <section> <count>`), so one measurement's heap, JIT state and timers never leak into another's.
+ * A section returns named figures; bench/run.ts prints one table per section and writes them to
+ * bench/results and docs/benchmarks.md. Add a section by appending to {@link keySections}: the memory/expiry and
+ * configure() parts live here; the stream-sample and Prometheus-scrape parts are added beside them.
  */
 import * as bw from '../src/index.js';
+import { resetBreakwater } from '../src/testing.js';
 import { fullGc, type HarnessOptions } from './harness.js';
-import { work } from './scenario.js';
 
-/** Keys created for the heap delta. */
-export const KEYS = 1000;
+/** The key counts the issue asks for. */
+export const KEY_COUNTS = [100, 1000, 10_000] as const;
 
-export async function measureKeys(_o: HarnessOptions): Promise<Record<string, unknown>> {
-  // Warm the code paths (and the shared deadline list) with one key first, so the delta is keys only.
-  const first = bw.command({ key: 'BenchKey-warm', run: work });
-  for (let i = 0; i < 1000; i++) await first.execute();
-  const footprintWarm = bw.metricsFor('BenchKey-warm').footprintBytes;
-  const handles: unknown[] = [];
-  fullGc();
-  const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < KEYS; i++) {
-    const c = bw.command({ key: `BenchKey-${i}`, run: work });
-    await c.execute();
-    handles.push(c);
+/** One part of the scale benchmark. */
+export interface KeySection {
+  /** Short id: `npm run bench -- keys <id>` runs only this section. */
+  readonly id: string;
+  /** What the section measures, for the report. */
+  readonly title: string;
+  /** The key counts it is measured at. */
+  readonly counts: readonly number[];
+  /** Column titles, in order: the names of the figures {@link KeySection.measure} returns. */
+  readonly columns: Readonly<Record<string, string>>;
+  /** Measures at `keys` keys (in its own process). */
+  measure(keys: number, o: HarnessOptions): Promise<Record<string, number>>;
+}
+
+/**
+ * A clock the benchmark moves by hand, so a simulated minute takes a few seconds. Timers (breaker health
+ * evaluations, the key-expiry sweep) fire in order as {@link BenchClock.advanceTo} passes them.
+ */
+export class BenchClock implements bw.Clock {
+  t = 0;
+  private timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  now(): number {
+    return this.t;
   }
-  fullGc();
-  const after = process.memoryUsage().heapUsed;
-  const footprint = bw.metricsFor('BenchKey-0').footprintBytes;
-  const noPercentiles = bw.command({ key: 'BenchKey-nop', run: work, metrics: { percentileEnabled: false } });
-  await noPercentiles.execute();
-  return {
-    id: 'breakwater/keys',
-    keys: KEYS,
-    heapBytesPerKey: (after - before) / KEYS,
-    footprintBytes: footprint,
-    footprintBytesAfter1000Calls: footprintWarm,
-    footprintBytesPercentilesOff: bw.metricsFor('BenchKey-nop').footprintBytes,
-    handles: handles.length,
+  wallTime(): number {
+    return 1_600_000_000_000 + this.t;
+  }
+  setTimer(fn: () => void, delayMs: number): bw.TimerHandle {
+    const timer = { at: this.t + Math.max(0, delayMs), fn, cancelled: false };
+    this.timers.push(timer);
+    return { cancel: () => (timer.cancelled = true) };
+  }
+  /** Moves time to `t`, firing due timers in order. */
+  advanceTo(t: number): void {
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < this.timers.length; i++) {
+        const x = this.timers[i]!;
+        if (x.cancelled || x.at > t) continue;
+        if (best < 0 || x.at < this.timers[best]!.at) best = i;
+      }
+      if (best < 0) break;
+      const due = this.timers[best]!;
+      this.timers.splice(best, 1);
+      if (due.at > this.t) this.t = due.at;
+      due.fn();
+    }
+    this.timers = this.timers.filter((x) => !x.cancelled);
+    if (t > this.t) this.t = t;
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so every run sees the same latencies. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Varied latencies: log-normal, median 20 ms, p99 about 200 ms, capped under the 1 s timeout. */
+export function latencies(seed: number): () => number {
+  const next = prng(seed);
+  return () => {
+    const u1 = next() || 1e-12;
+    const u2 = next();
+    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    return Math.min(900, Math.max(0, Math.round(20 * Math.exp(z))));
+  };
+}
+
+/** heap + external bytes in use after a full GC. */
+export function liveBytes(): number {
+  fullGc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+/**
+ * `keys` command handles, each run for `seconds` simulated seconds at `perSecond` calls per second with varied
+ * latencies (`run` moves the bench clock by its latency; the clock then returns to the call's start, so every key
+ * sees the same minute). Sync mode: no deadline timers, no Promises, only what a key holds.
+ */
+export function exercise(clock: BenchClock, keys: number, seconds: number, perSecond: number, prefix = 'BenchKey'): unknown[] {
+  const latency = latencies(keys);
+  let lat = 0;
+  const run = (): number => {
+    clock.t += lat;
+    return 42;
+  };
+  const handles = Array.from({ length: keys }, (_, i) => bw.command({ key: `${prefix}-${i}`, group: 'Bench', run }));
+  const start = clock.t;
+  const calls = seconds * perSecond;
+  for (let c = 0; c < calls; c++) {
+    const roundStart = start + (c * 1000) / perSecond;
+    for (let i = 0; i < keys; i++) {
+      const at = roundStart + ((i * 1000) / perSecond) / keys;
+      clock.advanceTo(at);
+      lat = latency();
+      handles[i]!.executeSync();
+      clock.t = at;
+    }
+  }
+  clock.advanceTo(start + seconds * 1000);
+  return handles;
+}
+
+/** Bytes per live key: heap + external after a simulated minute of varied latencies, 1 call per key per second. */
+const memory: KeySection = {
+  id: 'memory',
+  title: 'heap + external bytes per live key after a minute of varied latencies (1 call per key per second, percentiles on)',
+  counts: KEY_COUNTS,
+  columns: {
+    bytesPerKey: 'B per key',
+    heapPerKey: 'heap B per key',
+    externalPerKey: 'external B per key',
+    retainedAfterResetPerKey: 'B per key left after resetBreakwater()',
+  },
+  async measure(keys) {
+    const clock = new BenchClock();
+    bw.configure({ clock });
+    exercise(clock, 1, 1, 1, 'Warm'); // code paths and shared structures, outside the delta
+    fullGc();
+    const before = process.memoryUsage();
+    let handles: unknown[] | null = exercise(clock, keys, 60, 1);
+    fullGc();
+    const after = process.memoryUsage();
+    if (bw.commandKeys().length < keys) throw new Error('keys expired during the memory measurement');
+    handles = null;
+    resetBreakwater();
+    bw.configure({ clock });
+    const afterReset = liveBytes();
+    void handles;
+    return {
+      bytesPerKey: (after.heapUsed + after.external - before.heapUsed - before.external) / keys,
+      heapPerKey: (after.heapUsed - before.heapUsed) / keys,
+      externalPerKey: (after.external - before.external) / keys,
+      retainedAfterResetPerKey: (afterReset - before.heapUsed - before.external) / keys,
+    };
+  },
+};
+
+/** The cost of one `configure()` call while `keys` keys are live: it should not grow with keys it does not touch. */
+const configureCost: KeySection = {
+  id: 'configure',
+  title: 'one configure() call with N live keys (ms, median of 9)',
+  counts: [1000, 10_000, 200_000],
+  columns: { oneKeyMs: 'configure({ commands: { oneKey } }) ms', poolMs: 'configure({ pools: { onePool } }) ms', defaultsMs: 'configure({ defaults }) ms' },
+  async measure(keys) {
+    const clock = new BenchClock();
+    bw.configure({ clock });
+    const run = (): number => 42;
+    for (let i = 0; i < keys; i++) bw.command({ key: `BenchKey-${i}`, run }).executeSync();
+    const time = (f: (i: number) => void): number => {
+      const samples: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const t0 = performance.now();
+        f(i);
+        samples.push(performance.now() - t0);
+      }
+      return samples.sort((a, b) => a - b)[4]!;
+    };
+    return {
+      oneKeyMs: time((i) => bw.configure({ commands: { 'BenchKey-7': { timeout: 500 + i } } })),
+      poolMs: time((i) => bw.configure({ pools: { OnePool: { coreSize: 10 + i } } })),
+      defaultsMs: time((i) => bw.configure({ defaults: { timeout: 900 + i } })),
+    };
+  },
+};
+
+/** Every section, in report order. */
+export const keySections: KeySection[] = [memory, configureCost];
+
+/** Runs one section at one key count (called by bench/child.ts). */
+export async function measureKeySection(id: string, keys: number, o: HarnessOptions): Promise<Record<string, unknown>> {
+  const section = keySections.find((s) => s.id === id);
+  if (section === undefined) throw new Error(`unknown keys section '${id}' (${keySections.map((s) => s.id).join(', ')})`);
+  return { section: id, keys, ...(await section.measure(keys, o)) };
 }

@@ -5,6 +5,8 @@
  *   npm run bench -- --chart            … and renders docs/benchmark-chart.svg
  *   npm run bench -- --docs             … and rewrites the results block of docs/benchmarks.md
  *   npm run bench -- success open       only scenarios whose id contains "success" or "open"
+ *   npm run bench -- keys               the scale benchmark (bench/keys.ts): bytes per key, expiry, configure(), …
+ *   npm run bench -- keys memory        … only its sections whose id contains "memory"
  *   npm run bench -- --list             the scenario ids
  *   npm run bench -- --chart --from bench/results/latest.json   re-render without measuring
  *   npm run bench -- --src /tmp/old --out /tmp/before.json        measure another checkout's src/ (before/after)
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.js';
 import type { FloorResult } from './floor.js';
 import { median, type HarnessOptions } from './harness.js';
+import { keySections } from './keys.js';
 import { consoleTable, markdownTable, sortRows, targetSummary, toRow, type ChildResult, type Row } from './report.js';
 import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios.js';
@@ -100,11 +103,12 @@ function machine(node: string): Record<string, unknown> {
 async function buildChild(src?: string): Promise<string> {
   const esbuild = await import('esbuild');
   const srcDir = src === undefined ? undefined : join(resolve(src), 'src');
-  // --src: the scenarios import '../src/index.js'; point that (and only that) at the other checkout's sources.
+  // --src: the scenarios import '../src/index.js' (and the scale benchmark '../src/testing.js'); point those at the
+  // other checkout's sources.
   const redirect: import('esbuild').Plugin = {
     name: 'other-src',
     setup(build) {
-      build.onResolve({ filter: /^\.\.\/src\/index\.js$/ }, () => ({ path: join(srcDir!, 'index.ts') }));
+      build.onResolve({ filter: /^\.\.\/src\/(index|testing)\.js$/ }, (a) => ({ path: join(srcDir!, a.path.slice('../src/'.length).replace(/\.js$/, '.ts')) }));
     },
   };
   mkdirSync(BUILD_DIR, { recursive: true });
@@ -162,7 +166,8 @@ interface Results {
   readonly machine: Record<string, unknown>;
   readonly options: HarnessOptions;
   readonly rows: Row[];
-  readonly keys?: Record<string, unknown>;
+  /** The scale benchmark: one entry per section, one row per key count. */
+  readonly keys?: Record<string, Record<string, unknown>[]>;
   readonly floors?: { readonly bareNs: number; readonly bareInflightNs?: number; readonly floors: Record<string, FloorResult> };
   readonly failures: { id: string; error: string }[];
   readonly targets: { text: string; met: boolean }[];
@@ -176,14 +181,7 @@ function subtitle(r: Results): string {
 function print(r: Results): void {
   console.log(`\n${subtitle(r)}\n`);
   if (r.rows.length > 0) console.log(consoleTable(r.rows));
-  if (r.keys !== undefined) {
-    const k = r.keys;
-    console.log(
-      `\nbytes per command key: footprintBytes ${String(k.footprintBytes)} (after 1,000 calls ${String(k.footprintBytesAfter1000Calls)}, percentiles off ${String(
-        k.footprintBytesPercentilesOff,
-      )}); heap delta of creating ${String(k.keys)} keys: ${Math.round(k.heapBytesPerKey as number)} B/key`,
-    );
-  }
+  if (r.keys !== undefined) console.log(`\n${keysMarkdown(r.keys)}`);
   if (r.floors !== undefined) {
     console.log(`\nfloors (bare await ${r.floors.bareNs.toFixed(1)} ns${inflightNote(r.floors)}):`);
     for (const f of Object.values(r.floors.floors)) console.log(`  ${f.ns.toFixed(1).padStart(7)} ns  ${f.ratio.toFixed(2).padStart(5)}×  ${f.title}`);
@@ -232,6 +230,27 @@ function inflightNote(f: NonNullable<Results['floors']>): string {
   return f.bareInflightNs === undefined ? '' : `, bare batch in flight ${f.bareInflightNs.toFixed(1)} ns per call`;
 }
 
+/** One table per section of the scale benchmark, rows by key count. */
+function keysMarkdown(keys: NonNullable<Results['keys']>): string {
+  const out: string[] = [];
+  for (const section of keySections) {
+    const rows = keys[section.id];
+    if (rows === undefined || rows.length === 0) continue;
+    const cols = Object.entries(section.columns);
+    out.push(`Scale · ${section.title}:`, '');
+    out.push(`| keys | ${cols.map(([, title]) => title).join(' | ')} |`, `| ---: | ${cols.map(() => '---:').join(' | ')} |`);
+    for (const row of rows) out.push(`| ${Number(row.keys).toLocaleString('en-US')} | ${cols.map(([name]) => formatFigure(row[name])).join(' | ')} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function formatFigure(v: unknown): string {
+  if (typeof v !== 'number') return String(v ?? '');
+  const a = Math.abs(v);
+  return a >= 100 ? Math.round(v).toLocaleString('en-US') : a >= 1 ? v.toFixed(1) : v.toFixed(3);
+}
+
 function updateDocs(r: Results): void {
   if (!existsSync(DOC)) {
     console.log(`(no ${relative(ROOT, DOC)} yet: results block not written)`);
@@ -250,11 +269,7 @@ function updateDocs(r: Results): void {
     '',
     markdownTable(r.rows),
     '',
-    k === undefined
-      ? ''
-      : `Bytes per command key: \`footprintBytes\` ${String(k.footprintBytes)} B with percentiles on (${String(k.footprintBytesPercentilesOff)} B off); heap delta of creating ${String(
-          k.keys,
-        )} keys, each executed once: ${Math.round(k.heapBytesPerKey as number)} B per key.`,
+    k === undefined ? '' : keysMarkdown(k),
     '',
     ...(r.floors === undefined
       ? []
@@ -287,11 +302,13 @@ async function main(): Promise<void> {
     results = JSON.parse(readFileSync(resolve(args.from), 'utf8')) as Results;
   } else {
     const o = args.quick ? QUICK : FULL;
-    const selected = scenarios.filter(
-      (s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f))) && (!args.quick || s.quick !== false),
-    );
-    const wantKeys = args.filters.length === 0 || args.filters.some((f) => 'breakwater/keys'.includes(f));
-    const wantFloors = args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f));
+    // `keys [section…]` is the scale benchmark alone; its other words filter its sections, not the scenarios
+    const keysOnly = args.filters.includes('keys');
+    const selected = keysOnly
+      ? []
+      : scenarios.filter((s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f))) && (!args.quick || s.quick !== false));
+    const wantKeys = args.filters.length === 0 || keysOnly;
+    const wantFloors = !keysOnly && (args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f)));
     if (selected.length === 0 && !wantKeys && !wantFloors) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
     if (selected.some((s) => s.library === 'hystrixjs')) ensureHystrixjs();
     const bundle = await buildChild(args.src);
@@ -311,12 +328,26 @@ async function main(): Promise<void> {
       }
     }
     await remeasureDisturbedBaselines(rows, selected, bundle, o);
-    let keys: Record<string, unknown> | undefined;
+    let keys: Results['keys'];
     if (wantKeys) {
-      try {
-        keys = await runChild(bundle, ['keys'], o);
-      } catch (error) {
-        failures.push({ id: 'breakwater/keys', error: error instanceof Error ? error.message : String(error) });
+      // `keys` alone runs every section; `keys memory` only the sections whose id contains "memory"
+      const sectionFilters = args.filters.filter((f) => f !== 'keys');
+      keys = {};
+      for (const section of keySections) {
+        if (sectionFilters.length > 0 && !sectionFilters.some((f) => section.id.includes(f))) continue;
+        const rowsOfSection: Record<string, unknown>[] = [];
+        for (const count of section.counts) {
+          process.stdout.write(`keys ${section.id} at ${count} … `);
+          try {
+            const row = await runChild(bundle, ['keys', section.id, String(count)], o);
+            rowsOfSection.push(row);
+            console.log(Object.entries(section.columns).map(([name]) => `${name} ${formatFigure(row[name])}`).join(', '));
+          } catch (error) {
+            console.log('failed');
+            failures.push({ id: `keys/${section.id}/${count}`, error: error instanceof Error ? error.message : String(error) });
+          }
+        }
+        keys[section.id] = rowsOfSection;
       }
     }
     let floors: Results['floors'];
