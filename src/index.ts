@@ -100,7 +100,12 @@ export {
   type HystrixStreamHandler,
   type HystrixStreamOptions,
   type HystrixStreamStats,
+  type HystrixStreamEvents,
+  type StreamAlreadyAnswered,
+  type StreamClientDropped,
 } from './stream/sseHandler.js';
+export { type AllowedHosts } from './stream/hostCheck.js';
+export { DEFAULT_WRITE_TIMEOUT_MS } from './stream/writeWatch.js';
 export { registerPrometheus, type PrometheusOptions, type PrometheusRegistration } from './prometheus/registerPrometheus.js';
 export { METRIC_NAMES, LABELS as PROMETHEUS_LABELS } from './prometheus/metricNames.js';
 

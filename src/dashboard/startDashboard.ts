@@ -3,7 +3,10 @@ import { Registry } from 'prom-client';
 import { readKnown, expectFunction, expectNumber } from '../config/validate.js';
 import { configError } from '../errors.js';
 import { registerPrometheus } from '../prometheus/registerPrometheus.js';
+import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
+import { NOSNIFF, plainReply } from '../stream/plainReply.js';
 import { hystrixStreamHandler } from '../stream/sseHandler.js';
+import { expectWriteTimeout } from '../stream/writeWatch.js';
 import { PAGE_CSP, renderPage, type PageStream } from './page/pageHtml.js';
 import { parseUpstreams, streamLabel, StreamProxy } from './streamProxy.js';
 
@@ -31,6 +34,18 @@ export interface DashboardOptions {
    * `/hystrix.stream`. The server relays each at `/proxy/<n>` so the page stays same-origin.
    */
   readonly streams?: readonly (string | URL)[];
+  /**
+   * A stream or relay client that takes no byte for this long (ms) is disconnected and its slot freed (see
+   * {@link HystrixStreamOptions.writeTimeout}). @defaultValue 30000
+   */
+  readonly writeTimeout?: number;
+  /**
+   * `Host` names answered besides loopback names, `host` and the address a request arrived on (a leading dot
+   * admits subdomains), or `'all'` to switch the check off. Other hosts get `403` on every route, which keeps web
+   * pages on other sites from reaching the dashboard, `/metrics` and the relays through DNS rebinding.
+   * @defaultValue []
+   */
+  readonly allowedHosts?: AllowedHosts;
 }
 
 /** A running dashboard, as returned by {@link startDashboard}. */
@@ -49,7 +64,7 @@ const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'content-security-policy': PAGE_CSP,
-  'x-content-type-options': 'nosniff',
+  ...NOSNIFF,
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
 } as const;
@@ -76,7 +91,7 @@ const PROXY_PATH = /^\/proxy\/(\d{1,4})$/;
  * @see {@link hystrixStreamHandler} and {@link registerPrometheus} to mount the stream or metrics in your own server.
  */
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
-  const raw = readKnown(options, 'startDashboard', ['port', 'host', 'intervalMs', 'maxConnections', 'authorize', 'streams']);
+  const raw = readKnown(options, 'startDashboard', ['port', 'host', 'intervalMs', 'maxConnections', 'authorize', 'streams', 'writeTimeout', 'allowedHosts']);
   const port = raw.port === undefined ? 7979 : expectNumber(raw.port, 'startDashboard.port', { min: 0, max: 65535, integer: true });
   const host = raw.host === undefined ? '127.0.0.1' : expectHost(raw.host);
   const maxConnections =
@@ -86,9 +101,12 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const authorize =
     raw.authorize === undefined ? undefined : (expectFunction(raw.authorize, 'startDashboard.authorize') as (req: IncomingMessage) => boolean | PromiseLike<boolean>);
   const upstreams = parseUpstreams(raw.streams, 'startDashboard.streams');
+  const writeTimeout = expectWriteTimeout(raw.writeTimeout, 'startDashboard.writeTimeout');
+  const hosts = parseAllowedHosts(raw.allowedHosts, 'startDashboard.allowedHosts', [host]);
 
-  const stream = hystrixStreamHandler({ maxConnections, ...(intervalMs === undefined ? {} : { intervalMs }) });
-  const proxy = new StreamProxy(upstreams, maxConnections);
+  // The server checks every route's Host below, so the stream handler need not check it again.
+  const stream = hystrixStreamHandler({ maxConnections, writeTimeout, allowedHosts: 'all', ...(intervalMs === undefined ? {} : { intervalMs }) });
+  const proxy = new StreamProxy(upstreams, maxConnections, writeTimeout);
   const registry = new Registry();
   const prometheus = registerPrometheus(registry);
   const pageStreams: PageStream[] =
@@ -109,10 +127,17 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     }
     if (path === '/hystrix.stream') return stream(req, res);
     if (path === '/metrics') {
+      const headers = { 'content-type': registry.contentType, 'cache-control': 'no-store', ...NOSNIFF };
+      if (req.method === 'HEAD') {
+        // The status and headers of a GET, without paying for a scrape nobody reads.
+        res.writeHead(200, headers);
+        res.end();
+        return;
+      }
       registry.metrics().then(
         (text) => {
-          res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-          res.end(req.method === 'HEAD' ? undefined : text);
+          res.writeHead(200, headers);
+          res.end(text);
         },
         () => plain(res, 500, 'metrics unavailable\n'),
       );
@@ -124,6 +149,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   };
 
   const server = createServer((req, res) => {
+    if (!isHostAllowed(req, hosts)) return plain(res, HOST_REFUSED.status, `${HOST_REFUSED.message}\n`);
     if (authorize === undefined) return route(req, res);
     let verdict: boolean | PromiseLike<boolean>;
     try {
@@ -197,10 +223,5 @@ function pathOf(url: string | undefined): string {
 }
 
 function plain(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    if (!res.writableEnded) res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
-  res.end(body);
+  if (!plainReply(res, status, body, extra) && res.headersSent && !res.writableEnded) res.end();
 }

@@ -1,28 +1,64 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { configError } from '../errors.js';
+import { plainReply } from '../stream/plainReply.js';
+import { STREAM_HEADERS } from '../stream/sseHandler.js';
+import { DEFAULT_WRITE_TIMEOUT_MS, flushFrame, WriteWatch } from '../stream/writeWatch.js';
 
 /** @internal how long an upstream may take to answer before the proxy gives up (ms). */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** @internal a viewer with more unread bytes than this gets no new frames until it catches up. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+/** @internal an upstream that sends this much without ending a frame is cut off (it is not a Hystrix stream). */
+const MAX_PARTIAL_FRAME = 8 << 20;
+
+/** One page connected to a relay. */
+interface Viewer {
+  readonly res: ServerResponse;
+  readonly watch: WriteWatch;
+  waitingForDrain: boolean;
+}
+
+/** One upstream connection, shared by every viewer of its `/proxy/<n>`. */
+interface Relay {
+  readonly index: number;
+  readonly viewers: Set<Viewer>;
+  upstream: ClientRequest | null;
+  /** True once the upstream answered 200 (viewers then get their headers at once). */
+  live: boolean;
+  /** The end of the last incomplete frame received. */
+  partial: string;
+}
 
 /**
  * @internal relays upstream Hystrix streams to the dashboard page at `/proxy/<n>`, so the page stays same-origin
- * (and its Content-Security-Policy can stay `connect-src 'self'`). Bytes are piped unchanged with back-pressure:
- * a slow page pauses the upstream socket instead of buffering without bound.
+ * (and its Content-Security-Policy can stay `connect-src 'self'`). Each configured stream has at most ONE upstream
+ * connection, opened when its first viewer arrives and closed when its last one leaves, and every viewer gets
+ * whole frames from it: a slow viewer skips frames (never a partial one) instead of buffering without bound or
+ * slowing the others, and one that takes no byte for `writeTimeout` is disconnected.
  */
 export class StreamProxy {
-  private readonly live = new Set<{ upstream: ClientRequest; res: ServerResponse }>();
+  private readonly relays = new Map<number, Relay>();
+  private viewerCount = 0;
   private closed = false;
 
   constructor(
     /** The upstream streams, in `/proxy/<n>` order. */
     readonly upstreams: readonly URL[],
     private readonly maxConnections: number,
+    private readonly writeTimeout: number = DEFAULT_WRITE_TIMEOUT_MS,
   ) {}
 
-  /** Open relays. */
+  /** Viewers connected, over every relay. */
   get size(): number {
-    return this.live.size;
+    return this.viewerCount;
+  }
+
+  /** Upstream connections open (at most one per configured stream). */
+  get upstreamCount(): number {
+    let n = 0;
+    for (const relay of this.relays.values()) if (relay.upstream !== null) n++;
+    return n;
   }
 
   /** Relays upstream `index` to `res`; answers 404 for an unknown index and 503 past the connection cap. */
@@ -30,54 +66,118 @@ export class StreamProxy {
     const target = this.upstreams[index];
     if (target === undefined) return plain(res, 404, 'not found\n');
     if (this.closed) return plain(res, 503, 'dashboard is closing\n');
-    if (this.live.size >= this.maxConnections) return plain(res, 503, 'too many stream connections\n');
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const upstream = send(target, { method: 'GET', headers: { accept: 'text/event-stream' } });
-    const entry = { upstream, res };
-    this.live.add(entry);
-    const finish = (): void => {
-      this.live.delete(entry);
-      upstream.destroy();
-      if (!res.writableEnded) res.end();
+    if (this.viewerCount >= this.maxConnections) return plain(res, 503, 'too many stream connections\n');
+    if (req.method === 'HEAD') {
+      // What a GET would start with, without opening (or counting on) the upstream.
+      res.writeHead(200, STREAM_HEADERS);
+      res.end();
+      return;
+    }
+    let relay = this.relays.get(index);
+    if (relay === undefined) {
+      relay = { index, viewers: new Set(), upstream: null, live: false, partial: '' };
+      this.relays.set(index, relay);
+    }
+    const r = relay;
+    const viewer: Viewer = {
+      res,
+      waitingForDrain: false,
+      watch: new WriteWatch(res, this.writeTimeout, () => {
+        this.leave(r, viewer);
+        res.destroy();
+      }),
     };
-    upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('upstream timed out')));
-    upstream.on('response', (up) => {
-      upstream.setTimeout(0);
-      if (up.statusCode !== 200) {
-        up.resume();
-        this.live.delete(entry);
-        upstream.destroy();
-        return plain(res, 502, `upstream stream ${index} answered ${String(up.statusCode)}\n`);
-      }
-      res.writeHead(200, {
-        'content-type': 'text/event-stream;charset=UTF-8',
-        'cache-control': 'no-cache, no-store, max-age=0, must-revalidate',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.flushHeaders();
-      up.pipe(res, { end: false });
-      up.on('end', finish);
-      up.on('error', finish);
+    r.viewers.add(viewer);
+    this.viewerCount++;
+    res.on('drain', () => {
+      viewer.waitingForDrain = false;
+      viewer.watch.clear();
     });
-    upstream.on('error', () => {
-      this.live.delete(entry);
-      if (!res.headersSent) plain(res, 502, `upstream stream ${index} is unreachable\n`);
-      else if (!res.writableEnded) res.end();
-    });
-    req.on('close', finish);
-    res.on('close', finish);
-    upstream.end();
+    res.once('close', () => this.leave(r, viewer));
+    if (r.live) this.open(viewer);
+    if (r.upstream === null) this.connect(r, target);
   }
 
   /** Ends every relay; later requests get 503. */
   close(): void {
     this.closed = true;
-    for (const { upstream, res } of [...this.live]) {
-      upstream.destroy();
-      if (!res.writableEnded) res.end();
+    for (const relay of [...this.relays.values()]) this.endRelay(relay);
+  }
+
+  private open(viewer: Viewer): void {
+    viewer.res.writeHead(200, STREAM_HEADERS);
+    viewer.res.flushHeaders();
+  }
+
+  private leave(relay: Relay, viewer: Viewer): void {
+    if (!relay.viewers.delete(viewer)) return;
+    this.viewerCount--;
+    viewer.watch.clear();
+    if (!viewer.res.writableEnded) viewer.res.end();
+    if (relay.viewers.size === 0) this.endRelay(relay);
+  }
+
+  /** Closes the upstream and ends every viewer of a relay (their EventSource reconnects). */
+  private endRelay(relay: Relay, refusal?: string): void {
+    if (this.relays.get(relay.index) !== relay) return;
+    this.relays.delete(relay.index);
+    relay.upstream?.destroy();
+    relay.upstream = null;
+    for (const viewer of [...relay.viewers]) {
+      relay.viewers.delete(viewer);
+      this.viewerCount--;
+      viewer.watch.clear();
+      if (refusal !== undefined && !viewer.res.headersSent) plain(viewer.res, 502, refusal);
+      else if (!viewer.res.writableEnded) viewer.res.end();
     }
-    this.live.clear();
+  }
+
+  private connect(relay: Relay, target: URL): void {
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const upstream = send(target, { method: 'GET', headers: { accept: 'text/event-stream' } });
+    relay.upstream = upstream;
+    upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('upstream timed out')));
+    upstream.on('response', (up) => {
+      upstream.setTimeout(0);
+      if (up.statusCode !== 200) {
+        up.resume();
+        return this.endRelay(relay, `upstream stream ${relay.index} answered ${String(up.statusCode)}\n`);
+      }
+      relay.live = true;
+      for (const viewer of relay.viewers) this.open(viewer);
+      up.setEncoding('utf8');
+      up.on('data', (chunk: string) => this.fanOut(relay, chunk));
+      up.on('end', () => this.endRelay(relay));
+      up.on('error', () => this.endRelay(relay));
+    });
+    upstream.on('error', () => this.endRelay(relay, `upstream stream ${relay.index} is unreachable\n`));
+    upstream.end();
+  }
+
+  /** Sends the complete frames of `chunk` to every viewer that is keeping up. */
+  private fanOut(relay: Relay, chunk: string): void {
+    const text = relay.partial + chunk;
+    // SSE frames end with a blank line: "\n\n" (Hystrix, breakwater) or "\r\n\r\n".
+    const lf = text.lastIndexOf('\n\n');
+    const crlf = text.lastIndexOf('\r\n\r\n');
+    const cut = Math.max(lf < 0 ? 0 : lf + 2, crlf < 0 ? 0 : crlf + 4);
+    if (cut === 0) {
+      relay.partial = text;
+      if (text.length > MAX_PARTIAL_FRAME) this.endRelay(relay);
+      return;
+    }
+    relay.partial = text.slice(cut);
+    const frames = text.slice(0, cut);
+    for (const viewer of relay.viewers) {
+      const res = viewer.res;
+      if (viewer.waitingForDrain || res.writableLength > MAX_BUFFERED_BYTES) continue; // skipped, never queued
+      const ok = res.write(frames);
+      flushFrame(res);
+      if (!ok) {
+        viewer.waitingForDrain = true;
+        viewer.watch.blocked();
+      }
+    }
   }
 }
 
@@ -106,10 +206,5 @@ export function streamLabel(url: URL): string {
 }
 
 function plain(res: ServerResponse, status: number, body: string): void {
-  if (res.headersSent) {
-    if (!res.writableEnded) res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(body);
+  if (!plainReply(res, status, body) && res.headersSent && !res.writableEnded) res.end();
 }

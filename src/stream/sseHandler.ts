@@ -1,9 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventEmitter } from 'eventemitter3';
+import { SafeEmitter } from '../command/globalEvents.js';
 import { getClock } from '../config/store.js';
 import { expectFunction, expectNumber, readKnown } from '../config/validate.js';
 import type { TimerHandle } from '../time/Clock.js';
 import { expectInterval } from './dashboardEvents.js';
+import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from './hostCheck.js';
 import { hystrixDashboardSample } from './hystrixJson.js';
+import { NOSNIFF, plainReply } from './plainReply.js';
+import { expectWriteTimeout, flushFrame, WriteWatch } from './writeWatch.js';
 
 /** Options of {@link hystrixStreamHandler}. */
 export interface HystrixStreamOptions {
@@ -22,6 +27,51 @@ export interface HystrixStreamOptions {
    * or rejection answers `500` (details are not sent). Without it every request is allowed.
    */
   readonly authorize?: (req: IncomingMessage) => boolean | PromiseLike<boolean>;
+  /**
+   * A client that takes no byte of what was written to it for this long (ms) is disconnected and its slot freed.
+   * The wait starts when the socket asks the handler to wait for `drain`, so a reader that is merely slow (it
+   * takes some bytes) is kept; a client that stopped reading is dropped between one and two `writeTimeout`s later.
+   * @defaultValue 30000
+   */
+  readonly writeTimeout?: number;
+  /**
+   * `Host` names answered besides loopback names and the address the request arrived on (a leading dot admits
+   * subdomains), or `'all'` to switch the check off. Any other `Host` is answered `403`: this keeps web pages on
+   * other sites from reading the stream through DNS rebinding. Services polled by Turbine or a dashboard under
+   * their DNS name list that name here.
+   * @defaultValue [] (loopback and the local address only)
+   */
+  readonly allowedHosts?: AllowedHosts;
+}
+
+/** What {@link HystrixStreamHandler.events} reports. */
+export interface HystrixStreamEvents {
+  /**
+   * The handler was given a response that something else had already answered (its headers were sent: for
+   * example a framework answered an `async` route before the stream started; see docs/metrics-and-stream.md), so
+   * it could neither stream nor refuse. A process warning (code `BW_STREAM_ALREADY_ANSWERED`) says so too, once
+   * per handler.
+   */
+  alreadyAnswered: (e: StreamAlreadyAnswered) => void;
+  /** A client that took no byte for `writeTimeout` was disconnected. */
+  clientDropped: (e: StreamClientDropped) => void;
+}
+
+/** Payload of {@link HystrixStreamEvents.alreadyAnswered}. */
+export interface StreamAlreadyAnswered {
+  /** The request path and query. */
+  readonly url: string;
+  /** The status the response had already been given. */
+  readonly statusCode: number;
+  /** The status the stream meant to answer (200 to stream, or a refusal such as 403). */
+  readonly intended: number;
+}
+
+/** Payload of {@link HystrixStreamEvents.clientDropped}. */
+export interface StreamClientDropped {
+  readonly reason: 'writeTimeout';
+  /** Bytes the client had not taken when it was dropped. */
+  readonly bufferedBytes: number;
 }
 
 /** Live figures of a stream handler. */
@@ -32,6 +82,8 @@ export interface HystrixStreamStats {
   readonly droppedSamples: number;
   /** Bytes written but not yet accepted by the sockets, over all connections. */
   readonly bufferedBytes: number;
+  /** Clients disconnected because they took no byte for `writeTimeout` (over the handler's life). */
+  readonly droppedClients: number;
 }
 
 /**
@@ -42,8 +94,10 @@ export interface HystrixStreamHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   /** Ends every live stream connection; later requests are answered `503`. Idempotent. */
   close(): void;
-  /** Connections, dropped samples and buffered bytes right now. */
+  /** Connections, dropped samples and clients, and buffered bytes right now. */
   stats(): HystrixStreamStats;
+  /** What went wrong with a response or a client (eventemitter3; a throwing listener is reported, not raised). */
+  readonly events: EventEmitter<HystrixStreamEvents>;
 }
 
 /** The smallest `?delay` honoured (ms), unless `intervalMs` itself is smaller. */
@@ -56,25 +110,25 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 const SHARE_WINDOW_MS = 50;
 const PING = 'ping: \n\n';
 
-const HEADERS = {
+/**
+ * @internal the stream's response headers. `no-transform` tells compression middleware (Express `compression()`
+ * honours it) to leave the stream alone: gzip would hold frames back until its buffer fills.
+ */
+export const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream;charset=UTF-8',
-  'Cache-Control': 'no-cache, no-store, max-age=0, must-revalidate',
+  'Cache-Control': 'no-cache, no-transform',
   Pragma: 'no-cache',
   Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
+  ...NOSNIFF,
 } as const;
 
 interface Connection {
   readonly res: ServerResponse;
   readonly delayMs: number;
+  readonly watch: WriteWatch;
   timer: TimerHandle | null;
   waitingForDrain: boolean;
-}
-
-function plain(res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
-  res.end(`${message}\n`);
 }
 
 /** @internal parses `?delay`: undefined when absent, NaN when unusable. */
@@ -89,14 +143,20 @@ export function parseDelay(url: string | undefined): number | undefined {
 
 /**
  * Builds a Node `(req, res)` handler that serves the Hystrix `hystrix.stream`: Server-Sent Events with
- * `Content-Type: text/event-stream;charset=UTF-8`, one `data: {json}\n\n` frame per command key, pool and
- * collapser every interval (the objects of {@link dashboardEvents}), `ping: \n\n` on connect and on samples with
- * nothing to send, and `?delay=MS` honoured (clamped to 100–60000 ms; not a number → `400`).
+ * `Content-Type: text/event-stream;charset=UTF-8` and `Cache-Control: no-cache, no-transform`, one
+ * `data: {json}\n\n` frame per command key, pool and collapser every interval (the objects of
+ * {@link dashboardEvents}), `ping: \n\n` on connect and on samples with nothing to send, and `?delay=MS` honoured
+ * (clamped to 100–60000 ms; not a number → `400`). Each sample is flushed at once, also through compression
+ * middleware that offers `res.flush()`.
  *
- * Guards: `403` when `authorize(req)` says no, `503` beyond `maxConnections` and after `close()`, `405` for
- * anything but GET. Memory per client is bounded: while a client has not read the previous sample (the socket
- * asked to wait for `drain`) new samples are dropped, never queued. Disconnects cancel the client's timer.
- * Only command, group and pool names and numbers are sent.
+ * Guards: `403` for a `Host` outside `allowedHosts` (loopback names and the local address by default) and when
+ * `authorize(req)` says no, `503` beyond `maxConnections` and after `close()`, `405` for anything but GET and
+ * HEAD (HEAD gets the status and headers a GET would get, and no body). Memory per client is bounded: while a
+ * client has not read the previous sample (the socket asked to wait for `drain`) new samples are dropped, never
+ * queued, and a client that takes no byte for `writeTimeout` is disconnected. Disconnects cancel the client's
+ * timer. Every response carries `X-Content-Type-Options: nosniff`. Only command, group and pool names and numbers
+ * are sent. A response something else already answered is reported ({@link HystrixStreamEvents.alreadyAnswered}
+ * and a process warning), never ignored silently.
  *
  * @example
  * ```ts
@@ -111,7 +171,7 @@ export function parseDelay(url: string | undefined): number | undefined {
  * @see {@link dashboardEvents} for the same objects as an rxjs Observable.
  */
 export function hystrixStreamHandler(options: HystrixStreamOptions = {}): HystrixStreamHandler {
-  const raw = readKnown(options, 'hystrixStreamHandler', ['intervalMs', 'maxConnections', 'authorize']);
+  const raw = readKnown(options, 'hystrixStreamHandler', ['intervalMs', 'maxConnections', 'authorize', 'writeTimeout', 'allowedHosts']);
   const intervalMs = raw.intervalMs === undefined ? 500 : expectInterval(raw.intervalMs, 'hystrixStreamHandler.intervalMs');
   const maxConnections =
     raw.maxConnections === undefined
@@ -121,11 +181,16 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
     raw.authorize === undefined
       ? undefined
       : (expectFunction(raw.authorize, 'hystrixStreamHandler.authorize') as (req: IncomingMessage) => boolean | PromiseLike<boolean>);
+  const writeTimeout = expectWriteTimeout(raw.writeTimeout, 'hystrixStreamHandler.writeTimeout');
+  const hosts = parseAllowedHosts(raw.allowedHosts, 'hystrixStreamHandler.allowedHosts');
   const minDelay = Math.min(MIN_STREAM_DELAY_MS, intervalMs);
 
+  const events = new SafeEmitter<HystrixStreamEvents>();
   const connections = new Set<Connection>();
   let closed = false;
   let droppedSamples = 0;
+  let droppedClients = 0;
+  let warned = false;
   let shared: { at: number; text: string } | null = null;
 
   /** The serialised sample, shared by connections ticking within a few ms of each other. */
@@ -139,23 +204,52 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
     return text;
   }
 
+  /** Something else answered this response first: say so (the Fastify `async` route trap), never return silently. */
+  function alreadyAnswered(req: IncomingMessage, res: ServerResponse, intended: number): void {
+    const url = req.url ?? '';
+    if (events.listenerCount('alreadyAnswered') !== 0) events.emit('alreadyAnswered', { url, statusCode: res.statusCode, intended });
+    if (warned) return;
+    warned = true;
+    process.emitWarning(
+      `breakwater: hystrixStreamHandler was given a response that had already been answered (status ${res.statusCode}) for ${url}; ` +
+        'it could not send its own status ' +
+        String(intended) +
+        '. A framework answered first: in Fastify call reply.hijack() before handing reply.raw to the stream.',
+      { code: 'BW_STREAM_ALREADY_ANSWERED' },
+    );
+  }
+
+  /** Answers a refusal, or reports that the response had been answered already (a client that left is fine). */
+  function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string, extra?: Record<string, string>): void {
+    if (plainReply(res, status, message, extra)) return;
+    if (res.headersSent) alreadyAnswered(req, res, status);
+  }
+
   function end(conn: Connection): void {
     if (conn.timer !== null) conn.timer.cancel();
     conn.timer = null;
+    conn.watch.clear();
     connections.delete(conn);
   }
 
   function start(req: IncomingMessage, res: ServerResponse, delayMs: number): void {
-    const conn: Connection = { res, delayMs, timer: null, waitingForDrain: false };
+    const watch = new WriteWatch(res, writeTimeout, () => {
+      droppedClients++;
+      const bufferedBytes = res.writableLength;
+      end(conn);
+      res.destroy();
+      if (events.listenerCount('clientDropped') !== 0) events.emit('clientDropped', { reason: 'writeTimeout', bufferedBytes });
+    });
+    const conn: Connection = { res, delayMs, watch, timer: null, waitingForDrain: false };
     connections.add(conn);
-    const onDrain = (): void => {
+    res.on('drain', () => {
       conn.waitingForDrain = false;
-    };
-    res.on('drain', onDrain);
+      watch.clear();
+    });
     res.once('close', () => end(conn));
     req.socket.setNoDelay(true);
-    res.writeHead(200, HEADERS);
-    res.write(PING);
+    res.writeHead(200, STREAM_HEADERS);
+    write(conn, PING);
     const tick = (): void => {
       conn.timer = null;
       if (!connections.has(conn)) return;
@@ -169,25 +263,42 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
           // A snapshot failed (a bug elsewhere): keep the connection alive with a heartbeat.
           text = PING;
         }
-        if (!res.write(text)) conn.waitingForDrain = true;
+        write(conn, text);
       }
       if (connections.has(conn)) conn.timer = getClock().setTimer(tick, conn.delayMs);
     };
     conn.timer = getClock().setTimer(tick, delayMs);
   }
 
+  function write(conn: Connection, text: string): void {
+    const ok = conn.res.write(text);
+    flushFrame(conn.res);
+    if (!ok) {
+      conn.waitingForDrain = true;
+      conn.watch.blocked();
+    }
+  }
+
   function admit(req: IncomingMessage, res: ServerResponse, delayMs: number): void {
-    if (res.destroyed || res.headersSent || req.socket.destroyed) return; // the client left while being authorised
-    if (closed) return plain(res, 503, 'Service has been shut down.');
-    if (connections.size >= maxConnections) return plain(res, 503, `MaxConcurrentConnections reached: ${maxConnections}`);
+    if (res.headersSent) return alreadyAnswered(req, res, 200);
+    if (res.destroyed || req.socket.destroyed) return; // the client left while being authorised
+    if (closed) return refuse(req, res, 503, 'Service has been shut down.');
+    if (connections.size >= maxConnections) return refuse(req, res, 503, `MaxConcurrentConnections reached: ${maxConnections}`);
+    if (req.method === 'HEAD') {
+      res.writeHead(200, STREAM_HEADERS);
+      res.end();
+      return;
+    }
     start(req, res, delayMs);
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    if (closed) return plain(res, 503, 'Service has been shut down.');
-    if (req.method !== 'GET') return plain(res, 405, 'Method Not Allowed', { Allow: 'GET' });
+    if (res.headersSent) return alreadyAnswered(req, res, 200);
+    if (closed) return refuse(req, res, 503, 'Service has been shut down.');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(req, res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+    if (!isHostAllowed(req, hosts)) return refuse(req, res, HOST_REFUSED.status, HOST_REFUSED.message);
     const requested = parseDelay(req.url);
-    if (requested !== undefined && Number.isNaN(requested)) return plain(res, 400, 'delay must be a number of milliseconds');
+    if (requested !== undefined && Number.isNaN(requested)) return refuse(req, res, 400, 'delay must be a number of milliseconds');
     const delayMs =
       requested === undefined ? intervalMs : Math.min(MAX_STREAM_DELAY_MS, Math.max(minDelay, requested));
     if (authorize === undefined) return admit(req, res, delayMs);
@@ -195,14 +306,14 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
     try {
       verdict = authorize(req);
     } catch {
-      return plain(res, 500, 'Internal Server Error');
+      return refuse(req, res, 500, 'Internal Server Error');
     }
     if (typeof verdict === 'boolean') {
-      return verdict ? admit(req, res, delayMs) : plain(res, 403, 'Forbidden');
+      return verdict ? admit(req, res, delayMs) : refuse(req, res, 403, 'Forbidden');
     }
     Promise.resolve(verdict).then(
-      (ok) => (ok === true ? admit(req, res, delayMs) : plain(res, 403, 'Forbidden')),
-      () => plain(res, 500, 'Internal Server Error'),
+      (ok) => (ok === true ? admit(req, res, delayMs) : refuse(req, res, 403, 'Forbidden')),
+      () => refuse(req, res, 500, 'Internal Server Error'),
     );
   };
 
@@ -219,7 +330,8 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
     stats(): HystrixStreamStats {
       let bufferedBytes = 0;
       for (const conn of connections) bufferedBytes += conn.res.writableLength;
-      return { connections: connections.size, droppedSamples, bufferedBytes };
+      return { connections: connections.size, droppedSamples, bufferedBytes, droppedClients };
     },
+    events: events as EventEmitter<HystrixStreamEvents>,
   });
 }

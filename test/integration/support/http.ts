@@ -1,5 +1,5 @@
 import { createServer, get, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 
 /** A loopback HTTP server on a free port, closed (with every connection) by `close()`. */
 export interface LocalServer {
@@ -95,4 +95,19 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
 /** Lets pending I/O callbacks run (one macrotask turn), without waiting for time to pass. */
 export function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A raw client that sends `GET path` and reads nothing (a paused socket), so the server's writes back up once the
+ * kernel buffers fill. The caller destroys it.
+ */
+export function silentClient(port: number, path: string, host = '127.0.0.1'): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' }, () => {
+      socket.pause();
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }
