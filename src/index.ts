@@ -35,6 +35,8 @@ export type {
   CommandConfig,
   CircuitBreakerOptions,
   CircuitBreakerConfig,
+  CircuitBreakerStrategy,
+  HalfOpenConfig,
   MetricsOptions,
   MetricsConfig,
   PoolOptions,

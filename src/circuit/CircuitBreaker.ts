@@ -2,17 +2,23 @@ import type { CircuitBreakerConfig } from '../config/options.js';
 import type { CommandMetrics } from '../metrics/CommandMetrics.js';
 import type { HealthSnapshot } from '../metrics/HealthCounts.js';
 import type { Clock, TimerHandle } from '../time/Clock.js';
-import { admission, ADMIT_TRIAL, shouldTrip, type Admission, type CircuitState } from './breakerState.js';
+import { admission, ADMIT_TRIAL, trialsClose, type Admission, type CircuitState } from './breakerState.js';
 import type { CircuitEvents, CircuitTransition } from './events.js';
 import { monotonicFromEpoch, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot.js';
+import { createTripRule, sameRule } from './strategies/createTripRule.js';
+import { isSlow } from './strategies/slowCall.js';
+import type { TripRule } from './strategies/TripRule.js';
 
 /** @internal how the breaker reports transitions. */
 export type CircuitEmit = <K extends keyof CircuitEvents>(name: K, payload: CircuitTransition) => void;
 
 /**
- * The circuit breaker of one command key (Hystrix 1.5 rules). It trips on health snapshots taken at most every
- * `healthSnapshotInterval` — on the next outcome once the interval has passed, or from one timer armed only while
- * un-evaluated outcomes are pending, so a tripped circuit shows as open even when no call arrives.
+ * The circuit breaker of one command key. With the default `strategy: 'errorPercentage'` it follows Hystrix 1.5: it
+ * trips on health snapshots taken at most every `healthSnapshotInterval` — on the next outcome once the interval has
+ * passed, or from one timer armed only while un-evaluated outcomes are pending, so a tripped circuit shows as open
+ * even when no call arrives. The `'consecutive'` and `'countWindow'` strategies trip at the outcome that meets their
+ * rule. After `sleepWindow`, `halfOpen.permittedCalls` trials may run at once; `halfOpen.successThreshold`
+ * successful trials close the circuit, the first failed one re-opens it (docs/circuit-breaker.md).
  *
  * Get one with `circuitBreakerFor(key)`.
  *
@@ -30,8 +36,12 @@ export class CircuitBreaker {
   private manualClosed = false;
   private lastSnapshotAt = -Infinity;
   private timer: TimerHandle | null = null;
-  /** @internal the latest config seen; the executor refreshes it when configuration changes. */
-  config: CircuitBreakerConfig;
+  private cfg: CircuitBreakerConfig;
+  /** The closed circuit's trip rule (the strategy). */
+  private rule: TripRule;
+  /** Half-open: trials running now, and trials that succeeded in this half-open period. */
+  private trialsRunning = 0;
+  private trialSuccesses = 0;
   /** @internal */
   healthInterval: number;
   private readonly onTimer = (): void => {
@@ -49,7 +59,8 @@ export class CircuitBreaker {
     private readonly clock: () => Clock,
     private readonly emit: CircuitEmit,
   ) {
-    this.config = config;
+    this.cfg = config;
+    this.rule = createTripRule(config, metrics.config);
     this.healthInterval = healthInterval;
     if (config.initialState !== undefined) this.restore(config.initialState);
   }
@@ -85,13 +96,26 @@ export class CircuitBreaker {
     this.openedAt = monotonicFromEpoch(snapshot.openedAt, clock.now(), clock.wallTime());
   }
 
+  /** @internal the latest config seen; the runtime refreshes it when configuration changes. */
+  get config(): CircuitBreakerConfig {
+    return this.cfg;
+  }
+
+  set config(config: CircuitBreakerConfig) {
+    if (config === this.cfg) return;
+    // a change of numbers keeps what the rule counted; another kind of rule (or window) starts empty
+    if (sameRule(this.cfg, config)) this.rule.config = config;
+    else this.rule = createTripRule(config, this.metrics.config);
+    this.cfg = config;
+  }
+
   /**
    * The state as callers see it: `OPEN` while forced open, `CLOSED` while forced closed (or disabled), otherwise
    * the state machine's.
    */
   get state(): CircuitState {
-    if (this.manualOpen || this.config.forceOpen) return 'OPEN';
-    if (this.manualClosed || this.config.forceClosed || !this.config.enabled) return 'CLOSED';
+    if (this.manualOpen || this.cfg.forceOpen) return 'OPEN';
+    if (this.manualClosed || this.cfg.forceClosed || !this.cfg.enabled) return 'CLOSED';
     return this.status;
   }
 
@@ -124,7 +148,10 @@ export class CircuitBreaker {
     const from = this.status;
     this.status = 'CLOSED';
     this.openedAt = -1;
+    this.trialsRunning = 0;
+    this.trialSuccesses = 0;
     this.metrics.resetHealth();
+    this.rule.reset();
     this.lastSnapshotAt = -Infinity;
     if (this.timer !== null) {
       this.timer.cancel();
@@ -133,21 +160,45 @@ export class CircuitBreaker {
     if (from !== 'CLOSED') this.transition(from, 'CLOSED');
   }
 
-  /** @internal one call asks to run. Not idempotent: an ADMIT_TRIAL moves the circuit to HALF_OPEN. */
+  /** @internal one call asks to run. Not idempotent: an ADMIT_TRIAL takes a trial slot (from OPEN: HALF_OPEN). */
   attempt(now: number): Admission {
     const decision = admission(
       this.status,
       this.openedAt,
-      this.config,
-      this.manualOpen || this.config.forceOpen,
-      this.manualClosed || this.config.forceClosed,
+      this.cfg,
+      this.manualOpen || this.cfg.forceOpen,
+      this.manualClosed || this.cfg.forceClosed,
       now,
+      this.trialsRunning,
     );
     if (decision === ADMIT_TRIAL) {
-      this.status = 'HALF_OPEN';
-      this.transition('OPEN', 'HALF_OPEN');
+      this.trialsRunning++;
+      if (this.status === 'OPEN') {
+        this.status = 'HALF_OPEN';
+        this.trialSuccesses = 0;
+        this.transition('OPEN', 'HALF_OPEN');
+      }
     }
     return decision;
+  }
+
+  /** @internal a call that reached the dependency succeeded after `durationMs` (`trial`: it was a half-open trial). */
+  onSuccess(durationMs: number, now: number, trial: boolean): void {
+    this.outcome(false, durationMs, now);
+    if (trial) this.trialSucceeded(now, durationMs);
+  }
+
+  /** @internal a call that reached the dependency failed or timed out after `durationMs`. */
+  onFailure(durationMs: number, now: number, trial: boolean): void {
+    this.outcome(true, durationMs, now);
+    if (trial) this.trialFailed(now);
+  }
+
+  /** Feeds the rule (closed circuit only: the counts start afresh when it closes) and the health snapshot. */
+  private outcome(failed: boolean, durationMs: number, now: number): void {
+    const trip = this.status === 'CLOSED' && this.rule.record(failed, durationMs, now);
+    this.onHealthEvent(now);
+    if (trip) this.trip(now);
   }
 
   /** @internal a health-relevant outcome was recorded: evaluate now if a snapshot is due, else once it is. */
@@ -156,12 +207,21 @@ export class CircuitBreaker {
     else if (this.timer === null) this.timer = this.clock().setTimer(this.onTimer, this.lastSnapshotAt + this.healthInterval - now);
   }
 
-  /** @internal the half-open trial succeeded: close and forget the old health. */
-  trialSucceeded(now: number): void {
+  /**
+   * @internal a half-open trial succeeded: close (forgetting the old health and the rule's counts) once
+   * `halfOpen.successThreshold` trials have. A slow trial (slow-call rule on) counts as a failed one.
+   */
+  trialSucceeded(now: number, durationMs = 0): void {
     if (this.status !== 'HALF_OPEN') return;
+    if (isSlow(durationMs, this.cfg)) return this.trialFailed(now);
+    if (this.trialsRunning > 0) this.trialsRunning--;
+    if (!trialsClose(++this.trialSuccesses, this.cfg)) return;
     this.status = 'CLOSED';
     this.openedAt = -1;
+    this.trialsRunning = 0;
+    this.trialSuccesses = 0;
     this.metrics.resetHealth();
+    this.rule.reset();
     this.lastSnapshotAt = now;
     if (this.timer !== null) {
       this.timer.cancel();
@@ -170,21 +230,25 @@ export class CircuitBreaker {
     this.transition('HALF_OPEN', 'CLOSED');
   }
 
-  /** @internal the half-open trial failed (or was cancelled): open for another sleep window. */
+  /** @internal a half-open trial failed (or was cancelled): open for another sleep window. */
   trialFailed(now: number): void {
     if (this.status !== 'HALF_OPEN') return;
     this.status = 'OPEN';
     this.openedAt = now;
+    this.trialsRunning = 0;
     this.transition('HALF_OPEN', 'OPEN');
   }
 
   /**
-   * @internal the trial never reached the dependency (rejected by a bulkhead or limiter, or a bad request): back to
-   * OPEN with the sleep window still elapsed, so the next call becomes the trial. Hystrix leaves the circuit stuck
-   * half-open after a semaphore-rejected trial; this is the deliberate fix.
+   * @internal a trial never reached the dependency (rejected by a bulkhead or limiter, or a bad request): its slot is
+   * free again. With no trial running and none succeeded, back to OPEN with the sleep window still elapsed, so the
+   * next call becomes the trial. Hystrix leaves the circuit stuck half-open after a semaphore-rejected trial; this is
+   * the deliberate fix.
    */
   trialReleased(): void {
     if (this.status !== 'HALF_OPEN') return;
+    if (this.trialsRunning > 0) this.trialsRunning--;
+    if (this.trialsRunning > 0 || this.trialSuccesses > 0) return;
     this.status = 'OPEN';
     this.transition('HALF_OPEN', 'OPEN');
   }
@@ -192,13 +256,16 @@ export class CircuitBreaker {
   private evaluate(now: number): void {
     this.lastSnapshotAt = now;
     const health = this.metrics.takeHealthSnapshot(now);
-    if (this.status !== 'CLOSED' || !this.config.enabled) return;
-    if (this.manualClosed || this.config.forceClosed) return;
-    if (shouldTrip(health, this.config)) {
-      this.status = 'OPEN';
-      this.openedAt = now;
-      this.transition('CLOSED', 'OPEN');
-    }
+    if (this.rule.tripsOnSnapshot(health, now)) this.trip(now);
+  }
+
+  /** CLOSED → OPEN, unless the breaker is disabled or forced closed. */
+  private trip(now: number): void {
+    if (this.status !== 'CLOSED' || !this.cfg.enabled) return;
+    if (this.manualClosed || this.cfg.forceClosed) return;
+    this.status = 'OPEN';
+    this.openedAt = now;
+    this.transition('CLOSED', 'OPEN');
   }
 
   private transition(from: CircuitState, to: CircuitState): void {

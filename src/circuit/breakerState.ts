@@ -5,7 +5,8 @@ import type { HealthSnapshot } from '../metrics/HealthCounts.js';
 export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
 /**
- * Pure rules of the Hystrix 1.5 breaker. No clock, no I/O: every function takes `now` and returns a decision.
+ * Pure rules of the breaker's state machine (Hystrix 1.5's, with several half-open trials). No clock, no I/O: every
+ * function takes `now` and returns a decision. What trips a closed circuit is the strategy's (`strategies/`).
  */
 
 /** Whether a health snapshot trips a closed circuit: volume AND error percentage, both inclusive. */
@@ -24,7 +25,7 @@ export function sleepWindowElapsed(openedAt: number, now: number, config: Circui
   return now > openedAt + config.sleepWindow || now < openedAt;
 }
 
-/** What an attempt may do: run normally, run as the one half-open trial, or be short-circuited. */
+/** What an attempt may do: run normally, run as a half-open trial, or be short-circuited. */
 export const ADMIT = 0;
 /** @see ADMIT */
 export const ADMIT_TRIAL = 1;
@@ -33,7 +34,15 @@ export const REFUSE = 2;
 /** @internal */
 export type Admission = typeof ADMIT | typeof ADMIT_TRIAL | typeof REFUSE;
 
-/** Decides one attempt from the state, the force flags and the time. */
+/** Whether `successes` successful half-open trials close the circuit (`halfOpen.successThreshold`). */
+export function trialsClose(successes: number, config: CircuitBreakerConfig): boolean {
+  return successes >= config.halfOpen.successThreshold;
+}
+
+/**
+ * Decides one attempt from the state, the force flags, the time and the trials running: an open circuit whose sleep
+ * window passed admits a trial, and a half-open one admits trials while fewer than `halfOpen.permittedCalls` run.
+ */
 export function admission(
   state: CircuitState,
   openedAt: number,
@@ -41,11 +50,12 @@ export function admission(
   forcedOpen: boolean,
   forcedClosed: boolean,
   now: number,
+  trialsRunning = 0,
 ): Admission {
   if (forcedOpen) return REFUSE; // wins over everything, also over enabled: false (Hystrix ignores it there)
   if (!config.enabled) return ADMIT;
   if (forcedClosed) return ADMIT;
   if (state === 'CLOSED') return ADMIT;
-  if (state === 'HALF_OPEN') return REFUSE;
+  if (state === 'HALF_OPEN') return trialsRunning < config.halfOpen.permittedCalls ? ADMIT_TRIAL : REFUSE;
   return sleepWindowElapsed(openedAt, now, config) ? ADMIT_TRIAL : REFUSE;
 }

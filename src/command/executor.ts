@@ -408,8 +408,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const rt = this.spec.runtime;
     this.mark(EV.SUCCESS, now);
     rt.metrics.recordExecute(now - this.runStartedAt, now);
-    rt.breaker.onHealthEvent(now);
-    if (this.trial) rt.breaker.trialSucceeded(now);
+    rt.breaker.onSuccess(now - this.runStartedAt, now, this.trial);
     this.notify('SUCCESS', now, undefined);
     this.deliver(value, now);
   }
@@ -431,8 +430,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       return;
     }
     this.mark(EV.FAILURE, now);
-    rt.breaker.onHealthEvent(now);
-    if (this.trial) rt.breaker.trialFailed(now);
+    rt.breaker.onFailure(now - this.runStartedAt, now, this.trial);
     this.fallback('FAILURE', 'COMMAND_EXCEPTION', error, error, now);
   }
 
@@ -473,8 +471,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       this.settleRun(now);
     }
     this.mark(EV.TIMEOUT, now);
-    rt.breaker.onHealthEvent(now);
-    if (this.trial) rt.breaker.trialFailed(now);
+    rt.breaker.onFailure(phase === QUEUED_PHASE ? 0 : now - this.runStartedAt, now, this.trial);
     const forFallback = rt.rejection('TIMEOUT', MESSAGES.TIMEOUT);
     const ctx = this.requestContext;
     if (ctx !== undefined && RequestContext.current() !== ctx) {

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../time/Clock.js';
 import { configError } from '../errors.js';
 import type { CommandSettings, PoolOptions, TokenBucketOptions } from './options.js';
-import { normalizeBucket, normalizePool, normalizeSettings, resolveCommandConfig, resolvePoolConfig, type SettingsLayer } from './resolve.js';
+import { mergeBreaker, normalizeBucket, normalizePool, normalizeSettings, resolveCommandConfig, resolvePoolConfig, type SettingsLayer } from './resolve.js';
 import { notifyConfigChange, store } from './store.js';
 import { expectKey, expectObject, readKnown } from './validate.js';
 
@@ -93,7 +93,7 @@ function entries(value: unknown, option: string): [string, unknown][] {
 function mergeLayers(base: SettingsLayer | undefined, next: SettingsLayer): SettingsLayer {
   if (base === undefined) return next;
   const merged: Record<string, unknown> = { ...base, ...next };
-  if (base.circuitBreaker && next.circuitBreaker) merged.circuitBreaker = Object.freeze({ ...base.circuitBreaker, ...next.circuitBreaker });
+  if (base.circuitBreaker && next.circuitBreaker) merged.circuitBreaker = Object.freeze(mergeBreaker(base.circuitBreaker, next.circuitBreaker));
   if (base.metrics && next.metrics) merged.metrics = Object.freeze({ ...base.metrics, ...next.metrics });
   return Object.freeze(merged) as SettingsLayer;
 }

@@ -8,6 +8,14 @@ export const CIRCUIT_BREAKER_DEFAULTS: CircuitBreakerConfig = Object.freeze({
   sleepWindow: 5000, // circuitBreaker.sleepWindowInMilliseconds
   forceOpen: false, // circuitBreaker.forceOpen
   forceClosed: false, // circuitBreaker.forceClosed
+  // beyond Hystrix (docs/circuit-breaker.md): the default keeps Hystrix's single rule and single trial
+  strategy: 'errorPercentage',
+  consecutiveFailures: 5,
+  windowSize: 100, // resilience4j slidingWindowSize
+  minimumCalls: 100, // resilience4j minimumNumberOfCalls
+  slowCallDuration: false, // off (resilience4j: 60 s with a 100% rate, which trips only when every call is slow)
+  slowCallRateThreshold: 100, // resilience4j slowCallRateThreshold
+  halfOpen: Object.freeze({ permittedCalls: 1, successThreshold: 1 }),
 });
 
 /** Hystrix's metrics defaults. */

@@ -28,9 +28,54 @@ export interface CircuitBreakerConfig {
    * the key's breaker is created. @defaultValue none (start CLOSED)
    */
   readonly initialState?: CircuitBreakerSnapshot;
+  /**
+   * The trip rule: `'errorPercentage'` (Hystrix's: `errorThresholdPercentage` of at least `requestVolumeThreshold`
+   * requests in the rolling time window, read from health snapshots), `'consecutive'` (`consecutiveFailures`
+   * failures in a row; ignores `requestVolumeThreshold`) or `'countWindow'` (`errorThresholdPercentage` of the last
+   * `windowSize` calls, once `minimumCalls` were seen; resilience4j's COUNT_BASED window). See docs/circuit-breaker.md.
+   * @defaultValue 'errorPercentage'
+   */
+  readonly strategy: CircuitBreakerStrategy;
+  /** `'consecutive'`: failures (FAILURE or TIMEOUT) in a row that trip the circuit. @defaultValue 5 */
+  readonly consecutiveFailures: number;
+  /** `'countWindow'`: how many of the latest calls the window holds. resilience4j: `slidingWindowSize`. @defaultValue 100 */
+  readonly windowSize: number;
+  /**
+   * `'countWindow'`: calls the window must hold before a rate can trip it (a value above `windowSize` means
+   * `windowSize`, as in resilience4j). resilience4j: `minimumNumberOfCalls`. @defaultValue 100
+   */
+  readonly minimumCalls: number;
+  /**
+   * A call that takes at least this many ms counts as slow; `false` turns the slow-call rule off. Used with
+   * `'errorPercentage'` (over the rolling time window, with `requestVolumeThreshold`) and `'countWindow'`.
+   * resilience4j: `slowCallDurationThreshold`. @defaultValue false
+   */
+  readonly slowCallDuration: number | false;
+  /**
+   * Percentage of slow calls (0–100, inclusive) at or above which the circuit trips, when `slowCallDuration` is
+   * set. resilience4j: `slowCallRateThreshold`. @defaultValue 100
+   */
+  readonly slowCallRateThreshold: number;
+  /** The half-open trials. @defaultValue `{ permittedCalls: 1, successThreshold: 1 }` (Hystrix's single trial) */
+  readonly halfOpen: HalfOpenConfig;
 }
-/** User input for {@link CircuitBreakerConfig}: every field optional. */
-export type CircuitBreakerOptions = Partial<CircuitBreakerConfig>;
+
+/** The trip rules of {@link CircuitBreakerConfig.strategy}. */
+export type CircuitBreakerStrategy = 'errorPercentage' | 'consecutive' | 'countWindow';
+
+/**
+ * Half-open trials: after `sleepWindow`, up to `permittedCalls` trial calls run at once; the circuit closes once
+ * `successThreshold` of them succeeded and re-opens at the first failed (or, with the slow-call rule, slow) trial.
+ */
+export interface HalfOpenConfig {
+  /** Trials allowed to run at the same time. resilience4j: `permittedNumberOfCallsInHalfOpenState`. @defaultValue 1 */
+  readonly permittedCalls: number;
+  /** Successful trials that close the circuit. @defaultValue 1 */
+  readonly successThreshold: number;
+}
+
+/** User input for {@link CircuitBreakerConfig}: every field optional (`halfOpen` too, field by field). */
+export type CircuitBreakerOptions = Partial<Omit<CircuitBreakerConfig, 'halfOpen'>> & { readonly halfOpen?: Partial<HalfOpenConfig> };
 
 /** Rolling metrics settings. Window sizes are fixed for a command key when its metrics are first created. */
 export interface MetricsConfig {

@@ -41,6 +41,7 @@ const SETTINGS_KEYS = [
 export const COMMAND_FUNCTION_KEYS = ['key', 'run', 'fallback', 'cacheKey'] as const;
 
 const BREAKER_KEYS = [...Object.keys(CIRCUIT_BREAKER_DEFAULTS), 'initialState'];
+const HALF_OPEN_KEYS = Object.keys(CIRCUIT_BREAKER_DEFAULTS.halfOpen);
 const METRICS_KEYS = Object.keys(METRICS_DEFAULTS);
 const POOL_KEYS = Object.keys(POOL_DEFAULTS);
 const BUCKET_KEYS = ['capacity', 'refillPerSecond', 'initialTokens', 'warmupPeriod', 'coldFactor'];
@@ -60,7 +61,27 @@ export function normalizeBreaker(value: unknown, path: string): CircuitBreakerOp
     out.errorThresholdPercentage = expectNumber(raw.errorThresholdPercentage, join(path, 'errorThresholdPercentage'), { min: 0, max: 100, unit: 'percent' });
   if ('sleepWindow' in raw) out.sleepWindow = expectNumber(raw.sleepWindow, join(path, 'sleepWindow'), { min: 0, max: MAX_TIMEOUT_MS, unit: 'ms' });
   if ('initialState' in raw) out.initialState = normalizeSnapshot(raw.initialState, join(path, 'initialState'));
+  if ('strategy' in raw) out.strategy = expectOneOf(raw.strategy, join(path, 'strategy'), ['errorPercentage', 'consecutive', 'countWindow'] as const);
+  for (const key of ['consecutiveFailures', 'windowSize', 'minimumCalls'])
+    if (key in raw) out[key] = expectNumber(raw[key], join(path, key), { min: 1, max: 1_000_000, integer: true });
+  if ('slowCallDuration' in raw)
+    out.slowCallDuration = raw.slowCallDuration === false ? false : expectNumber(raw.slowCallDuration, join(path, 'slowCallDuration'), { min: 1, max: MAX_TIMEOUT_MS, unit: 'ms, or false' });
+  if ('slowCallRateThreshold' in raw)
+    out.slowCallRateThreshold = expectNumber(raw.slowCallRateThreshold, join(path, 'slowCallRateThreshold'), { min: 0, max: 100, unit: 'percent' });
+  if ('halfOpen' in raw) {
+    const halfPath = join(path, 'halfOpen');
+    const half = readKnown(raw.halfOpen, halfPath, HALF_OPEN_KEYS);
+    const h: Record<string, number> = {};
+    for (const key of HALF_OPEN_KEYS) if (key in half) h[key] = expectNumber(half[key], join(halfPath, key), { min: 1, max: 100_000, integer: true });
+    out.halfOpen = Object.freeze(h);
+  }
   return Object.freeze(out) as CircuitBreakerOptions;
+}
+
+/** Layers breaker options field by field; `halfOpen` merges field by field too. */
+export function mergeBreaker<T extends CircuitBreakerOptions>(base: T, next: CircuitBreakerOptions): T {
+  if (base.halfOpen === undefined || next.halfOpen === undefined) return { ...base, ...next };
+  return { ...base, ...next, halfOpen: Object.freeze({ ...base.halfOpen, ...next.halfOpen }) };
 }
 
 /** Validates a metrics options object (partial); window/bucket divisibility is checked on the merged result. */
@@ -176,7 +197,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     if (layer.requestLog !== undefined) requestLog = layer.requestLog;
     if (layer.pool !== undefined) pool = layer.pool;
     if (layer.rateLimit !== undefined) rateLimit = layer.rateLimit;
-    if (layer.circuitBreaker !== undefined) circuitBreaker = { ...circuitBreaker, ...layer.circuitBreaker };
+    if (layer.circuitBreaker !== undefined) circuitBreaker = mergeBreaker(circuitBreaker, layer.circuitBreaker);
     if (layer.metrics !== undefined) metrics = { ...metrics, ...layer.metrics };
   }
   const m = where === '' ? 'metrics' : `${where}.metrics`;

@@ -2,7 +2,7 @@ import { allPools } from '../bulkhead/registry.js';
 import type { PoolSnapshot } from '../bulkhead/Pool.js';
 import type { CircuitState } from '../circuit/breakerState.js';
 import { allRuntimes } from '../command/CommandRuntime.js';
-import type { CommandConfig } from '../config/options.js';
+import type { CircuitBreakerStrategy, CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
 import { PERCENTILE_KEYS, type LatencySnapshot } from '../metrics/RollingPercentile.js';
@@ -88,6 +88,22 @@ export interface HystrixCommandJson {
   readonly rollingCountHedge: number;
   /** The circuit state in words, so a page can tell HALF_OPEN from OPEN. */
   readonly circuitState: CircuitState;
+  /** `circuitBreaker.strategy`: `'errorPercentage'` (Hystrix's rule), `'consecutive'` or `'countWindow'`. */
+  readonly propertyValue_circuitBreakerStrategy: CircuitBreakerStrategy;
+  /** `circuitBreaker.consecutiveFailures` (used by `'consecutive'`). */
+  readonly propertyValue_circuitBreakerConsecutiveFailures: number;
+  /** `circuitBreaker.windowSize` in calls (used by `'countWindow'`). */
+  readonly propertyValue_circuitBreakerWindowSize: number;
+  /** `circuitBreaker.minimumCalls` (used by `'countWindow'`). */
+  readonly propertyValue_circuitBreakerMinimumCalls: number;
+  /** `circuitBreaker.slowCallDuration` in ms; 0 when the slow-call rule is off. */
+  readonly propertyValue_circuitBreakerSlowCallDurationInMilliseconds: number;
+  /** `circuitBreaker.slowCallRateThreshold` in percent. */
+  readonly propertyValue_circuitBreakerSlowCallRateThreshold: number;
+  /** `circuitBreaker.halfOpen.permittedCalls`. */
+  readonly propertyValue_circuitBreakerHalfOpenPermittedCalls: number;
+  /** `circuitBreaker.halfOpen.successThreshold`. */
+  readonly propertyValue_circuitBreakerHalfOpenSuccessThreshold: number;
 }
 
 /** One `type: "HystrixThreadPool"` object of the `hystrix.stream` (a breakwater pool). */
@@ -266,6 +282,14 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
     rollingCountRetry: r.RETRY,
     rollingCountHedge: r.HEDGE,
     circuitState: s.circuit,
+    propertyValue_circuitBreakerStrategy: cb.strategy,
+    propertyValue_circuitBreakerConsecutiveFailures: cb.consecutiveFailures,
+    propertyValue_circuitBreakerWindowSize: cb.windowSize,
+    propertyValue_circuitBreakerMinimumCalls: cb.minimumCalls,
+    propertyValue_circuitBreakerSlowCallDurationInMilliseconds: cb.slowCallDuration === false ? 0 : cb.slowCallDuration,
+    propertyValue_circuitBreakerSlowCallRateThreshold: cb.slowCallRateThreshold,
+    propertyValue_circuitBreakerHalfOpenPermittedCalls: cb.halfOpen.permittedCalls,
+    propertyValue_circuitBreakerHalfOpenSuccessThreshold: cb.halfOpen.successThreshold,
   };
 }
 

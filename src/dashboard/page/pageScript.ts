@@ -125,8 +125,20 @@ export const PAGE_SCRIPT = String.raw`
       forceOpen: d.propertyValue_circuitBreakerForceOpen === true,
       forceClosed: d.propertyValue_circuitBreakerForceClosed === true,
       breakerDisabled: d.propertyValue_circuitBreakerEnabled === false,
-      isolation: d.propertyValue_executionIsolationStrategy === 'THREAD' ? 'pool' : 'semaphore'
+      isolation: d.propertyValue_executionIsolationStrategy === 'THREAD' ? 'pool' : 'semaphore',
+      rule: breakerRule(d)
     };
+  }
+
+  // the breaker's trip rule in words, when it is not Hystrix's default one (extra propertyValue_circuitBreaker* fields)
+  function breakerRule(d) {
+    var parts = [];
+    if (d.propertyValue_circuitBreakerStrategy === 'consecutive') parts.push('opens after ' + num(d.propertyValue_circuitBreakerConsecutiveFailures) + ' failures in a row');
+    if (d.propertyValue_circuitBreakerStrategy === 'countWindow') parts.push('opens at ' + num(d.propertyValue_circuitBreakerErrorThresholdPercentage) + '% errors of the last ' + num(d.propertyValue_circuitBreakerWindowSize) + ' calls');
+    if (num(d.propertyValue_circuitBreakerSlowCallDurationInMilliseconds) > 0) parts.push('or ' + num(d.propertyValue_circuitBreakerSlowCallRateThreshold) + '% calls slower than ' + num(d.propertyValue_circuitBreakerSlowCallDurationInMilliseconds) + ' ms');
+    var trials = num(d.propertyValue_circuitBreakerHalfOpenSuccessThreshold);
+    if (trials > 1 || num(d.propertyValue_circuitBreakerHalfOpenPermittedCalls) > 1) parts.push('closes after ' + trials + ' good trials');
+    return parts.join(', ');
   }
 
   function readPool(d) {
@@ -409,6 +421,7 @@ export const PAGE_SCRIPT = String.raw`
     if (d.fallbackFailed > 0) notes.push(['bad', fmtCount(d.fallbackFailed) + ' fallback failed']);
     if (d.fallbackMissing > 0) notes.push(['', fmtCount(d.fallbackMissing) + ' without fallback']);
     if (d.isolation === 'pool') notes.push(['', 'pool isolation']);
+    if (d.rule) notes.push(['', 'breaker ' + d.rule]);
     var key = JSON.stringify(notes);
     if (key !== v.notesKey) {
       v.notesKey = key;
