@@ -55,6 +55,10 @@ export class CommandMetrics {
   private readonly latencyTotal: RollingPercentile | null;
   private readonly scratch = new Float64Array(EVENT_COUNT + 2);
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
+  /** Read side: the percentile "bucket" (shifted by this key's phase) the cached latency snapshots were read in. */
+  private latencyReadAt = -Infinity;
+  private latencyPhase = -1;
+  private latencyPair: readonly [LatencySnapshot, LatencySnapshot] = NO_LATENCY;
   /** Executions currently running `run`. */
   current = 0;
 
@@ -144,8 +148,44 @@ export class CommandMetrics {
     return counters + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
   }
 
-  /** A plain snapshot (see {@link CommandMetricsSnapshot}). */
-  snapshot(now: number = getClock().now()): CommandMetricsSnapshot {
+  /**
+   * @internal the latency snapshots of `run` and of the whole execution. With `fresh` false (the stream and
+   * Prometheus) the percentiles are re-read at most once per percentile bucket length, at a moment shifted by a
+   * per-key phase so that many keys do not all recompute in the same sample; in between, the last read is
+   * returned (Hystrix, too, refreshes its percentile snapshot once per bucket). A read costs nothing unless
+   * latencies were recorded or a bucket expired since the previous one.
+   */
+  latencySnapshots(now: number, fresh: boolean): readonly [LatencySnapshot, LatencySnapshot] {
+    if (this.latencyExecute === null || this.latencyTotal === null) return NO_LATENCY;
+    if (!fresh) {
+      const bucketMs = this.config.percentileWindow / this.config.percentileBuckets;
+      if (this.latencyPhase < 0) this.latencyPhase = phaseOf(this.commandKey, bucketMs);
+      const at = Math.floor((now + this.latencyPhase) / bucketMs);
+      if (at === this.latencyReadAt) return this.latencyPair;
+      this.latencyReadAt = at;
+    }
+    const execute = this.latencyExecute.snapshot(now);
+    const total = this.latencyTotal.snapshot(now);
+    if (execute !== this.latencyPair[0] || total !== this.latencyPair[1]) this.latencyPair = [execute, total];
+    return this.latencyPair;
+  }
+
+  /**
+   * @internal read side: the number of events ever recorded. With {@link CommandMetrics.current} it tells a reader
+   * whether anything happened since its last read, without building a snapshot.
+   */
+  eventTotal(): number {
+    let n = 0;
+    for (let i = 0; i < EVENT_COUNT; i++) n += this.cumulative[i]!;
+    return n;
+  }
+
+  /**
+   * A plain snapshot (see {@link CommandMetricsSnapshot}). Its percentiles are up to date unless `freshPercentiles`
+   * is false (see {@link CommandMetrics.latencySnapshots}).
+   */
+  snapshot(now: number = getClock().now(), freshPercentiles = true): CommandMetricsSnapshot {
+    const [latencyExecute, latencyTotal] = this.latencySnapshots(now, freshPercentiles);
     const sums = this.rolling.sums(now, this.scratch);
     const rolling = {} as Record<EventType, number>;
     const cumulative = {} as Record<EventType, number>;
@@ -161,8 +201,8 @@ export class CommandMetrics {
       cumulative,
       health: this.lastHealth,
       concurrency: { current: this.current, rollingMax: this.rolling.windowMax(now) },
-      latencyExecute: this.latencyExecute?.snapshot(now) ?? EMPTY_LATENCY,
-      latencyTotal: this.latencyTotal?.snapshot(now) ?? EMPTY_LATENCY,
+      latencyExecute,
+      latencyTotal,
     };
   }
 }
@@ -171,3 +211,12 @@ const EMPTY_LATENCY: LatencySnapshot = Object.freeze({
   mean: 0,
   percentiles: Object.freeze({ '0': 0, '25': 0, '50': 0, '75': 0, '90': 0, '95': 0, '99': 0, '99.5': 0, '100': 0 }),
 });
+
+const NO_LATENCY: readonly [LatencySnapshot, LatencySnapshot] = Object.freeze([EMPTY_LATENCY, EMPTY_LATENCY] as const);
+
+/** A stable offset in [0, bucketMs) from the key's name (FNV-1a), spreading keys' percentile reads over a bucket. */
+function phaseOf(key: string, bucketMs: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % Math.max(1, Math.floor(bucketMs));
+}

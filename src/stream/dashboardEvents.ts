@@ -3,7 +3,8 @@ import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { MAX_TIMEOUT_MS } from '../config/defaults.js';
 import type { TimerHandle } from '../time/Clock.js';
-import { hystrixDashboardSample, type HystrixDashboardObject } from './hystrixJson.js';
+import type { HystrixDashboardObject } from './hystrixJson.js';
+import { buildSampleObjects } from './sampleSlices.js';
 
 /** Options of {@link dashboardEvents}. */
 export interface DashboardEventsOptions {
@@ -25,6 +26,12 @@ export function expectInterval(value: unknown, option: string): number {
  * collapser, each a plain JSON-ready object. Each subscriber has its own timer, armed through the configured
  * clock (so a `FakeClock` drives it); unsubscribing cancels it.
  *
+ * A sample of many keys is built in slices of at most a few milliseconds, yielding to the event loop in between
+ * (a small one is emitted at once, in the timer's turn); the next interval starts when a sample has been emitted.
+ * Percentiles are re-read at most once per percentile bucket (`metrics.percentileWindow / percentileBuckets`,
+ * 10 s by default) per key, as Hystrix refreshes them, and an unchanged key costs next to nothing; use
+ * {@link hystrixDashboardSample} for a sample with percentiles read now.
+ *
  * @example
  * ```ts
  * const sub = dashboardEvents({ intervalMs: 1000 }).subscribe((o) => {
@@ -42,18 +49,15 @@ export function dashboardEvents(options: DashboardEventsOptions = {}): Observabl
     let timer: TimerHandle | null = null;
     const tick = (): void => {
       timer = null;
-      let sample: HystrixDashboardObject[];
-      try {
-        sample = hystrixDashboardSample();
-      } catch (error) {
-        subscriber.error(error);
-        return;
-      }
-      for (const object of sample) {
+      buildSampleObjects((error, sample) => {
         if (subscriber.closed) return;
-        subscriber.next(object);
-      }
-      if (!subscriber.closed) timer = getClock().setTimer(tick, intervalMs);
+        if (error !== undefined) return subscriber.error(error);
+        for (const object of sample!) {
+          if (subscriber.closed) return;
+          subscriber.next(object);
+        }
+        if (!subscriber.closed) timer = getClock().setTimer(tick, intervalMs);
+      });
     };
     timer = getClock().setTimer(tick, intervalMs);
     return () => {

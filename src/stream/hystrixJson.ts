@@ -5,7 +5,7 @@ import { allRuntimes } from '../command/CommandRuntime.js';
 import type { CircuitBreakerStrategy, CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
-import { PERCENTILE_KEYS, type LatencySnapshot } from '../metrics/RollingPercentile.js';
+import type { LatencySnapshot } from '../metrics/RollingPercentile.js';
 
 /** The nine latency keys Hystrix reports (`latencyExecute`, `latencyTotal`), whole milliseconds. */
 export type HystrixLatencyPercentiles = Readonly<Record<'0' | '25' | '50' | '75' | '90' | '95' | '99' | '99.5' | '100', number>>;
@@ -198,10 +198,29 @@ function int(value: number): number {
   return Number.isFinite(value) ? Math.round(value) : 0;
 }
 
+/**
+ * Converted percentiles by snapshot. A key's latency snapshot object is kept until its numbers change (and the
+ * stream re-reads it at most once per percentile bucket), so its conversion is made once and shared, frozen.
+ */
+const converted = new WeakMap<LatencySnapshot, HystrixLatencyPercentiles>();
+
 function latency(l: LatencySnapshot): HystrixLatencyPercentiles {
-  const out = {} as Record<string, number>;
-  for (const key of PERCENTILE_KEYS) out[key] = int(l.percentiles[key]);
-  return out as unknown as HystrixLatencyPercentiles;
+  let out = converted.get(l);
+  if (out !== undefined) return out;
+  const p = l.percentiles;
+  out = Object.freeze({
+    '0': int(p['0']),
+    '25': int(p['25']),
+    '50': int(p['50']),
+    '75': int(p['75']),
+    '90': int(p['90']),
+    '95': int(p['95']),
+    '99': int(p['99']),
+    '99.5': int(p['99.5']),
+    '100': int(p['100']),
+  });
+  converted.set(l, out);
+  return out;
 }
 
 /** Batch and shard sizes: the same percentiles without "0", as Hystrix's collapser stream has them. */

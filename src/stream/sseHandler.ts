@@ -6,8 +6,8 @@ import { expectFunction, expectNumber, readKnown } from '../config/validate.js';
 import type { TimerHandle } from '../time/Clock.js';
 import { expectInterval } from './dashboardEvents.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from './hostCheck.js';
-import { hystrixDashboardSample } from './hystrixJson.js';
 import { NOSNIFF, plainReply } from './plainReply.js';
+import { buildSampleText } from './sampleSlices.js';
 import { expectWriteTimeout, flushFrame, WriteWatch } from './writeWatch.js';
 
 /** Options of {@link hystrixStreamHandler}. */
@@ -193,15 +193,28 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
   let warned = false;
   let shared: { at: number; text: string } | null = null;
 
-  /** The serialised sample, shared by connections ticking within a few ms of each other. */
-  function sampleText(): string {
+  /** Connections waiting for the sample being built (null: none is). */
+  let building: ((text: string) => void)[] | null = null;
+
+  /**
+   * Hands `use` the serialised sample: the one built less than `SHARE_WINDOW_MS` ago, the one being built, or
+   * a new one (built in slices; a small one at once). A sample that failed (a bug elsewhere) is sent as a ping.
+   */
+  function withSampleText(use: (text: string) => void): void {
     const now = getClock().now();
-    if (shared !== null && now - shared.at >= 0 && now - shared.at < SHARE_WINDOW_MS) return shared.text;
-    let text = '';
-    for (const object of hystrixDashboardSample()) text += `data: ${JSON.stringify(object)}\n\n`;
-    if (text === '') text = PING;
-    shared = { at: now, text };
-    return text;
+    if (shared !== null && now - shared.at >= 0 && now - shared.at < SHARE_WINDOW_MS) return use(shared.text);
+    if (building !== null) {
+      building.push(use);
+      return;
+    }
+    const waiting = [use];
+    building = waiting;
+    buildSampleText((error, text) => {
+      building = null;
+      const out = error !== undefined || text === '' ? PING : text!;
+      if (error === undefined && !closed) shared = { at: now, text: out };
+      for (const w of waiting) w(out);
+    });
   }
 
   /** Something else answered this response first: say so (the Fastify `async` route trap), never return silently. */
@@ -250,22 +263,21 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
     req.socket.setNoDelay(true);
     res.writeHead(200, STREAM_HEADERS);
     write(conn, PING);
+    const arm = (): void => {
+      if (connections.has(conn) && conn.timer === null) conn.timer = getClock().setTimer(tick, conn.delayMs);
+    };
     const tick = (): void => {
       conn.timer = null;
       if (!connections.has(conn)) return;
       if (conn.waitingForDrain || res.writableLength > MAX_BUFFERED_BYTES) {
         droppedSamples++;
-      } else {
-        let text: string;
-        try {
-          text = sampleText();
-        } catch {
-          // A snapshot failed (a bug elsewhere): keep the connection alive with a heartbeat.
-          text = PING;
-        }
-        write(conn, text);
+        return arm();
       }
-      if (connections.has(conn)) conn.timer = getClock().setTimer(tick, conn.delayMs);
+      withSampleText((text) => {
+        if (!connections.has(conn)) return;
+        write(conn, text);
+        arm();
+      });
     };
     conn.timer = getClock().setTimer(tick, delayMs);
   }
