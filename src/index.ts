@@ -43,6 +43,7 @@ export type {
   PoolConfig,
   RateLimitOptions,
   TokenBucketOptions,
+  SharedLimiterOptions,
   IsolationStrategy,
 } from './config/options.js';
 export { CIRCUIT_BREAKER_DEFAULTS, METRICS_DEFAULTS, POOL_DEFAULTS, COMMAND_DEFAULTS } from './config/defaults.js';
@@ -60,6 +61,10 @@ export { poolFor, allPools } from './bulkhead/registry.js';
 export { Semaphore } from './bulkhead/Semaphore.js';
 export { TokenBucket, type TakeOptions } from './limiter/TokenBucket.js';
 export { sharedLimiter } from './limiter/registry.js';
+export type { BucketStore } from './limiter/BucketStore.js';
+
+/* Fleet-wide state (Redis, through the user's ioredis client) */
+export { redisStore, RedisStore, type RedisStoreOptions, type RedisClientLike } from './store/redisStore.js';
 
 /* Metrics */
 export { CommandMetrics, type CommandMetricsSnapshot, type EventCounts } from './metrics/CommandMetrics.js';
@@ -68,7 +73,8 @@ export { PERCENTILE_KEYS, type LatencySnapshot } from './metrics/RollingPercenti
 export { EVENT_TYPES, HEALTH_TOTAL_TYPES, HEALTH_ERROR_TYPES, EXCEPTION_PRODUCING_TYPES, type EventType } from './metrics/eventType.js';
 
 /* Events */
-export { events } from './command/globalEvents.js';
+export { events, type GlobalEvents } from './command/globalEvents.js';
+export type { LimiterStoreEvent, LimiterStoreEvents } from './limiter/storeEvents.js';
 export type { CommandEvents, ExecutionEvent } from './command/events.js';
 
 /* Request scope */
@@ -87,6 +93,7 @@ export {
   registerCollapserSource,
   type CollapserSnapshot,
   type CommandSample,
+  type LimiterStoreSample,
   type HystrixCommandJson,
   type HystrixThreadPoolJson,
   type HystrixCollapserJson,

@@ -7,7 +7,8 @@ import type { CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import { CancelledError, CommandError, isBadRequestError, TimeoutError, type FailureType } from '../errors.js';
 import { limiterFor } from '../limiter/registry.js';
-import type { TokenBucket, TokenWait } from '../limiter/TokenBucket.js';
+import type { Limiter } from '../limiter/Limiter.js';
+import type { TokenWait } from '../limiter/TokenBucket.js';
 import { EV, EVENT_TYPES, type EventType } from '../metrics/eventType.js';
 import { LogEntry, RequestContext } from '../request/RequestContext.js';
 import type { Clock } from '../time/Clock.js';
@@ -222,9 +223,10 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
    * Queues for a token when `maxWait` > 0 and the token is due within both maxWait and the timeout (time
    * waiting counts against the timeout, as time in a pool queue does). Sync mode never waits.
    */
-  private waitForToken(bucket: TokenBucket, maxWait: number, now: number): boolean {
+  private waitForToken(bucket: Limiter, maxWait: number, now: number): boolean {
     const timeout = this.spec.config.timeout;
-    if (maxWait <= 0 || this.mode === MODE_SYNC) return false;
+    // a store-backed limiter without a leased token asks its store, even with maxWait 0 (bounded by its deadline)
+    if ((maxWait <= 0 && !bucket.remote) || this.mode === MODE_SYNC) return false;
     // The token must be due at least 1 ms before the deadline (timers fire in whole ms): one due at the deadline
     // would only make the caller wait the whole timeout for a RATE_LIMITED.
     const bound = timeout === false ? maxWait : Math.min(maxWait, timeout - 1);

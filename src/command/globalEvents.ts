@@ -1,5 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
+import { setLimiterStoreSink, type LimiterStoreEvents } from '../limiter/storeEvents.js';
 import type { CommandEvents } from './events.js';
+
+/**
+ * What the global {@link events} emitter carries: every command's events (with their `commandKey`), and the events
+ * of things shared by commands (store-backed limiters).
+ */
+export interface GlobalEvents extends CommandEvents, LimiterStoreEvents {}
 
 interface Ee3Listener {
   fn: (...args: unknown[]) => void;
@@ -40,7 +47,11 @@ export class SafeEmitter<T extends object> extends EventEmitter<T> {
  * events.on('circuitOpen', (e) => alert(`${e.commandKey} tripped`));
  * ```
  */
-export const events: EventEmitter<CommandEvents> = new SafeEmitter<CommandEvents>();
+export const events: EventEmitter<GlobalEvents> = new SafeEmitter<GlobalEvents>();
+
+setLimiterStoreSink((name, event) => {
+  if (events.listenerCount(name) !== 0) (events as EventEmitter<any>).emit(name, event);
+});
 
 /**
  * @internal false when neither a key's emitter nor the global one has any listener at all: eventemitter3 counts

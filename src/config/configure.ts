@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../time/Clock.js';
 import { configError } from '../errors.js';
-import type { CommandSettings, PoolOptions, TokenBucketOptions } from './options.js';
-import { mergeBreaker, normalizeBucket, normalizePool, normalizeSettings, resolveCommandConfig, resolvePoolConfig, type SettingsLayer } from './resolve.js';
+import type { CommandSettings, PoolOptions, SharedLimiterOptions } from './options.js';
+import { mergeBreaker, normalizeLimiter, normalizePool, normalizeSettings, resolveCommandConfig, resolvePoolConfig, type SettingsLayer } from './resolve.js';
 import { notifyConfigChange, store } from './store.js';
 import { expectKey, expectObject, readKnown } from './validate.js';
 
@@ -13,8 +13,8 @@ export interface ConfigureOptions {
   readonly commands?: Readonly<Record<string, CommandSettings>>;
   /** Pool settings by pool key. */
   readonly pools?: Readonly<Record<string, PoolOptions>>;
-  /** Shared token buckets by limiter key, used by `rateLimit: { limiter: key }`. */
-  readonly limiters?: Readonly<Record<string, TokenBucketOptions>>;
+  /** Shared token buckets by limiter key, used by `rateLimit: { limiter: key }` (with `store`, shared by a fleet). */
+  readonly limiters?: Readonly<Record<string, SharedLimiterOptions>>;
   /** The clock (tests pass a `FakeClock`). */
   readonly clock?: Clock;
 }
@@ -39,7 +39,7 @@ export function configure(options: ConfigureOptions): void {
   let defaults: SettingsLayer | undefined;
   const commands = new Map<string, SettingsLayer>();
   const pools = new Map<string, PoolOptions>();
-  const limiters = new Map<string, TokenBucketOptions>();
+  const limiters = new Map<string, SharedLimiterOptions>();
   if (raw.defaults !== undefined) {
     defaults = normalizeSettings(raw.defaults, 'defaults');
     resolveCommandConfig('default', [store.defaults, defaults], 'defaults');
@@ -59,7 +59,7 @@ export function configure(options: ConfigureOptions): void {
     }
   }
   if (raw.limiters !== undefined) {
-    for (const [key, value] of entries(raw.limiters, 'limiters')) limiters.set(key, normalizeBucket(value, `limiters.${key}`));
+    for (const [key, value] of entries(raw.limiters, 'limiters')) limiters.set(key, normalizeLimiter(value, `limiters.${key}`));
   }
   let clock: Clock | undefined;
   if (raw.clock !== undefined) {

@@ -1,3 +1,4 @@
+import type { BucketStore } from '../limiter/BucketStore.js';
 import type { CircuitBreakerSnapshot } from '../circuit/CircuitBreakerSnapshot.js';
 /**
  * Circuit breaker settings. The circuit trips when, in the rolling window, at least `requestVolumeThreshold`
@@ -123,6 +124,28 @@ export interface TokenBucketOptions {
   readonly warmupPeriod?: number;
   /** Cold factor for warm-up (Sentinel and Guava use 3). @defaultValue 3 */
   readonly coldFactor?: number;
+}
+
+/**
+ * A limiter declared with `configure({ limiters })`: a token bucket, local to this process unless `store` makes it
+ * one bucket for the whole fleet.
+ */
+export interface SharedLimiterOptions extends TokenBucketOptions {
+  /**
+   * Where the bucket lives: `redisStore(client, { prefix })` shares it with every process using the same key and
+   * prefix. See docs/fleet-limits.md. @defaultValue none (a bucket in this process)
+   */
+  readonly store?: BucketStore;
+  /**
+   * What decides while the store fails or misses its deadline: `'local'` a bucket of this instance's share,
+   * `'allow'` every call, `'deny'` no call. @defaultValue 'local'
+   */
+  readonly onStoreUnavailable?: 'local' | 'allow' | 'deny';
+  /**
+   * The fraction (0–1] of capacity and rate this instance may use alone while the store is away.
+   * @defaultValue 1 / the number of instances the store last reported using the limiter
+   */
+  readonly localShare?: number;
 }
 
 /** A command's rate limit: its own bucket, or a named shared one from `configure({ limiters })`. */

@@ -11,6 +11,7 @@ import type {
   PoolConfig,
   PoolOptions,
   RateLimitOptions,
+  SharedLimiterOptions,
   TokenBucketOptions,
 } from './options.js';
 import {
@@ -121,6 +122,25 @@ export function normalizeBucket(value: unknown, path: string, extraKeys: readonl
   if ('coldFactor' in raw) out.coldFactor = expectNumber(raw.coldFactor, join(path, 'coldFactor'), { min: 1, max: 1000 });
   for (const key of extraKeys) if (key in raw) out[key] = raw[key];
   return Object.freeze(out) as TokenBucketOptions & Record<string, unknown>;
+}
+
+/** Validates a limiter declared with `configure({ limiters })`: a bucket, optionally with a shared store. */
+export function normalizeLimiter(value: unknown, path: string): SharedLimiterOptions {
+  const out = normalizeBucket(value, path, ['store', 'onStoreUnavailable', 'localShare']) as SharedLimiterOptions & Record<string, unknown>;
+  const store = out.store as { takeTokens?: unknown; timeout?: unknown } | undefined;
+  if (store !== undefined && (typeof store !== 'object' || store === null || typeof store.takeTokens !== 'function')) {
+    throw configError(join(path, 'store'), 'a store made by redisStore(client)', store, 'type');
+  }
+  if (out.onStoreUnavailable !== undefined) expectOneOf(out.onStoreUnavailable, join(path, 'onStoreUnavailable'), ['local', 'allow', 'deny']);
+  if (out.localShare !== undefined) {
+    const share = expectNumber(out.localShare, join(path, 'localShare'), { min: 0, max: 1, unit: 'a fraction of capacity and rate' });
+    if (share === 0) throw configError(join(path, 'localShare'), 'a fraction > 0 and <= 1', share, 'range');
+  }
+  if (store === undefined && (out.onStoreUnavailable !== undefined || out.localShare !== undefined)) {
+    const key = out.onStoreUnavailable !== undefined ? 'onStoreUnavailable' : 'localShare';
+    throw configError(join(path, key), 'absent unless `store` is given', out[key], 'type');
+  }
+  return out;
 }
 
 /** Validates a command's `rateLimit` option. */

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../time/Clock.js';
-import type { PoolOptions, TokenBucketOptions } from './options.js';
+import type { PoolOptions, SharedLimiterOptions } from './options.js';
 import type { SettingsLayer } from './resolve.js';
 
 /**
@@ -11,7 +11,7 @@ export const store = {
   defaults: undefined as SettingsLayer | undefined,
   commands: new Map<string, SettingsLayer>(),
   pools: new Map<string, PoolOptions>(),
-  limiters: new Map<string, TokenBucketOptions>(),
+  limiters: new Map<string, SharedLimiterOptions>(),
   /** Bumped by every `configure()`; config caches compare it. */
   version: 0,
   listeners: [] as (() => void)[],

@@ -4,6 +4,7 @@ import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { configError } from '../errors.js';
 import type { TimerHandle } from '../time/Clock.js';
+import type { Limiter } from './Limiter.js';
 import { WarmUp } from './WarmUp.js';
 
 /** Options of {@link TokenBucket.take}. */
@@ -65,7 +66,9 @@ class QueuedTake implements TokenWait {
  * if (await bucket.take(1, { maxWait: 200 })) await send(); // waits up to 200 ms for a token
  * ```
  */
-export class TokenBucket {
+export class TokenBucket implements Limiter {
+  /** @internal a local bucket's `tryTake` is final (see {@link Limiter}). */
+  readonly remote = false;
   /** The validated options, defaults filled in. */
   readonly options: Readonly<Required<TokenBucketOptions>>;
   private readonly ratePerMs: number;

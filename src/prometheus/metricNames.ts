@@ -41,6 +41,12 @@ export const METRIC_NAMES = Object.freeze({
   poolExecutions: 'pool_executions_total',
   /** Counter: executions the pool rejected. */
   poolRejections: 'pool_rejections_total',
+  /** Gauge: 1 while a store-backed limiter's store answers, 0 while it decides without it (label `limiter`). */
+  limiterStoreAvailable: 'limiter_store_available',
+  /** Counter: times a store-backed limiter gave its store up (label `limiter`). */
+  limiterStoreUnavailable: 'limiter_store_unavailable_total',
+  /** Counter: a store-backed limiter's decisions taken without its store (label `limiter`). */
+  limiterStoreFallbackDecisions: 'limiter_store_fallback_decisions_total',
 });
 
 /** Label names used by the exporter. */
@@ -52,6 +58,7 @@ export const LABELS = Object.freeze({
   kind: 'kind',
   quantile: 'quantile',
   pool: 'pool',
+  limiter: 'limiter',
 });
 
 /** The quantile label values, keyed by the snapshot's percentile keys. */

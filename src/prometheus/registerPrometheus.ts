@@ -6,6 +6,8 @@ import { getClock } from '../config/store.js';
 import { configError } from '../errors.js';
 import { readKnown } from '../config/validate.js';
 import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
+import { storeLimiters } from '../limiter/registry.js';
+import type { StoreBucket } from '../limiter/StoreBucket.js';
 import { EVENT_TYPES } from '../metrics/eventType.js';
 import { LABELS, METRIC_NAMES, QUANTILES } from './metricNames.js';
 
@@ -40,6 +42,7 @@ interface CommandRow {
 interface ScrapeData {
   readonly commands: CommandRow[];
   readonly pools: PoolSnapshot[];
+  readonly limiters: StoreBucket[];
 }
 
 const registrations = new WeakMap<Registry, Map<string, PrometheusRegistration>>();
@@ -67,7 +70,7 @@ function scrapeData(): ScrapeData {
     });
   }
   const pools = allPools().map((p) => p.snapshot(now));
-  cached = { commands, pools };
+  cached = { commands, pools, limiters: storeLimiters() };
   queueMicrotask(() => {
     cached = null;
   });
@@ -213,6 +216,16 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
   });
   counter(METRIC_NAMES.poolRejections, 'Executions the pool rejected.', pool, (c, d) => {
     for (const p of d.pools) c.inc({ pool: p.poolKey }, p.cumulativeRejected);
+  });
+  const limiter = [LABELS.limiter] as const;
+  gauge(METRIC_NAMES.limiterStoreAvailable, 'Whether a store-backed limiter\'s store answers (1) or it decides without it (0).', limiter, (g, d) => {
+    for (const l of d.limiters) g.set({ limiter: l.name }, l.storeAvailable ? 1 : 0);
+  });
+  counter(METRIC_NAMES.limiterStoreUnavailable, 'Times a store-backed limiter gave its store up.', limiter, (c, d) => {
+    for (const l of d.limiters) c.inc({ limiter: l.name }, l.unavailableCount);
+  });
+  counter(METRIC_NAMES.limiterStoreFallbackDecisions, 'Decisions a store-backed limiter took without its store.', limiter, (c, d) => {
+    for (const l of d.limiters) c.inc({ limiter: l.name }, l.fallbackDecisions);
   });
 
   const added: string[] = [];

@@ -4,6 +4,7 @@ import type { CircuitState } from '../circuit/breakerState.js';
 import { allRuntimes } from '../command/CommandRuntime.js';
 import type { CircuitBreakerStrategy, CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
+import { existingStoreLimiter } from '../limiter/registry.js';
 import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
 import type { LatencySnapshot } from '../metrics/RollingPercentile.js';
 
@@ -104,6 +105,12 @@ export interface HystrixCommandJson {
   readonly propertyValue_circuitBreakerHalfOpenPermittedCalls: number;
   /** `circuitBreaker.halfOpen.successThreshold`. */
   readonly propertyValue_circuitBreakerHalfOpenSuccessThreshold: number;
+  /** Only for a command on a store-backed limiter: whether its store answers (false: decided without it). */
+  readonly limiterStoreAvailable?: boolean;
+  /** Only for a command on a store-backed limiter: times its limiter gave the store up. */
+  readonly cumulativeCountLimiterStoreUnavailable?: number;
+  /** Only for a command on a store-backed limiter: its limiter's decisions taken without the store. */
+  readonly cumulativeCountLimiterStoreFallback?: number;
 }
 
 /** One `type: "HystrixThreadPool"` object of the `hystrix.stream` (a breakwater pool). */
@@ -192,6 +199,18 @@ export interface CommandSample {
   readonly config: CommandConfig;
   /** The breaker's `isOpen` (true in OPEN and HALF_OPEN). */
   readonly isCircuitBreakerOpen: boolean;
+  /** The store-backed limiter the command's `rateLimit` names, if any (adds the `limiterStore…` fields). */
+  readonly limiterStore?: LimiterStoreSample;
+}
+
+/** A store-backed limiter's counts, as the stream reports them on its commands. */
+export interface LimiterStoreSample {
+  /** Whether the store answered last time. */
+  readonly storeAvailable: boolean;
+  /** Times the store was given up. */
+  readonly unavailableCount: number;
+  /** Decisions taken without the store. */
+  readonly fallbackDecisions: number;
 }
 
 function int(value: number): number {
@@ -309,6 +328,15 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
     propertyValue_circuitBreakerSlowCallRateThreshold: cb.slowCallRateThreshold,
     propertyValue_circuitBreakerHalfOpenPermittedCalls: cb.halfOpen.permittedCalls,
     propertyValue_circuitBreakerHalfOpenSuccessThreshold: cb.halfOpen.successThreshold,
+    ...(sample.limiterStore === undefined ? undefined : limiterStoreFields(sample.limiterStore)),
+  };
+}
+
+function limiterStoreFields(l: LimiterStoreSample) {
+  return {
+    limiterStoreAvailable: l.storeAvailable,
+    cumulativeCountLimiterStoreUnavailable: l.unavailableCount,
+    cumulativeCountLimiterStoreFallback: l.fallbackDecisions,
   };
 }
 
@@ -422,7 +450,9 @@ export function hystrixDashboardSample(): HystrixDashboardObject[] {
   const wall = clock.wallTime();
   const out: HystrixDashboardObject[] = [];
   for (const rt of allRuntimes()) {
-    out.push(toHystrixCommand({ snapshot: rt.metrics.snapshot(now), config: rt.config, isCircuitBreakerOpen: rt.breaker.isOpen }, wall));
+    const sample: CommandSample = { snapshot: rt.metrics.snapshot(now), config: rt.config, isCircuitBreakerOpen: rt.breaker.isOpen };
+    const limiterStore = rt.config.rateLimit !== false && 'limiter' in rt.config.rateLimit ? existingStoreLimiter(rt.config.rateLimit.limiter) : undefined;
+    out.push(toHystrixCommand(limiterStore === undefined ? sample : { ...sample, limiterStore }, wall));
   }
   for (const pool of allPools()) out.push(toHystrixThreadPool(pool.snapshot(now), wall));
   for (const c of collapserSnapshots()) out.push(toHystrixCollapser(c, wall));

@@ -1,0 +1,54 @@
+/**
+ * One instance of a fleet, run as its own process by test/store/redisBucket.test.ts: a command on a limiter shared
+ * through Redis, called as fast as it can by `CONCURRENCY` loops from `START_AT` (epoch ms) for `DURATION_MS`. It
+ * prints one JSON line: the wall-clock times (ms after START_AT) at which `run` was admitted, and its store events.
+ */
+import { Redis } from 'ioredis';
+import { command, configure, events, redisStore } from '../../../src/index.js';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const startAt = Number(env('START_AT'));
+const durationMs = Number(env('DURATION_MS'));
+const concurrency = Number(process.env.CONCURRENCY ?? '8');
+const client = new Redis({ port: Number(env('REDIS_PORT')), host: '127.0.0.1' });
+client.on('error', () => undefined);
+configure({
+  limiters: {
+    partner: { capacity: Number(env('CAPACITY')), refillPerSecond: Number(env('RATE')), store: redisStore(client, { prefix: env('PREFIX'), timeout: 200 }) },
+  },
+});
+const storeEvents: string[] = [];
+events.on('limiterStoreUnavailable', () => storeEvents.push('unavailable'));
+events.on('limiterStoreRecovered', () => storeEvents.push('recovered'));
+
+const admitted: number[] = [];
+const call = command({
+  key: 'PartnerCall',
+  timeout: false,
+  rateLimit: { limiter: 'partner' },
+  run: async () => {
+    admitted.push(Date.now() - startAt);
+    return true;
+  },
+  fallback: () => false,
+});
+
+await client.ping(); // connected before the start, so the first decision is not a connection set-up
+await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
+const endAt = startAt + durationMs;
+let rejected = 0;
+async function loop(): Promise<void> {
+  while (Date.now() < endAt) {
+    if (!(await call.execute())) {
+      rejected++;
+      await new Promise((r) => setImmediate(r)); // let the other loops and the store's answers in
+    }
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, loop));
+process.stdout.write(`${JSON.stringify({ admitted: admitted.filter((t) => t < durationMs), rejected, storeEvents })}\n`);
+client.disconnect();
