@@ -6,6 +6,7 @@
 /* Commands */
 export { command, type CommandHandle, type CommandOptions, type ArgsOf, type ResultOf } from './command/functional.js';
 export { Command, ObservableCommand, type CommandClassOptions } from './command/Command.js';
+export { captureExecution, ExecutionRecord, type CapturedExecution } from './command/ExecutionRecord.js';
 export {
   observableCommand,
   type ObservableCommandHandle,

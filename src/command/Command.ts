@@ -6,9 +6,9 @@ import { normalizeSettings, resolveCommandConfig } from '../config/resolve.js';
 import { store } from '../config/store.js';
 import { expectKey, expectObject } from '../config/validate.js';
 import { CommandError } from '../errors.js';
-import type { EventType } from '../metrics/eventType.js';
 import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
 import type { CommandEvents } from './events.js';
+import { ExecutionRecord, withRecord } from './ExecutionRecord.js';
 import type { Execution, ExecutionSpec, RunContext } from './executor.js';
 import { executeAsync, executeSync, observeHot, toObservableMulti, toObservableSingle, type CacheKeyFn } from './modes.js';
 
@@ -18,12 +18,14 @@ export interface CommandClassOptions extends CommandSettings {
   readonly key: string;
 }
 
-/** @internal shared by {@link Command} and {@link ObservableCommand}: config, runtime, execute-once guard. */
-abstract class SingleUseCommand implements ExecutionSpec {
+/**
+ * @internal shared by {@link Command} and {@link ObservableCommand}: config, runtime, execute-once guard. An instance
+ * is its own {@link ExecutionRecord} (`executionEvents`, `isResponseShortCircuited`, …), filled by its execution.
+ */
+abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec {
   /** @internal */ readonly runtime: CommandRuntime;
   /** The resolved settings of this instance. */
   readonly config: CommandConfig;
-  private execution: Execution | null = null;
   private used = false;
   /** @internal */ abstract readonly hasFallback: boolean;
 
@@ -31,29 +33,17 @@ abstract class SingleUseCommand implements ExecutionSpec {
     const raw = expectObject(options, 'options');
     const key = expectKey(raw.key, 'key');
     const own = normalizeSettings(raw, '', ['key']);
-    this.config = resolveCommandConfig(key, [store.defaults, own, store.commands.get(key)]);
-    this.runtime = runtimeFor(this.config);
+    const config = resolveCommandConfig(key, [store.defaults, own, store.commands.get(key)]);
+    const runtime = runtimeFor(config);
+    super(runtime);
+    this.config = config;
+    this.runtime = runtime;
     this.runtime.apply(this.config, own); // always: configure() re-resolves the key with these own options
-  }
-
-  /** The command key. */
-  get commandKey(): string {
-    return this.config.key;
   }
 
   /** Events of this command key. */
   get events(): EventEmitter<CommandEvents> {
     return this.runtime.events;
-  }
-
-  /** The events this execution recorded so far, in Hystrix's order (as `getExecutionEvents()`). */
-  get executionEvents(): EventType[] {
-    return this.execution?.eventList() ?? [];
-  }
-
-  /** Milliseconds from start to result, or -1 before it finished. */
-  get executionTimeMs(): number {
-    return this.execution?.latencyMs ?? -1;
   }
 
   /** @internal */ abstract invoke(exec: Execution): unknown;
@@ -78,7 +68,7 @@ abstract class SingleUseCommand implements ExecutionSpec {
         subscriber.error(error);
         return undefined;
       }
-      return (open(this.cacheFn) as Observable<R>).subscribe(subscriber);
+      return withRecord(this, () => (open(this.cacheFn) as Observable<R>).subscribe(subscriber));
     });
   }
 
@@ -95,11 +85,6 @@ abstract class SingleUseCommand implements ExecutionSpec {
     }
     this.used = true;
   }
-
-  /** @internal records the execution object so `executionEvents` can read it. */
-  protected track = (exec: Execution): void => {
-    this.execution = exec;
-  };
 }
 
 /**
@@ -137,7 +122,6 @@ export abstract class Command<R> extends SingleUseCommand {
 
   /** @internal */
   invoke(exec: Execution): unknown {
-    this.track(exec);
     return this.run(exec);
   }
 
@@ -153,13 +137,13 @@ export abstract class Command<R> extends SingleUseCommand {
     } catch (error) {
       return Promise.reject(error);
     }
-    return executeAsync(this, [], this.cacheFn) as Promise<R>;
+    return withRecord(this, () => executeAsync(this, [], this.cacheFn)) as Promise<R>;
   }
 
   /** Runs a synchronous `run` once and returns its value, or throws. */
   executeSync(): R {
     this.claim();
-    return executeSync(this, [], this.cacheFn) as R;
+    return withRecord(this, () => executeSync(this, [], this.cacheFn)) as R;
   }
 
   /** Hot: starts now. */
@@ -204,7 +188,6 @@ export abstract class ObservableCommand<R> extends SingleUseCommand {
 
   /** @internal */
   invoke(exec: Execution): unknown {
-    this.track(exec);
     return this.construct(exec);
   }
 

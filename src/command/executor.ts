@@ -15,6 +15,7 @@ import type { Clock } from '../time/Clock.js';
 import { deadlinesFor } from '../time/deadlinesFor.js';
 import type { DeadlineList, DeadlineNode } from '../time/Deadlines.js';
 import type { CommandRuntime } from './CommandRuntime.js';
+import { takeCapture } from './ExecutionRecord.js';
 import { LISTENER_NAMES } from './events.js';
 import { emitBoth, hasAnyListener, hasListeners } from './globalEvents.js';
 
@@ -77,6 +78,9 @@ const MESSAGES: Record<FailureType, string> = {
   RATE_LIMITED: 'was rate-limited',
 };
 
+/** Events that refuse a call before `run` (their error is the shared rejection). */
+const REJECTION_BITS = (1 << EV.SHORT_CIRCUITED) | (1 << EV.SEMAPHORE_REJECTED) | (1 << EV.THREAD_POOL_REJECTED) | (1 << EV.RATE_LIMITED);
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -123,6 +127,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   private clock!: Clock;
   private startedAt = 0;
   private runStartedAt = -1;
+  /** Time in `run` (Hystrix's execution time), set when the run's outcome is known; -1 until then or if it never ran. */
+  private runMs = -1;
   private runSettled = true;
   private trial = false;
   private bulkhead: Bulkhead | null = null;
@@ -193,6 +199,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
 
   /** Starts the flow: circuit → limiter → bulkhead → run. */
   start(): void {
+    if (takeCapture !== null) takeCapture(this); // captureExecution() or a class command wants this execution's record
     const clock = (this.clock = getClock());
     const now = (this.startedAt = clock.now());
     const { runtime: rt, config: cfg } = this.spec;
@@ -295,6 +302,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.phase = DONE;
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     if (phase === QUEUED_PHASE) this.bulkhead?.dequeue(this);
+    if (phase === RUNNING) this.runMs = now - this.runStartedAt; // Hystrix keeps the latency so far
     const x = this.extras;
     if (x.tokenWait !== null) x.tokenWait.cancel(); // leave the limiter's queue
     this.mark(EV.CANCELLED, now);
@@ -306,6 +314,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       s.unsubscribe();
       this.settleRun(now);
     }
+    // An abandoned fallback gives its permit back now, not when (or if) it settles.
+    this.releaseFallback();
     // Hystrix re-opens a half-open circuit whose trial was unsubscribed (its PR #1621), so it cannot stay stuck.
     if (this.trial) this.spec.runtime.breaker.trialFailed(now);
     this.finishLog(now);
@@ -403,14 +413,14 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       const timeout = this.spec.config.timeout;
       if (timeout !== false && now - this.runStartedAt >= timeout) {
         // A synchronous run cannot be interrupted; past its deadline its value is discarded, as in Hystrix.
-        this.timedOut(now);
+        this.timedOut(now); // (records the run time)
         return;
       }
     }
     const rt = this.spec.runtime;
     this.mark(EV.SUCCESS, now);
-    rt.metrics.recordExecute(now - this.runStartedAt, now);
-    rt.breaker.onSuccess(now - this.runStartedAt, now, this.trial);
+    rt.metrics.recordExecute((this.runMs = now - this.runStartedAt), now);
+    rt.breaker.onSuccess(this.runMs, now, this.trial);
     this.notify('SUCCESS', now, undefined);
     this.deliver(value, now);
   }
@@ -421,10 +431,11 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     if (this.phase !== RUNNING) return;
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     const rt = this.spec.runtime;
-    rt.metrics.recordExecute(now - this.runStartedAt, now);
+    rt.metrics.recordExecute((this.runMs = now - this.runStartedAt), now);
     if (isBadRequestError(error)) {
       // Not the dependency's fault: no fallback, no health effect; a half-open trial is released, not failed.
       this.phase = IN_FALLBACK;
+      this.cause = error;
       this.mark(EV.BAD_REQUEST, now);
       if (this.trial) rt.breaker.trialReleased();
       this.notify('BAD_REQUEST', now, error);
@@ -460,7 +471,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       this.bulkhead?.dequeue(this);
       this.bulkhead = null;
     } else {
-      rt.metrics.recordExecute(now - this.runStartedAt, now);
+      rt.metrics.recordExecute((this.runMs = now - this.runStartedAt), now);
     }
     this.phase = IN_FALLBACK;
     const x = this.extras;
@@ -670,6 +681,46 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
   /** Milliseconds from start to result, or -1 while running. */
   get latencyMs(): number {
     return this.phase === DONE ? this.totalMs : -1;
+  }
+
+  /** @internal the bit set of recorded events (bit = the event's index in `EVENT_TYPES`). */
+  get eventMask(): number {
+    return this.eventBits;
+  }
+
+  /** @internal time in `run` (value, error, timeout or cancel), -1 while running or when `run` never started. */
+  get runTimeMs(): number {
+    return this.runMs;
+  }
+
+  /** @internal values emitted by `run` / by the fallback (multi-value commands). */
+  get emissions(): number {
+    return this.x?.emitted ?? 0;
+  }
+
+  /** @see Execution.emissions */
+  get fallbackEmissions(): number {
+    return this.x?.fallbackEmitted ?? 0;
+  }
+
+  /** @internal whether `run` was started on a pool (Hystrix's `isExecutedInThread()`). */
+  get ranOnPool(): boolean {
+    return this.runStartedAt >= 0 && this.spec.config.isolation === 'pool';
+  }
+
+  /** @internal the key's runtime (breaker state for `isCircuitBreakerOpen`). */
+  get runtime(): CommandRuntime {
+    return this.spec.runtime;
+  }
+
+  /**
+   * @internal what made the primary path give no value (Hystrix's `getExecutionException()`): what `run` threw, the
+   * {@link TimeoutError}, or the shared `CommandError` a rejection or short-circuit handed to the fallback.
+   */
+  get executionError(): unknown {
+    if (this.cause !== undefined) return this.cause;
+    if ((this.eventBits & REJECTION_BITS) === 0) return undefined;
+    return this.spec.runtime.rejection(this.failureType, MESSAGES[this.failureType]);
   }
 
   /** @internal the request log entry, for cache hits that copy the original's events. */

@@ -3,6 +3,7 @@ import { getClock } from '../config/store.js';
 import { BreakwaterError } from '../errors.js';
 import { EV } from '../metrics/eventType.js';
 import { LogEntry, RequestContext } from '../request/RequestContext.js';
+import { takeHitRecord, type ExecutionRecord } from './ExecutionRecord.js';
 import { Execution, MODE_ASYNC, MODE_MULTI, MODE_SYNC, type ExecutionSpec, type Sink } from './executor.js';
 import { emitBoth, hasListeners } from './globalEvents.js';
 
@@ -11,6 +12,10 @@ interface CacheEntry {
   readonly promise?: Promise<unknown>;
   readonly observable?: Observable<unknown>;
   readonly execution: Execution | null;
+  /** Observable subscribers still attached (the original's and the hits'): at 0 the shared execution is cancelled. */
+  subscribers?: number;
+  /** An `execute()` caller shares it: a Promise cannot be cancelled, so the execution runs to its end. */
+  pinned?: boolean;
 }
 
 /** @internal computes the request-cache slot, or undefined when caching does not apply. */
@@ -43,22 +48,73 @@ function describeThrown(value: unknown): string {
   return 'an object';
 }
 
-/** Records a cache hit: RESPONSE_FROM_CACHE in metrics, an event, and a request-log entry. */
-function recordCacheHit(spec: ExecutionSpec, ctx: RequestContext, entry: CacheEntry, settled: Promise<unknown> | undefined): void {
+/**
+ * One request-cache hit: its request-log entry and (when asked for) its {@link ExecutionRecord}. The hit shows the
+ * original's events plus RESPONSE_FROM_CACHE, copied when the original completes; a hit whose subscriber leaves
+ * first shows RESPONSE_FROM_CACHE, CANCELLED (as Hystrix's `HystrixCommandResponseFromCache`).
+ */
+class CacheHit {
+  private cancelled = false;
+
+  constructor(
+    private readonly spec: ExecutionSpec,
+    private readonly entry: CacheEntry,
+    private readonly log: LogEntry | null,
+    private readonly record: ExecutionRecord | null,
+  ) {}
+
+  /** Copies the original's events (and emission counts) into the hit's log entry. */
+  readonly copy = (): void => {
+    if (this.cancelled || this.log === null) return;
+    const original = this.entry.execution;
+    this.log.copyCached(original?.eventList() ?? [], original?.logEntry ?? null);
+  };
+
+  /** The hit's subscriber left before the shared execution finished. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.spec.runtime.metrics.mark(EV.CANCELLED, getClock().now());
+    this.record?.hitCancelled();
+    if (this.log !== null) this.log.events = HIT_CANCELLED_EVENTS;
+  }
+}
+
+const HIT_CANCELLED_EVENTS = Object.freeze(['RESPONSE_FROM_CACHE', 'CANCELLED'] as const);
+
+/** Records a cache hit: RESPONSE_FROM_CACHE in metrics, an event, a request-log entry and a waiting record. */
+function recordCacheHit(spec: ExecutionSpec, ctx: RequestContext, entry: CacheEntry, settled: Promise<unknown> | undefined): CacheHit {
   const rt = spec.runtime;
   const now = getClock().now();
   rt.metrics.mark(EV.RESPONSE_FROM_CACHE, now);
   if (hasListeners(rt.events, 'responseFromCache')) {
     emitBoth(rt.events, 'responseFromCache', { commandKey: spec.config.key, eventType: 'RESPONSE_FROM_CACHE', latencyMs: 0 });
   }
-  if (!spec.config.requestLog) return;
-  const log = new LogEntry(spec.config.key);
-  log.latency = 0;
-  ctx.record(log); // capped at 1000 entries, as Hystrix
+  let log: LogEntry | null = null;
+  if (spec.config.requestLog) {
+    log = new LogEntry(spec.config.key);
+    log.latency = 0;
+    ctx.record(log); // capped at 1000 entries, as Hystrix
+  }
+  const hit = new CacheHit(spec, entry, log, takeHitRecord(entry.execution, rt));
   // the original's events with RESPONSE_FROM_CACHE in Hystrix's order, and its emission counts
-  const copy = (): void => log.copyCached(entry.execution?.eventList() ?? [], entry.execution?.logEntry ?? null);
-  copy();
-  if (settled !== undefined) settled.then(copy, copy);
+  hit.copy();
+  if (settled !== undefined) settled.then(hit.copy, hit.copy);
+  return hit;
+}
+
+/**
+ * A subscriber of a cached, shared execution left: when it was the last one and no `execute()` caller shares the
+ * execution, the execution is cancelled (CANCELLED, signal aborted) and leaves the cache, as Hystrix's
+ * `HystrixCachedObservable` does when its subscriber count drops to zero.
+ */
+function leaveShared(ctx: RequestContext, key: string, entry: CacheEntry): void {
+  entry.subscribers = (entry.subscribers ?? 1) - 1;
+  if (entry.subscribers > 0 || entry.pinned === true) return;
+  const exec = entry.execution;
+  if (exec === null || exec.done) return;
+  exec.cancel();
+  if (ctx.cache.get(key) === entry) ctx.cache.delete(key);
 }
 
 // The resolving functions of the Promise being created: one module-level executor, no closure per call.
@@ -100,13 +156,14 @@ export function executeAsync(spec: ExecutionSpec, args: readonly unknown[], cach
       const [ctx, key] = slot;
       const hit = ctx.cache.get(key) as CacheEntry | undefined;
       if (hit !== undefined && hit.promise !== undefined) {
+        hit.pinned = true;
         recordCacheHit(spec, ctx, hit, hit.promise);
         return hit.promise;
       }
       const exec = new Execution(spec, args, null, MODE_ASYNC);
       exec.start();
       const promise = promiseOf(exec);
-      ctx.cache.set(key, { promise, execution: exec });
+      ctx.cache.set(key, { promise, execution: exec, pinned: true });
       return promise;
     }
   }
@@ -151,15 +208,40 @@ export function toObservableSingle(spec: ExecutionSpec, args: readonly unknown[]
       return undefined;
     }
     if (slot !== undefined) {
-      // Cached executions are shared between callers, so one subscriber's unsubscribe does not cancel them.
-      executeAsync(spec, args, cacheKey).then(
+      // Shared between callers: cancelled only when every subscriber has left (and no execute() caller shares it).
+      const [ctx, key] = slot;
+      let entry = ctx.cache.get(key) as CacheEntry | undefined;
+      let hit: CacheHit | null = null;
+      if (entry !== undefined && entry.promise !== undefined) {
+        hit = recordCacheHit(spec, ctx, entry, entry.promise);
+      } else {
+        const exec = new Execution(spec, args, null, MODE_ASYNC);
+        exec.start();
+        entry = { promise: promiseOf(exec), execution: exec, subscribers: 0 };
+        ctx.cache.set(key, entry);
+      }
+      const shared = entry;
+      shared.subscribers = (shared.subscribers ?? 0) + 1;
+      let finished = false;
+      shared.promise!.then(
         (value) => {
+          if (finished) return;
+          finished = true;
           subscriber.next(value);
           subscriber.complete();
         },
-        (error) => subscriber.error(error),
+        (error) => {
+          if (finished) return;
+          finished = true;
+          subscriber.error(error);
+        },
       );
-      return undefined;
+      return () => {
+        if (finished) return;
+        finished = true;
+        hit?.cancel();
+        leaveShared(ctx, key, shared);
+      };
     }
     const exec = new Execution(
       spec,
@@ -192,15 +274,39 @@ export function toObservableMulti(spec: ExecutionSpec, args: readonly unknown[],
     }
     if (slot !== undefined) {
       const [ctx, key] = slot;
-      const hit = ctx.cache.get(key) as CacheEntry | undefined;
-      if (hit !== undefined && hit.observable !== undefined) {
-        recordCacheHit(spec, ctx, hit, undefined);
-        return hit.observable.subscribe(subscriber);
+      let entry = ctx.cache.get(key) as CacheEntry | undefined;
+      let hit: CacheHit | null = null;
+      if (entry !== undefined && entry.observable !== undefined) {
+        hit = recordCacheHit(spec, ctx, entry, undefined);
+      } else {
+        const replay = new ReplaySubject<unknown>();
+        const exec = startMulti(spec, args, replay);
+        entry = { observable: replay.asObservable(), execution: exec, subscribers: 0 };
+        ctx.cache.set(key, entry);
       }
-      const replay = new ReplaySubject<unknown>();
-      const exec = startMulti(spec, args, replay);
-      ctx.cache.set(key, { observable: replay.asObservable(), execution: exec });
-      return replay.subscribe(subscriber);
+      const shared = entry;
+      shared.subscribers = (shared.subscribers ?? 0) + 1;
+      let finished = false;
+      const inner = shared.observable!.subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error) => {
+          finished = true;
+          hit?.copy(); // the original's final events, taken when it completes
+          subscriber.error(error);
+        },
+        complete: () => {
+          finished = true;
+          hit?.copy();
+          subscriber.complete();
+        },
+      });
+      return () => {
+        inner.unsubscribe();
+        if (finished) return;
+        finished = true;
+        hit?.cancel();
+        leaveShared(ctx, key, shared);
+      };
     }
     const exec = new Execution(
       spec,
