@@ -1,8 +1,29 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
+
+/**
+ * One implementation per process: the library is built once, as CommonJS, and the ESM entries are thin wrappers
+ * that re-export it. `import 'breakwater'` and `require('breakwater')` in the same process then load the same
+ * module (Node caches it by path), so there is one set of registries, one `configure()` and one dashboard, and
+ * `instanceof` works across them. (Two builds, one per format, would give two copies with two states.)
+ */
+const ESM_ENTRIES = ['index', 'testing'] as const;
+
+async function writeEsmWrappers(): Promise<void> {
+  await mkdir('dist', { recursive: true });
+  for (const name of ESM_ENTRIES) {
+    // Node gives the CommonJS build's exports as named exports (tsup's `exports.x = …` form is what its
+    // cjs-module-lexer reads); `default` is the exports object, as `require` returns it. Types: the `.d.cts`.
+    await writeFile(
+      `dist/${name}.js`,
+      `// ESM entry of breakwater: re-exports the CommonJS build, so import and require share one state.\nexport * from './${name}.cjs';\nexport { default } from './${name}.cjs';\n`,
+    );
+  }
+}
 
 export default defineConfig({
   entry: { index: 'src/index.ts', testing: 'src/testing.ts', 'cli/main': 'src/cli/main.ts' },
-  format: ['esm', 'cjs'],
+  format: ['cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
@@ -11,4 +32,5 @@ export default defineConfig({
   treeshake: true,
   outDir: 'dist',
   tsconfig: 'tsconfig.json',
+  onSuccess: writeEsmWrappers,
 });

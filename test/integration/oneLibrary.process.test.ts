@@ -1,0 +1,124 @@
+/**
+ * One breakwater per process, however it is loaded: a real Node process imports the built package with `import`
+ * and with `require` (as an ESM app with a CommonJS dependency does) and checks that both see one state.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let work: string;
+
+/** Newest modification time of the files the build reads. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when it is missing or older than the sources (CI and landings build first; this is for `npm test` alone). */
+function ensureBuilt(): void {
+  let built = 0;
+  try {
+    built = statSync(join(ROOT, 'dist', 'index.cjs')).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const sources = Math.max(newestSource(join(ROOT, 'src')), statSync(join(ROOT, '.config', 'tsup.config.ts')).mtimeMs, statSync(join(ROOT, 'package.json')).mtimeMs);
+  if (built >= sources) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js'), '--config', '.config/tsup.config.ts'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    timeout: 180_000,
+  });
+}
+
+function runNode(file: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [file], { cwd: work, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+beforeAll(() => {
+  ensureBuilt();
+  work = mkdtempSync(join(tmpdir(), 'bw-one-library-'));
+  mkdirSync(join(work, 'node_modules'));
+  symlinkSync(ROOT, join(work, 'node_modules', 'breakwater'), 'dir'); // resolved through package.json "exports"
+  // a CommonJS dependency of the app that uses breakwater through require()
+  mkdirSync(join(work, 'node_modules', 'cjs-dep'));
+  writeFileSync(join(work, 'node_modules', 'cjs-dep', 'package.json'), JSON.stringify({ name: 'cjs-dep', main: 'index.js' }));
+  writeFileSync(
+    join(work, 'node_modules', 'cjs-dep', 'index.js'),
+    `const bw = require('breakwater');
+module.exports = {
+  bw,
+  testing: require('breakwater/testing'),
+  getUser: bw.command({ key: 'FromRequire', run: async (id) => 'user ' + id }),
+};
+`,
+  );
+}, 240_000);
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe('one breakwater per process (import and require of the built package)', () => {
+  it('shares registries, configure(), errors and the fake clock between an ESM app and a CommonJS dependency', async () => {
+    writeFileSync(
+      join(work, 'app.mjs'),
+      `import assert from 'node:assert/strict';
+import { CommandError, command, commandKeys, configure, isCommandError, metricsFor } from 'breakwater';
+import * as esmTesting from 'breakwater/testing';
+import dep from 'cjs-dep';
+
+// the same functions and classes, not two copies
+assert.equal(dep.bw.command, command);
+assert.equal(dep.bw.CommandError, CommandError);
+assert.equal(dep.testing.useFakeClock, esmTesting.useFakeClock);
+
+// a command made through require() is in import's registries
+assert.equal(await dep.getUser.execute('1'), 'user 1');
+assert.ok(commandKeys().includes('FromRequire'));
+assert.equal(metricsFor('FromRequire').snapshot().cumulative.SUCCESS, 1);
+
+// configure() through import reaches it; its error is an instance of import's CommandError
+configure({ commands: { FromRequire: { circuitBreaker: { forceOpen: true } } } });
+const error = await dep.getUser.execute('2').catch((e) => e);
+assert.ok(error instanceof CommandError, 'instanceof across import and require');
+assert.ok(isCommandError(error));
+assert.equal(error.failureType, 'SHORT_CIRCUIT');
+
+// and the other way round: a command made through import is seen by require's lookups
+const local = command({ key: 'FromImport', run: async () => 1 });
+await local.execute();
+assert.equal(dep.bw.metricsFor('FromImport').snapshot().cumulative.SUCCESS, 1);
+
+// a fake clock installed through one entry drives timeouts of commands made through the other
+const clock = esmTesting.useFakeClock();
+const slow = dep.bw.command({ key: 'SlowRequire', timeout: 50, run: () => new Promise(() => {}), fallback: () => 'late' });
+const pending = slow.execute();
+clock.advance(50);
+assert.equal(await pending, 'late');
+console.log('one state');
+`,
+    );
+    const { code, output } = await runNode(join(work, 'app.mjs'));
+    expect(output).toContain('one state');
+    expect(code, output).toBe(0);
+  });
+
+  it('the built CLI prints its version', () => {
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000 });
+    const { version } = JSON.parse(execFileSync(process.execPath, ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: ROOT, encoding: 'utf8' })) as { version: string };
+    expect(out).toBe(`${version}\n`);
+  });
+});
