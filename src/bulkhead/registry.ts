@@ -49,6 +49,33 @@ export function poolFor(key: string, inlineOptions?: PoolOptions): Pool {
   return pool;
 }
 
+/** How many live command keys use each pool key (pool isolation): a pool nobody uses any more can be released. */
+const users = new Map<string, number>();
+
+/** @internal a live command key now uses pool `key`. */
+export function addPoolUser(key: string): void {
+  users.set(key, (users.get(key) ?? 0) + 1);
+}
+
+/**
+ * @internal a command key no longer uses pool `key`. When it was the last one and `release` is true (the key
+ * expired), an idle pool is dropped with its inline settings; `configure({ pools })` layers stay, and the next
+ * user creates the pool afresh.
+ */
+export function removePoolUser(key: string, release: boolean): void {
+  const n = (users.get(key) ?? 1) - 1;
+  if (n > 0) {
+    users.set(key, n);
+    return;
+  }
+  users.delete(key);
+  const pool = pools.get(key);
+  if (release && pool !== undefined && pool.activeCount === 0 && pool.queueSize === 0) {
+    pools.delete(key);
+    inline.delete(key);
+  }
+}
+
 /** Every pool created so far. */
 export function allPools(): Pool[] {
   return [...pools.values()];
@@ -58,11 +85,22 @@ export function allPools(): Pool[] {
 export function clearPools(): void {
   pools.clear();
   inline.clear();
+  users.clear();
 }
 
-onConfigChange(() => {
-  for (const pool of pools.values()) {
-    pool.config = resolvePoolConfig(pool.key, [inline.get(pool.key), store.pools.get(pool.key)]);
-    pool.drain(store.clock.now());
+function reconfigurePool(pool: Pool): void {
+  pool.config = resolvePoolConfig(pool.key, [inline.get(pool.key), store.pools.get(pool.key)]);
+  pool.drain(store.clock.now());
+}
+
+onConfigChange((change) => {
+  if (change.all) {
+    for (const pool of pools.values()) reconfigurePool(pool);
+    return;
+  }
+  // only the pools this configure() named: O(pools it touches), not O(pools)
+  for (const key of change.pools) {
+    const pool = pools.get(key);
+    if (pool !== undefined) reconfigurePool(pool);
   }
 });

@@ -124,6 +124,20 @@ export class CircuitBreaker {
     return this.state !== 'CLOSED';
   }
 
+  /** @internal CLOSED by its own state and not forced either way: nothing a fresh breaker would not also have. */
+  get isReleasable(): boolean {
+    const c = this.config;
+    return this.status === 'CLOSED' && !this.manualOpen && !this.manualClosed && !c.forceOpen && !c.forceClosed;
+  }
+
+  /** @internal the key expired: cancel the health timer so nothing keeps this breaker alive. */
+  dispose(): void {
+    if (this.timer !== null) {
+      this.timer.cancel();
+      this.timer = null;
+    }
+  }
+
   /** The health counts of the latest snapshot. */
   get health(): HealthSnapshot {
     return this.metrics.healthCounts;

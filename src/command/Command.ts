@@ -2,7 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Observable } from 'rxjs';
 import { Observable as RxObservable } from 'rxjs';
 import type { CommandConfig, CommandSettings } from '../config/options.js';
-import { normalizeSettings, resolveCommandConfig } from '../config/resolve.js';
+import { normalizeSettings, resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
 import { store } from '../config/store.js';
 import { expectKey, expectObject } from '../config/validate.js';
 import { CommandError } from '../errors.js';
@@ -23,9 +23,10 @@ export interface CommandClassOptions extends CommandSettings {
  * is its own {@link ExecutionRecord} (`executionEvents`, `isResponseShortCircuited`, …), filled by its execution.
  */
 abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec {
-  /** @internal */ readonly runtime: CommandRuntime;
+  /** @internal the key's runtime; a fresh one if the key expired between construction and execution. */ runtime: CommandRuntime;
   /** The resolved settings of this instance. */
   readonly config: CommandConfig;
+  private readonly own: SettingsLayer;
   private used = false;
   /** @internal */ abstract readonly hasFallback: boolean;
 
@@ -36,6 +37,7 @@ abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec
     const config = resolveCommandConfig(key, [store.defaults, own, store.commands.get(key)]);
     const runtime = runtimeFor(config);
     super(runtime);
+    this.own = own;
     this.config = config;
     this.runtime = runtime;
     this.runtime.apply(this.config, own); // always: configure() re-resolves the key with these own options
@@ -43,7 +45,15 @@ abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec
 
   /** Events of this command key. */
   get events(): EventEmitter<CommandEvents> {
+    this.revive();
     return this.runtime.events;
+  }
+
+  /** The key expired since this instance was built: take its fresh runtime, never the detached one. */
+  private revive(): void {
+    if (!this.runtime.released) return;
+    this.runtime = runtimeFor(this.config);
+    this.runtime.apply(this.config, this.own);
   }
 
   /** @internal */ abstract invoke(exec: Execution): unknown;
@@ -84,6 +94,7 @@ abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec
       );
     }
     this.used = true;
+    this.revive();
   }
 }
 

@@ -1,14 +1,17 @@
 import type { EventEmitter } from 'eventemitter3';
 import { CircuitBreaker } from '../circuit/CircuitBreaker.js';
+import { addPoolUser, removePoolUser } from '../bulkhead/registry.js';
 import { Semaphore } from '../bulkhead/Semaphore.js';
 import type { CommandConfig } from '../config/options.js';
-import { getClock, onConfigChange, store } from '../config/store.js';
+import { getClock, onConfigChange, store, type ConfigChange } from '../config/store.js';
 import { resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
 import { CommandError, type FailureType } from '../errors.js';
 import { KeyedRegistry } from '../internal/KeyedRegistry.js';
+import { ownLimiterIdle, releaseOwnLimiter } from '../limiter/registry.js';
 import { CommandMetrics } from '../metrics/CommandMetrics.js';
 import type { CommandEvents } from './events.js';
 import { emitBoth, hasListeners, SafeEmitter } from './globalEvents.js';
+import { KeySweep } from './KeySweep.js';
 
 /**
  * @internal everything shared by the executions of one command key, as Hystrix keeps per key: metrics, circuit
@@ -26,9 +29,20 @@ export class CommandRuntime {
   private readonly rejections = new Map<FailureType, CommandError>();
   private lastRejectionType: FailureType | null = null;
   private lastRejection: CommandError | null = null;
+  /** Executions started and not yet finished (running, queued, waiting for a token, in their fallback). */
+  inFlight = 0;
+  /** When an execution of this key last started or finished (or a cache hit was served): for key expiry. */
+  lastUsedAt: number;
+  /**
+   * True once the key expired (or `resetBreakwater()` ran): no registry holds this runtime any more, and a handle
+   * that still holds it takes a fresh one from {@link runtimeFor} before its next call.
+   */
+  released = false;
 
   constructor(config: CommandConfig) {
     this.config = config;
+    this.lastUsedAt = getClock().now();
+    if (config.isolation === 'pool') addPoolUser(config.poolKey);
     this.metrics = new CommandMetrics(config.key, config.group, config.metrics, () => this.breaker.state);
     this.breaker = new CircuitBreaker(
       config.key,
@@ -64,6 +78,11 @@ export class CommandRuntime {
   /** Applies a newly resolved config (called only when the configuration version changed). */
   apply(config: CommandConfig, own?: SettingsLayer): void {
     if (own !== undefined) this.own = own;
+    const before = this.config;
+    if (before.isolation !== config.isolation || before.poolKey !== config.poolKey) {
+      if (before.isolation === 'pool') removePoolUser(before.poolKey, false);
+      if (config.isolation === 'pool') addPoolUser(config.poolKey);
+    }
     this.config = config;
     this.metrics.group = config.group;
     this.breaker.config = config.circuitBreaker;
@@ -95,17 +114,67 @@ export class CommandRuntime {
     this.lastRejection = error;
     return error;
   }
+
+  /**
+   * True when the key may be released at `now`: no execution for `expiry` ms and for its longest metrics window,
+   * nothing in flight (an execution, a run that outlived its timeout, a fallback), a CLOSED circuit that is not
+   * forced (a forced or tripped circuit is state the user relies on), and no listener on its own `events`.
+   */
+  isIdle(now: number, expiry: number): boolean {
+    const m = this.metrics.config;
+    const idleFor = Math.max(expiry, m.rollingWindow, m.percentileWindow);
+    return (
+      now - this.lastUsedAt >= idleFor &&
+      this.inFlight === 0 &&
+      this.metrics.current === 0 &&
+      this.semaphore.inUse === 0 &&
+      this.fallbackSemaphore.inUse === 0 &&
+      this.breaker.isReleasable &&
+      !hasOwnListeners(this.events) &&
+      ownLimiterIdle(this.config.key, now)
+    );
+  }
+
+  /** Detaches this runtime from everything it shares (its pool, its breaker's timer): the key expired. */
+  release(): void {
+    this.released = true;
+    this.breaker.dispose();
+    if (this.config.isolation === 'pool') removePoolUser(this.config.poolKey, true);
+    releaseOwnLimiter(this.config.key);
+  }
+}
+
+function hasOwnListeners(emitter: EventEmitter<CommandEvents>): boolean {
+  return (emitter as unknown as { _eventsCount: number })._eventsCount !== 0;
 }
 
 const runtimes = new KeyedRegistry<CommandRuntime>();
 
-onConfigChange(() => {
-  for (const rt of runtimes.values()) rt.reconfigure();
+/** @internal the one sweep that releases idle keys (see `configure({ keyExpiry })`). */
+export const keySweep = new KeySweep<CommandRuntime>(runtimes, releaseRuntime);
+
+onConfigChange((change: ConfigChange) => {
+  // new defaults touch every key; a per-key override touches that key only (configure() is O(keys it touches))
+  if (change.all || change.defaults) for (const rt of runtimes.values()) rt.reconfigure();
+  else for (const key of change.commands) runtimes.get(key)?.reconfigure();
+  if (change.all || change.clock || change.keyExpiry) keySweep.restart();
 });
 
 /** @internal the runtime of a key, created with `config` on first use. */
 export function runtimeFor(config: CommandConfig): CommandRuntime {
-  return runtimes.getOrCreate(config.key, () => new CommandRuntime(config));
+  let rt = runtimes.get(config.key);
+  if (rt === undefined) {
+    rt = new CommandRuntime(config);
+    runtimes.set(config.key, rt);
+    keySweep.arm();
+  }
+  return rt;
+}
+
+/** @internal drops an idle key from the registry and detaches its runtime. */
+export function releaseRuntime(rt: CommandRuntime): void {
+  if (runtimes.get(rt.config.key) === rt) runtimes.delete(rt.config.key);
+  rt.release();
 }
 
 /** @internal */
@@ -118,7 +187,12 @@ export function allRuntimes(): CommandRuntime[] {
   return [...runtimes.values()];
 }
 
-/** @internal */
+/** @internal forgets every runtime; handles that still hold one start afresh on their next call. */
 export function clearRuntimes(): void {
+  keySweep.stop();
+  for (const rt of runtimes.values()) {
+    rt.released = true;
+    rt.breaker.dispose();
+  }
   runtimes.clear();
 }

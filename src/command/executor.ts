@@ -205,6 +205,9 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const { runtime: rt, config: cfg } = this.spec;
     // looked up first: naming an undeclared shared limiter throws before anything (log, trial) is taken
     const bucket = cfg.rateLimit === false ? null : limiterFor(cfg.key, cfg.rateLimit);
+    // in flight until deliver/fail/cancel: an idle key's expiry waits for it (see KeySweep)
+    rt.inFlight++;
+    rt.lastUsedAt = now;
     const ctx = (this.requestContext = RequestContext.current());
     if (cfg.requestLog) {
       if (ctx !== undefined) {
@@ -300,6 +303,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     if (phase === DONE || phase === PENDING) return;
     const now = this.clock.now();
     this.phase = DONE;
+    this.finished(now);
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     if (phase === QUEUED_PHASE) this.bulkhead?.dequeue(this);
     if (phase === RUNNING) this.runMs = now - this.runStartedAt; // Hystrix keeps the latency so far
@@ -617,8 +621,16 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     );
   }
 
+  /** The execution left the key's in-flight count (delivered, failed or cancelled: exactly once). */
+  private finished(now: number): void {
+    const rt = this.spec.runtime;
+    rt.inFlight--;
+    rt.lastUsedAt = now;
+  }
+
   private deliver(value: unknown, now: number): void {
     this.phase = DONE;
+    this.finished(now);
     this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
     this.finishLog(now);
     if (this.resolveFn !== null) this.resolveFn(value);
@@ -628,6 +640,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
 
   private fail(error: unknown, now: number): void {
     this.phase = DONE;
+    this.finished(now);
     this.mark(EV.EXCEPTION_THROWN, now);
     this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
     this.finishLog(now);

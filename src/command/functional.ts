@@ -78,7 +78,8 @@ const RUN_NAMES = { run: 'run', fallback: 'fallback' } as const;
 /** @internal a handle is its own execution spec: nothing is allocated per call for it. */
 export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[], unknown> {
   readonly key: string;
-  readonly runtime: CommandRuntime;
+  /** The key's runtime; replaced by a fresh one when the key expired (see {@link FunctionalCommand.refresh}). */
+  runtime: CommandRuntime;
   config: CommandConfig;
   readonly hasFallback: boolean;
   private readonly own: SettingsLayer;
@@ -108,16 +109,28 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
   }
 
   get events(): EventEmitter<CommandEvents> {
-    return this.runtime.events;
+    return (this.runtime.released ? this.revive() : this.runtime).events;
   }
 
-  /** Re-resolves the config when `configure()` changed something, and makes the key's runtime follow it. */
+  /**
+   * Re-resolves the config when `configure()` changed something, and makes the key's runtime follow it. A runtime
+   * released by key expiry (or `resetBreakwater()`) is replaced first, so a held handle never writes into one that
+   * the registries, the stream and Prometheus no longer see.
+   */
   protected refresh(): void {
     if (this.version !== store.version) {
       this.version = store.version;
       this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);
     }
-    if (this.runtime.config !== this.config) this.runtime.apply(this.config, this.own);
+    const rt = this.runtime.released ? this.revive() : this.runtime;
+    if (rt.config !== this.config) rt.apply(this.config, this.own);
+  }
+
+  /** The key expired while this handle was held: start it afresh (or join the runtime another handle revived). */
+  private revive(): CommandRuntime {
+    const rt = (this.runtime = runtimeFor(this.config));
+    rt.apply(this.config, this.own);
+    return rt;
   }
 
   invoke(exec: Execution): unknown {

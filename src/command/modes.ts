@@ -86,6 +86,7 @@ const HIT_CANCELLED_EVENTS = Object.freeze(['RESPONSE_FROM_CACHE', 'CANCELLED'] 
 function recordCacheHit(spec: ExecutionSpec, ctx: RequestContext, entry: CacheEntry, settled: Promise<unknown> | undefined): CacheHit {
   const rt = spec.runtime;
   const now = getClock().now();
+  rt.lastUsedAt = now;
   rt.metrics.mark(EV.RESPONSE_FROM_CACHE, now);
   if (hasListeners(rt.events, 'responseFromCache')) {
     emitBoth(rt.events, 'responseFromCache', { commandKey: spec.config.key, eventType: 'RESPONSE_FROM_CACHE', latencyMs: 0 });

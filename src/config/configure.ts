@@ -2,8 +2,9 @@ import { systemClock, type Clock } from '../time/Clock.js';
 import { configError } from '../errors.js';
 import type { CommandSettings, PoolOptions, SharedLimiterOptions } from './options.js';
 import { mergeBreaker, normalizeLimiter, normalizePool, normalizeSettings, resolveCommandConfig, resolvePoolConfig, type SettingsLayer } from './resolve.js';
-import { notifyConfigChange, store } from './store.js';
-import { expectKey, expectObject, readKnown } from './validate.js';
+import { KEY_EXPIRY_DEFAULT } from './defaults.js';
+import { CHANGED_ALL, notifyConfigChange, store } from './store.js';
+import { expectKey, expectObject, expectTimeout, readKnown } from './validate.js';
 
 /** What `configure()` accepts. Every part is optional; each call layers over the previous ones. */
 export interface ConfigureOptions {
@@ -17,6 +18,18 @@ export interface ConfigureOptions {
   readonly limiters?: Readonly<Record<string, SharedLimiterOptions>>;
   /** The clock (tests pass a `FakeClock`). */
   readonly clock?: Clock;
+  /**
+   * How long (ms) a command key may go without an execution before breakwater releases it, or `false` to keep every
+   * key for the life of the process. A key is released only when it is idle: nothing in flight (running, queued,
+   * waiting for a token, in its fallback), its circuit CLOSED and not forced, and no listener on its own `events`;
+   * and never before its own longest metrics window (`rollingWindow`, `percentileWindow`) has passed since its last
+   * execution. A released key leaves `commandKeys()`, the stream and Prometheus; its configuration layers stay, and
+   * a handle still held starts the key afresh on its next call (cumulative counts restart from 0). One sweep
+   * timer checks every key, never a timer per key. Hystrix never expires keys: see docs/differences-from-hystrix.md.
+   *
+   * @defaultValue 300000 (5 minutes)
+   */
+  readonly keyExpiry?: number | false;
 }
 
 /**
@@ -35,7 +48,7 @@ export interface ConfigureOptions {
  * ```
  */
 export function configure(options: ConfigureOptions): void {
-  const raw = readKnown(options, 'configure', ['defaults', 'commands', 'pools', 'limiters', 'clock']);
+  const raw = readKnown(options, 'configure', ['defaults', 'commands', 'pools', 'limiters', 'clock', 'keyExpiry']);
   let defaults: SettingsLayer | undefined;
   const commands = new Map<string, SettingsLayer>();
   const pools = new Map<string, PoolOptions>();
@@ -69,13 +82,23 @@ export function configure(options: ConfigureOptions): void {
     }
     clock = c;
   }
+  const keyExpiry = raw.keyExpiry === undefined ? undefined : expectTimeout(raw.keyExpiry, 'keyExpiry');
   // Everything validated: apply.
   if (defaults !== undefined) store.defaults = mergeLayers(store.defaults, defaults);
   for (const [key, layer] of commands) store.commands.set(key, mergeLayers(store.commands.get(key), layer));
   for (const [key, layer] of pools) store.pools.set(key, Object.freeze({ ...store.pools.get(key), ...layer }));
   for (const [key, layer] of limiters) store.limiters.set(key, layer);
   if (clock !== undefined) store.clock = clock;
-  notifyConfigChange();
+  if (keyExpiry !== undefined) store.keyExpiry = keyExpiry;
+  notifyConfigChange({
+    all: false,
+    defaults: defaults !== undefined,
+    commands: [...commands.keys()],
+    pools: [...pools.keys()],
+    limiters: [...limiters.keys()],
+    clock: clock !== undefined,
+    keyExpiry: keyExpiry !== undefined,
+  });
 }
 
 function entries(value: unknown, option: string): [string, unknown][] {
@@ -99,7 +122,7 @@ function mergeLayers(base: SettingsLayer | undefined, next: SettingsLayer): Sett
 }
 
 /**
- * Forgets every `configure()` layer and restores the system clock. Live breakers, pools and metrics are kept;
+ * Forgets every `configure()` layer, restores the system clock and the default `keyExpiry`. Live breakers, pools and metrics are kept;
  * `resetBreakwater()` from `breakwater/testing` also drops those.
  */
 export function resetConfiguration(): void {
@@ -108,5 +131,6 @@ export function resetConfiguration(): void {
   store.pools.clear();
   store.limiters.clear();
   store.clock = systemClock;
-  notifyConfigChange();
+  store.keyExpiry = KEY_EXPIRY_DEFAULT;
+  notifyConfigChange(CHANGED_ALL);
 }

@@ -48,5 +48,8 @@ export const COMMAND_DEFAULTS = Object.freeze({
   requestLog: true, // requestLog.enabled
 });
 
+/** How long a command key may stay idle before it is released (`configure({ keyExpiry })`): 5 minutes. */
+export const KEY_EXPIRY_DEFAULT = 300_000;
+
 /** The largest delay a Node timer accepts (2^31 − 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;

@@ -19,6 +19,10 @@ export class KeyedRegistry<T> {
     this.items.set(key, item);
   }
 
+  delete(key: string): boolean {
+    return this.items.delete(key);
+  }
+
   values(): IterableIterator<T> {
     return this.items.values();
   }

@@ -113,16 +113,38 @@ export function clearLimiters(): void {
   own.clear();
 }
 
-onConfigChange(() => {
-  // A re-declared shared limiter with new settings starts afresh; one no longer declared is dropped.
-  for (const [key, entry] of shared) {
-    const declared = store.limiters.get(key);
-    if (declared === undefined) {
-      drop(entry.limiter);
-      shared.delete(key);
-    } else if (!sameDeclaration(entry.declared, declared)) {
-      drop(entry.limiter);
-      shared.set(key, { declared, limiter: createShared(key, declared) });
-    }
+/**
+ * @internal true when a command key's own bucket (if any) holds nothing worth keeping: no waiter, and full again,
+ * so a fresh bucket would behave the same. A slowly refilling bucket keeps its key until it is full.
+ */
+export function ownLimiterIdle(commandKey: string, now: number): boolean {
+  const entry = own.get(commandKey);
+  if (entry === undefined) return true;
+  const bucket = entry.bucket;
+  return bucket.waiting === 0 && bucket.available(now) >= bucket.options.capacity;
+}
+
+/** @internal forgets a command key's own bucket (the key expired); a later call starts a full bucket. */
+export function releaseOwnLimiter(commandKey: string): void {
+  own.delete(commandKey);
+}
+
+function redeclare(key: string): void {
+  const entry = shared.get(key);
+  if (entry === undefined) return;
+  const declared = store.limiters.get(key);
+  if (declared === undefined) {
+    drop(entry.limiter);
+    shared.delete(key);
+  } else if (!sameDeclaration(entry.declared, declared)) {
+    drop(entry.limiter);
+    shared.set(key, { declared, limiter: createShared(key, declared) });
   }
+}
+
+onConfigChange((change) => {
+  // A re-declared shared limiter with new settings starts afresh; one no longer declared is dropped. Only the
+  // limiters this configure() named are looked at (all of them after a reset).
+  if (change.all) for (const key of [...shared.keys()]) redeclare(key);
+  else for (const key of change.limiters) redeclare(key);
 });

@@ -44,6 +44,22 @@ export interface Clock {
  */
 const neutralScope = new AsyncResource('breakwater.timer');
 
+const housekeeping = new WeakSet<() => void>();
+
+/**
+ * @internal marks a timer callback as breakwater's own housekeeping, always scheduled while keys exist (the
+ * key-expiry sweep): `FakeClock.pendingTimers`, a leak check, leaves such timers out.
+ */
+export function markHousekeeping<F extends () => void>(fn: F): F {
+  housekeeping.add(fn);
+  return fn;
+}
+
+/** @internal */
+export function isHousekeeping(fn: () => void): boolean {
+  return housekeeping.has(fn);
+}
+
 class SystemTimer implements TimerHandle {
   constructor(private readonly handle: ReturnType<typeof setTimeout>) {}
   cancel(): void {

@@ -191,6 +191,8 @@ function holds(what: string, ok: boolean, step: number): void {
 
 function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonly Op[]): void {
   const clock = useFakeClock();
+  // the model has no key expiry (test/command/keyExpiry.test.ts covers it): its final drain idles for 1,000 s
+  configure({ keyExpiry: false });
   if (isolation === 'pool') configure({ pools: { [KEY]: setup.pool } });
   const own = {
     timeout: setup.timeout,
