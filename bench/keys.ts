@@ -35,6 +35,8 @@ export interface KeySection {
 export class BenchClock implements bw.Clock {
   t = 0;
   private timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  /** How long each fired timer ran, in real ms (mostly the key-expiry sweep's slices). */
+  readonly timerMs: number[] = [];
   now(): number {
     return this.t;
   }
@@ -59,7 +61,9 @@ export class BenchClock implements bw.Clock {
       const due = this.timers[best]!;
       this.timers.splice(best, 1);
       if (due.at > this.t) this.t = due.at;
+      const t0 = performance.now();
       due.fn();
+      this.timerMs.push(performance.now() - t0);
     }
     this.timers = this.timers.filter((x) => !x.cancelled);
     if (t > this.t) this.t = t;
@@ -188,8 +192,62 @@ const configureCost: KeySection = {
   },
 };
 
+/** New keys per simulated second in the expiry section: with the default keyExpiry about 18,000 are live at once. */
+const NEW_KEYS_PER_SECOND = 50;
+/** Heap samples along the way. */
+const PLATEAU_SAMPLES = 10;
+
+/**
+ * The expiry plateau: `keys` distinct keys, each used once, created at a steady rate under the default keyExpiry
+ * (5 min). Memory must follow the keys of the last few minutes, not every key ever seen.
+ */
+const expiry: KeySection = {
+  id: 'expiry',
+  title: `distinct keys used once each, ${NEW_KEYS_PER_SECOND} new keys per simulated second, default keyExpiry (5 min)`,
+  counts: [1_000_000],
+  columns: {
+    startMB: 'MB after GC, first 10%',
+    plateauMB: 'MB after GC, highest after the first expiry',
+    endMB: 'MB after GC, at the end',
+    liveKeys: 'live keys at the end',
+    sliceMedianMs: 'sweep slice ms, median',
+    sliceP99Ms: 'sweep slice ms, p99',
+    sliceMaxMs: 'sweep slice ms, max (a GC may land in one)',
+  },
+  async measure(keys) {
+    const clock = new BenchClock();
+    bw.configure({ clock });
+    const run = (): number => 42;
+    fullGc();
+    const base = process.memoryUsage();
+    const baseBytes = base.heapUsed + base.external;
+    const samples: { at: number; mb: number }[] = [];
+    const every = Math.floor(keys / PLATEAU_SAMPLES);
+    const step = 1000 / NEW_KEYS_PER_SECOND;
+    for (let i = 0; i < keys; i++) {
+      clock.advanceTo(i * step);
+      bw.command({ key: `User-${i}`, run }).executeSync();
+      if ((i + 1) % every === 0) samples.push({ at: clock.t, mb: (liveBytes() - baseBytes) / 1e6 });
+    }
+    const firstExpiry = 300_000 + 60_000;
+    const after = samples.filter((x) => x.at > firstExpiry);
+    return {
+      startMB: samples[0]!.mb,
+      plateauMB: Math.max(...after.map((x) => x.mb)),
+      endMB: samples.at(-1)!.mb,
+      liveKeys: bw.commandKeys().length,
+      ...sliceTimes(clock),
+    };
+  },
+};
+
+function sliceTimes(clock: BenchClock): { sliceMedianMs: number; sliceP99Ms: number; sliceMaxMs: number } {
+  const t = [...clock.timerMs].sort((a, b) => a - b);
+  return { sliceMedianMs: t[t.length >> 1] ?? 0, sliceP99Ms: t[Math.floor(t.length * 0.99)] ?? 0, sliceMaxMs: t.at(-1) ?? 0 };
+}
+
 /** Every section, in report order. */
-export const keySections: KeySection[] = [memory, configureCost];
+export const keySections: KeySection[] = [memory, expiry, configureCost];
 
 /** Runs one section at one key count (called by bench/child.ts). */
 export async function measureKeySection(id: string, keys: number, o: HarnessOptions): Promise<Record<string, unknown>> {

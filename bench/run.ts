@@ -251,42 +251,47 @@ function formatFigure(v: unknown): string {
   return a >= 100 ? Math.round(v).toLocaleString('en-US') : a >= 1 ? v.toFixed(1) : v.toFixed(3);
 }
 
+/** Replaces the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in `doc`. */
+function replaceBlock(doc: string, name: string, body: string[]): string {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${relative(ROOT, DOC)} has no ${start} … ${end} block`);
+  return doc.slice(0, i) + [start, ...body, end].join('\n') + doc.slice(j + end.length);
+}
+
 function updateDocs(r: Results): void {
   if (!existsSync(DOC)) {
     console.log(`(no ${relative(ROOT, DOC)} yet: results block not written)`);
     return;
   }
-  const doc = readFileSync(DOC, 'utf8');
-  const start = '<!-- bench:results:start -->';
-  const end = '<!-- bench:results:end -->';
-  const i = doc.indexOf(start);
-  const j = doc.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`${relative(ROOT, DOC)} has no ${start} … ${end} block`);
-  const k = r.keys;
-  const block = [
-    start,
-    `_${subtitle(r)}._`,
-    '',
-    markdownTable(r.rows),
-    '',
-    k === undefined ? '' : keysMarkdown(k),
-    '',
-    ...(r.floors === undefined
-      ? []
-      : [
-          `Floors measured in the same run (explained under "Where the time goes" below); bare \`await fn()\` ${r.floors.bareNs.toFixed(1)} ns${inflightNote(r.floors)}:`,
-          '',
-          '| floor | ns | × bare |',
-          '| --- | ---: | ---: |',
-          ...Object.values(r.floors.floors).map((f) => `| ${f.title} | ${f.ns.toFixed(1)} | ${f.ratio.toFixed(2)}× |`),
-          '',
-        ]),
-    'Targets:',
-    '',
-    ...r.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.text}`),
-    end,
-  ].join('\n');
-  writeFileSync(DOC, doc.slice(0, i) + block + doc.slice(j + end.length));
+  let doc = readFileSync(DOC, 'utf8');
+  // the per-call results and the scale benchmark have blocks of their own, so `npm run bench -- keys --docs`
+  // rewrites only the scale tables and a scenario run leaves them alone
+  if (r.rows.length > 0 || r.floors !== undefined) {
+    doc = replaceBlock(doc, 'results', [
+      `_${subtitle(r)}._`,
+      '',
+      markdownTable(r.rows),
+      '',
+      ...(r.floors === undefined
+        ? []
+        : [
+            `Floors measured in the same run (explained under "Where the time goes" below); bare \`await fn()\` ${r.floors.bareNs.toFixed(1)} ns${inflightNote(r.floors)}:`,
+            '',
+            '| floor | ns | × bare |',
+            '| --- | ---: | ---: |',
+            ...Object.values(r.floors.floors).map((f) => `| ${f.title} | ${f.ns.toFixed(1)} | ${f.ratio.toFixed(2)}× |`),
+            '',
+          ]),
+      'Targets:',
+      '',
+      ...r.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.text}`),
+    ]);
+  }
+  if (r.keys !== undefined) doc = replaceBlock(doc, 'keys', [`_${subtitle(r)}._`, '', keysMarkdown(r.keys)]);
+  writeFileSync(DOC, doc);
   console.log(`wrote ${relative(ROOT, DOC)}`);
 }
 

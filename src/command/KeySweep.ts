@@ -24,8 +24,6 @@ export function sweepInterval(expiry: number): number {
 export class KeySweep<T extends Expirable> {
   private timer: TimerHandle | null = null;
   private cursor: Iterator<T> | null = null;
-  /** The longest slice so far (ms of the configured clock), for the benchmark. */
-  longestSliceMs = 0;
 
   constructor(
     private readonly keys: { values(): IterableIterator<T>; readonly size: number },
@@ -64,8 +62,7 @@ export class KeySweep<T extends Expirable> {
       this.cursor = null;
       return;
     }
-    const clock = store.clock;
-    const now = clock.now();
+    const now = store.clock.now();
     const cursor = (this.cursor ??= this.keys.values());
     for (let n = 0; n < SWEEP_SLICE; n++) {
       const next = cursor.next();
@@ -76,8 +73,6 @@ export class KeySweep<T extends Expirable> {
       // deleting the entry just visited is safe for a Map iterator
       if (next.value.isIdle(now, expiry)) this.release(next.value);
     }
-    const spent = clock.now() - now;
-    if (spent > this.longestSliceMs) this.longestSliceMs = spent;
     this.schedule(this.cursor !== null);
   });
 }
