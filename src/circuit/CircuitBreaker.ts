@@ -124,10 +124,13 @@ export class CircuitBreaker {
     return this.state !== 'CLOSED';
   }
 
-  /** @internal CLOSED by its own state and not forced either way: nothing a fresh breaker would not also have. */
+  /**
+   * @internal CLOSED by its own state, not forced either way, and no failure counted that time does not clear
+   * (count-based strategies): nothing a fresh breaker would not also have.
+   */
   get isReleasable(): boolean {
     const c = this.config;
-    return this.status === 'CLOSED' && !this.manualOpen && !this.manualClosed && !c.forceOpen && !c.forceClosed;
+    return this.status === 'CLOSED' && !this.manualOpen && !this.manualClosed && !c.forceOpen && !c.forceClosed && !this.rule.keepsKey;
   }
 
   /** @internal the key expired: cancel the health timer so nothing keeps this breaker alive. */

@@ -241,6 +241,26 @@ describe('key expiry', () => {
     expect(allPools().some((p) => p.key === 'Shared')).toBe(true);
   });
 
+  it('keeps a key whose count-based strategy holds a failure, and releases it once a success clears it', async () => {
+    let fail = true;
+    const counted = command({
+      key: 'Counted',
+      circuitBreaker: { strategy: 'consecutive', consecutiveFailures: 3 },
+      run: () => {
+        if (fail) throw new Error('down');
+        return 'ok';
+      },
+      fallback: () => 'fb',
+    });
+    await counted.execute();
+    clock.advance(EXPIRED * 2);
+    expect(hasKey('Counted')).toBe(true); // a fresh breaker would forget the failure in a row
+    fail = false;
+    await counted.execute();
+    clock.advance(EXPIRED);
+    expect(hasKey('Counted')).toBe(false);
+  });
+
   it('keeps a key whose own events have a listener (the listener holds it)', async () => {
     const watched = command({ key: 'Watched', run: ok });
     const listener = vi.fn();

@@ -18,6 +18,11 @@ export interface TripRule {
   tripsOnSnapshot(health: HealthSnapshot, now: number): boolean;
   /** Forgets what was counted (the circuit closed, or was reset). */
   reset(): void;
+  /**
+   * True while the rule holds failures that time does not clear (a count window, failures in a row): the key is kept
+   * past `keyExpiry` then, since a fresh rule would have forgotten them.
+   */
+  readonly keepsKey: boolean;
 }
 
 /** @internal integer percentage with Hystrix's truncation, 0 of nothing. */

@@ -27,6 +27,10 @@ export class ConsecutiveRule implements TripRule {
     this.failures = 0;
   }
 
+  get keepsKey(): boolean {
+    return this.failures > 0;
+  }
+
   /** Failures in a row so far. */
   get count(): number {
     return this.failures;

@@ -44,6 +44,10 @@ export class CountWindowRule implements TripRule {
     return false;
   }
 
+  get keepsKey(): boolean {
+    return this.failures + this.slowCalls > 0;
+  }
+
   reset(): void {
     this.ring.fill(0);
     this.next = 0;

@@ -46,4 +46,9 @@ export class ErrorPercentageRule implements TripRule {
   reset(): void {
     this.slow?.reset();
   }
+
+  /** Its counts live in time windows that an idle key has outlived. */
+  get keepsKey(): boolean {
+    return false;
+  }
 }
