@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/api/**', 'bench/hystrixjs/**', '.cache/**', 'src/dashboard/page/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/api/**', 'bench/hystrixjs/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,25 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { defineConfig } from 'tsup';
+import { resolve } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
+import { bundlePageScript, PAGE_CLIENT_ENTRY } from '../src/dashboard/page/bundleScript.js';
+
+type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
+
+/**
+ * The dashboard page's client code (src/dashboard/page/client) is bundled here, at build time, and the module that
+ * serves it (pageScript.ts, which bundles on first use when running from the sources) is replaced by one returning
+ * that string: dist carries the page inline, with no asset to copy and no esbuild at run time.
+ */
+export const inlinePageScript: EsbuildPlugin = {
+  name: 'inline-dashboard-page-script',
+  setup(build) {
+    let code: string | undefined;
+    build.onLoad({ filter: /[\\/]src[\\/]dashboard[\\/]page[\\/]pageScript\.ts$/ }, () => {
+      code ??= bundlePageScript(resolve('src/dashboard/page', PAGE_CLIENT_ENTRY));
+      return { contents: `export function pageScript(): string {\n  return ${JSON.stringify(code)};\n}\n`, loader: 'ts' };
+    });
+  },
+};
 
 /**
  * One implementation per process: the library is built once, as CommonJS, and the ESM entries are thin wrappers
@@ -33,4 +53,5 @@ export default defineConfig({
   outDir: 'dist',
   tsconfig: 'tsconfig.json',
   onSuccess: writeEsmWrappers,
+  esbuildPlugins: [inlinePageScript],
 });

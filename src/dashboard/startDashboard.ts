@@ -7,7 +7,7 @@ import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } fro
 import { NOSNIFF, plainReply } from '../stream/plainReply.js';
 import { hystrixStreamHandler } from '../stream/sseHandler.js';
 import { expectWriteTimeout } from '../stream/writeWatch.js';
-import { PAGE_CSP, renderPage, type PageStream } from './page/pageHtml.js';
+import { pageCsp, renderPage, type PageStream } from './page/pageHtml.js';
 import { parseUpstreams, streamLabel, StreamProxy } from './streamProxy.js';
 
 /** Options of {@link startDashboard}. */
@@ -63,7 +63,6 @@ export interface Dashboard {
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  'content-security-policy': PAGE_CSP,
   ...NOSNIFF,
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -121,7 +120,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       return plain(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     }
     if (path === '/' || path === '/index.html') {
-      res.writeHead(200, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(page) });
+      res.writeHead(200, { ...PAGE_HEADERS, 'content-security-policy': pageCsp(), 'content-length': Buffer.byteLength(page) });
       res.end(req.method === 'HEAD' ? undefined : page);
       return;
     }

@@ -150,7 +150,12 @@ export class StreamProxy {
       up.on('end', () => this.endRelay(relay));
       up.on('error', () => this.endRelay(relay));
     });
-    upstream.on('error', () => this.endRelay(relay, `upstream stream ${relay.index} is unreachable\n`));
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      // The code (ECONNREFUSED, ENOTFOUND, …) tells the page why; never the address or a message that may hold secrets.
+      const code = error.code ?? '';
+      const why = /^E[A-Z0-9_]{2,30}$/.test(code) ? ` (${code})` : error.message === 'upstream timed out' ? ' (timed out)' : '';
+      this.endRelay(relay, `upstream stream ${relay.index} is unreachable${why}\n`);
+    });
     upstream.end();
   }
 

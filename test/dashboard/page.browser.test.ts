@@ -204,7 +204,101 @@ describe('the dashboard page in Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   }, 40_000);
+
+  it('says which upstream is unreachable, why, and when it retries; then recovers by itself', async () => {
+    problems.length = 0;
+    const live = await sseServer(() => [hystrixCommand('Live.Command', 'Live', false)]);
+    const deadPort = await freePort();
+    const d = await startDashboard({ port: 0, streams: [live.url, `http://127.0.0.1:${deadPort}/hystrix.stream`] });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    const problem = page.locator('#problems li');
+    await expect.poll(() => problem.count(), { timeout: 10_000 }).toBe(1);
+    const text = await problem.textContent();
+    expect(text).toContain(`127.0.0.1:${deadPort}/hystrix.stream`);
+    expect(text).toContain('unreachable: 502 upstream stream 1 is unreachable (ECONNREFUSED)');
+    expect(text).toMatch(/retrying (in \d+ s|now) \(attempt \d+\)/);
+    expect(await page.locator('.conn').nth(0).getAttribute('data-status')).toBe('live');
+    expect(await page.locator('.conn').nth(1).getAttribute('data-status')).toBe('down');
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(1);
+
+    // The upstream comes up on that port: the page reconnects on its own (backoff at most 10 s) and the problem goes.
+    await sseServer(() => [hystrixCommand('Late.Command', 'Late', true)], deadPort);
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => problem.count(), { timeout: 5_000 }).toBe(0);
+    expect(await page.locator('#problems').isHidden()).toBe(true);
+    expect(await page.locator('.conn').nth(1).getAttribute('data-status')).toBe('live');
+    // Chromium logs each refused relay as a failed resource load: that is the condition under test, not a problem.
+    expect(problems.filter((p) => !p.includes('status of 502'))).toEqual([]);
+    await page.close();
+  }, 40_000);
+
+  it('with only an unreachable stream, says so instead of "Waiting for data" and shows no update time', async () => {
+    problems.length = 0;
+    const deadPort = await freePort();
+    const d = await startDashboard({ port: 0, streams: [`http://127.0.0.1:${deadPort}/hystrix.stream`] });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    await expect.poll(() => page.locator('#circuits-empty').textContent(), { timeout: 10_000 }).toBe(
+      'No data: the stream is unreachable (see above).',
+    );
+    expect(await page.locator('#problems li').textContent()).toContain('(ECONNREFUSED)');
+    expect(await page.locator('footer').textContent()).toContain('No data yet');
+    expect(await page.locator('footer').textContent()).not.toContain('Updated');
+    expect(problems.filter((p) => !p.includes('status of 502'))).toEqual([]);
+    await page.close();
+  }, 40_000);
+
+  it('lets a long command name be read: it wraps, carries a tooltip, and the details show it whole', async () => {
+    problems.length = 0;
+    const long = `Orders.${'VeryLongSegment.'.repeat(8)}CreateWithInventoryReservationAndPaymentAuthorisation`;
+    const upstream = await sseServer(() => [hystrixCommand(long, 'Orders', false)]);
+    const d = await startDashboard({ port: 0, streams: [upstream.url] });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(1);
+    const name = page.locator('article.card h3.name');
+    expect(await name.getAttribute('title')).toBe(long);
+    // (A string, evaluated in the page: the tests compile without DOM types.)
+    const box = (await name.evaluate(
+      'e => ({ lines: Math.round(e.clientHeight / parseFloat(getComputedStyle(e).lineHeight)), width: e.scrollWidth - e.clientWidth })',
+    )) as { lines: number; width: number };
+    expect(box.lines).toBe(2); // wraps to two lines rather than one cut line
+    expect(box.width).toBe(0); // nothing runs out sideways
+    await page.getByRole('button', { name: `Details of ${long}` }).click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await dialog.locator('h2').textContent()).toBe(long);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 40_000);
 });
+
+/** A loopback SSE server that sends `frames()` every 200 ms; `port` to take a given (free) port. */
+async function sseServer(frames: () => readonly object[], port = 0): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream;charset=UTF-8' });
+    const send = (): void => {
+      res.write(frames().map((f) => `data: ${JSON.stringify(f)}\n\n`).join(''));
+    };
+    send();
+    const timer = setInterval(send, 200);
+    res.on('close', () => clearInterval(timer));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hystrix.stream` };
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
 
 /** A Hystrix 1.5 HystrixCommand object (no breakwater extras). */
 function hystrixCommand(name: string, group: string, open: boolean): Record<string, unknown> {

@@ -172,6 +172,7 @@ describe('startDashboard', () => {
     const d = await start({ streams: [`http://user:hunter2@127.0.0.1:${free}/hystrix.stream?token=abc`] });
     const reply = await send(`${d.url}proxy/0`);
     expect(reply.status).toBe(502);
+    expect(reply.body).toBe('upstream stream 0 is unreachable (ECONNREFUSED)\n'); // the page shows why
     const page = await send(d.url);
     expect(page.body).toContain(`"label":"127.0.0.1:${free}/hystrix.stream"`);
     expect(page.body).not.toContain('hunter2');

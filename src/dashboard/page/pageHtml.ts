@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PAGE_SCRIPT } from './pageScript.js';
+import { pageScript } from './pageScript.js';
 import { PAGE_CSS } from './pageStyles.js';
 
 /** @internal one stream the page connects to: a same-origin URL (relative to the page) and a label to show. */
@@ -17,20 +17,25 @@ function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
+let csp: string | undefined;
+
 /**
  * @internal the Content-Security-Policy for the page: nothing from outside the server, the inline script and
- * style allowed by hash only, EventSource to the same origin only.
+ * style allowed by hash only, stream connections to the same origin only.
  */
-export const PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(PAGE_SCRIPT)}`,
-  `style-src ${sha256(PAGE_CSS)}`,
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function pageCsp(): string {
+  csp ??= [
+    "default-src 'none'",
+    `script-src ${sha256(pageScript())}`,
+    `style-src ${sha256(PAGE_CSS)}`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return csp;
+}
 
 const FAVICON =
   'data:image/svg+xml,' +
@@ -76,12 +81,13 @@ export function renderPage(config: PageConfig): string {
   </div>
 </header>
 <main>
+  <ul class="problems" id="problems" aria-label="Stream problems" aria-live="polite" hidden></ul>
   <section aria-labelledby="circuits-title">
     <div class="section-head">
       <h2 id="circuits-title">Circuits</h2>
       <span class="summary" id="circuits-summary" aria-live="polite"></span>
     </div>
-    <p class="empty" id="circuits-empty">Waiting for data&hellip;</p>
+    <p class="empty" id="circuits-empty">Connecting&hellip;</p>
     <div class="grid" id="circuits"></div>
   </section>
   <section aria-labelledby="pools-title" id="pools-section" hidden>
@@ -99,9 +105,16 @@ export function renderPage(config: PageConfig): string {
     </div>
   </section>
 </main>
+<dialog class="details-dialog" id="details" aria-labelledby="details-title">
+  <div class="details-head">
+    <h2 id="details-title"></h2>
+    <button type="button" class="details-close" id="details-close">Close</button>
+  </div>
+  <div id="details-body"></div>
+</dialog>
 <footer><span id="updated"></span> &middot; counts cover each command's rolling window; latency is the execution's, in ms</footer>
 <script id="bw-config" type="application/json">${embedJson(config)}</script>
-<script>${PAGE_SCRIPT}</script>
+<script>${pageScript()}</script>
 </body>
 </html>
 `;

@@ -87,7 +87,14 @@ body {
 .conn::before { content: ""; width: 7px; height: 7px; border-radius: 50%; background: var(--faint); }
 .conn[data-status="live"]::before { background: var(--ok); }
 .conn[data-status="down"]::before { background: var(--bad); }
-.conn[data-status="connecting"]::before { background: var(--warn); }
+.conn[data-status="connecting"]::before, .conn[data-status="silent"]::before { background: var(--warn); }
+.problems { margin: 0 0 16px; padding: 0; list-style: none; display: flex; flex-direction: column; gap: 6px; }
+.problems li {
+  padding: 8px 12px; border-radius: 8px; font-size: 13px;
+  background: var(--bad-soft); color: var(--bad-text); overflow-wrap: anywhere;
+}
+.problems li[data-status="silent"] { background: var(--warn-soft); color: var(--warn-text); }
+.problems strong { font-weight: 650; margin-right: 4px; }
 .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; margin-left: auto; }
 .seg { display: inline-flex; border: 1px solid var(--border); border-radius: 8px; overflow: hidden; background: var(--panel-2); }
 .seg-label { color: var(--muted); font-size: 12px; margin-right: 2px; }
@@ -125,7 +132,10 @@ main { padding: 20px 24px 40px; max-width: 1680px; margin: 0 auto; }
 .card[data-stale="true"] { opacity: .55; }
 .card-head { display: flex; align-items: flex-start; justify-content: space-between; gap: 10px; }
 .titles { min-width: 0; }
-.name { margin: 0; font-size: 15px; font-weight: 650; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.name {
+  margin: 0; font-size: 15px; font-weight: 650; line-height: 1.3;
+  overflow-wrap: anywhere; display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; line-clamp: 2; overflow: hidden;
+}
 .group { margin: 1px 0 0; color: var(--muted); font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .state {
   flex: none; display: inline-flex; align-items: center; gap: 6px;
@@ -165,8 +175,23 @@ main { padding: 20px 24px 40px; max-width: 1680px; margin: 0 auto; }
 .counts .c-short { border-color: var(--warn); }
 .counts .c-fallback { border-color: var(--rate); }
 .latency dd .unit { color: var(--muted); font-weight: 500; font-size: 11.5px; margin-left: 1px; }
-.notes { display: flex; flex-wrap: wrap; gap: 6px; margin: 0; padding: 0; list-style: none; font-size: 11.5px; color: var(--muted); }
-.notes:empty { display: none; }
+.card-foot { display: flex; align-items: flex-start; gap: 8px; }
+.notes { flex: 1; display: flex; flex-wrap: wrap; gap: 6px; margin: 0; padding: 0; list-style: none; font-size: 11.5px; color: var(--muted); }
+.details, .details-close {
+  margin-left: auto; flex: none; appearance: none; font: inherit; font-size: 12px; cursor: pointer;
+  color: var(--accent); background: transparent; border: 1px solid var(--border); border-radius: 6px; padding: 1px 8px;
+}
+.details:hover, .details-close:hover { background: var(--accent-soft); }
+.details:focus-visible, .details-close:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+.details-dialog {
+  width: min(720px, calc(100vw - 32px)); max-height: calc(100vh - 64px); overflow: auto;
+  background: var(--panel); color: var(--text); border: 1px solid var(--border); border-radius: var(--radius); padding: 18px 20px;
+}
+.details-dialog::backdrop { background: rgba(15, 23, 42, .45); }
+.details-head { display: flex; align-items: flex-start; gap: 12px; }
+.details-head h2 { margin: 0; font-size: 16px; overflow-wrap: anywhere; flex: 1; }
+.details-dialog p { margin: 6px 0; color: var(--muted); }
+.details-dialog table { margin-top: 10px; }
 .notes li { padding: 1px 8px; border-radius: 999px; background: var(--panel-2); border: 1px solid var(--border); }
 .notes li[data-tone="bad"] { color: var(--bad-text); background: var(--bad-soft); border-color: transparent; }
 .table-wrap { overflow-x: auto; background: var(--panel); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); }
