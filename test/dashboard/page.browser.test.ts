@@ -259,10 +259,11 @@ describe('the dashboard page in Chromium', () => {
     await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(1);
     const name = page.locator('article.card h3.name');
     expect(await name.getAttribute('title')).toBe(long);
-    // (A string, evaluated in the page: the tests compile without DOM types.)
-    const box = (await name.evaluate(
-      'e => ({ lines: Math.round(e.clientHeight / parseFloat(getComputedStyle(e).lineHeight)), width: e.scrollWidth - e.clientWidth })',
-    )) as { lines: number; width: number };
+    const box = await name.evaluate((e) => ({
+      // (globalThis: the tests compile without DOM types; this runs in the page.)
+      lines: Math.round(e.clientHeight / parseFloat((globalThis as any).getComputedStyle(e).lineHeight)),
+      width: e.scrollWidth - e.clientWidth,
+    }));
     expect(box.lines).toBe(2); // wraps to two lines rather than one cut line
     expect(box.width).toBe(0); // nothing runs out sideways
     await page.getByRole('button', { name: `Details of ${long}` }).click();
