@@ -14,6 +14,7 @@ let context: BrowserContext | undefined;
 let userDataDir = '';
 const dashboards: Dashboard[] = [];
 const servers: Server[] = [];
+const pages: Page[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
@@ -35,6 +36,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
+  // A page left open by a failed test would keep retrying its closed streams and log into the next test's problems.
+  await Promise.all(pages.splice(0).map((p) => p.close().catch(() => undefined)));
   await Promise.all(dashboards.splice(0).map((d) => d.close()));
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
   resetBreakwater();
@@ -48,6 +51,7 @@ afterAll(async () => {
 
 async function newPage(url: string): Promise<Page> {
   const page = await context!.newPage();
+  pages.push(page);
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
@@ -162,7 +166,11 @@ describe('the dashboard page in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Error %' }).getAttribute('aria-pressed')).toBe('false');
 
     await page.getByRole('button', { name: 'Volume' }).click();
-    expect(await cardNames(page)).toEqual(['Orders.Create', 'Search.Query', 'Reports.Build', 'Payments.Charge']);
+    // By requests in the window, most first. (Read from the cards: on a loaded machine the traffic can take long
+    // enough for the earliest calls to leave the 10 s window, so the exact order is not fixed.)
+    const rates = (await page.locator('article.card .kpi:first-child .kpi-value').allTextContents()).map(Number);
+    expect(rates).toEqual([...rates].sort((x, y) => y - x));
+    expect((await cardNames(page)).at(-1)).toBe('Payments.Charge'); // short-circuited calls are not requests
 
     await page.getByRole('button', { name: 'Error %' }).click();
     expect((await cardNames(page))[0]).toBe('Search.Query');
