@@ -89,6 +89,7 @@ body {
 .conn[data-status="down"]::before { background: var(--bad); }
 .conn[data-status="connecting"]::before, .conn[data-status="silent"]::before { background: var(--warn); }
 .problems { margin: 0 0 16px; padding: 0; list-style: none; display: flex; flex-direction: column; gap: 6px; }
+.problems[hidden] { display: none; }
 .problems li {
   padding: 8px 12px; border-radius: 8px; font-size: 13px;
   background: var(--bad-soft); color: var(--bad-text); overflow-wrap: anywhere;
@@ -118,14 +119,17 @@ main { padding: 20px 24px 40px; max-width: 1680px; margin: 0 auto; }
   padding: 28px; text-align: center; color: var(--muted);
   background: var(--panel); border: 1px dashed var(--border); border-radius: var(--radius);
 }
-.grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); margin-bottom: 28px; }
+.grid { position: relative; --card-h: 416px; margin-bottom: 28px; }
+.grid-window { display: grid; gap: 16px; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); will-change: transform; }
 .card {
   position: relative; overflow: hidden;
   background: var(--panel); border: 1px solid var(--border); border-radius: var(--radius);
   box-shadow: var(--shadow);
   padding: 14px 16px 12px;
   display: flex; flex-direction: column; gap: 10px;
+  height: var(--card-h); contain: layout paint style;
 }
+.card > * { flex: none; }
 .card::before { content: ""; position: absolute; left: 0; right: 0; top: 0; height: 3px; background: var(--ok); }
 .card[data-state="open"]::before { background: var(--bad); }
 .card[data-state="half-open"]::before { background: var(--warn); }
@@ -175,7 +179,7 @@ main { padding: 20px 24px 40px; max-width: 1680px; margin: 0 auto; }
 .counts .c-short { border-color: var(--warn); }
 .counts .c-fallback { border-color: var(--rate); }
 .latency dd .unit { color: var(--muted); font-weight: 500; font-size: 11.5px; margin-left: 1px; }
-.card-foot { display: flex; align-items: flex-start; gap: 8px; }
+.card-foot { display: flex; align-items: flex-start; gap: 8px; margin-top: auto; max-height: 42px; overflow: hidden; }
 .notes { flex: 1; display: flex; flex-wrap: wrap; gap: 6px; margin: 0; padding: 0; list-style: none; font-size: 11.5px; color: var(--muted); }
 .details, .details-close {
   margin-left: auto; flex: none; appearance: none; font: inherit; font-size: 12px; cursor: pointer;
@@ -191,7 +195,12 @@ main { padding: 20px 24px 40px; max-width: 1680px; margin: 0 auto; }
 .details-head { display: flex; align-items: flex-start; gap: 12px; }
 .details-head h2 { margin: 0; font-size: 16px; overflow-wrap: anywhere; flex: 1; }
 .details-dialog p { margin: 6px 0; color: var(--muted); }
-.details-dialog table { margin-top: 10px; }
+.details-dialog .table-wrap { margin-top: 12px; box-shadow: none; }
+.details-dialog .details-note { padding: 10px 12px; border-radius: 8px; background: var(--panel-2); border: 1px solid var(--border); color: var(--text); }
+.instances tr[data-state="open"] td:nth-child(2) { color: var(--bad); font-weight: 650; }
+.instances tr[data-state="half-open"] td:nth-child(2) { color: var(--warn); font-weight: 650; }
+.instances tr[data-dropped="true"] td { color: var(--faint); }
+.state-hosts { font-weight: 500; }
 .notes li { padding: 1px 8px; border-radius: 999px; background: var(--panel-2); border: 1px solid var(--border); }
 .notes li[data-tone="bad"] { color: var(--bad-text); background: var(--bad-soft); border-color: transparent; }
 .table-wrap { overflow-x: auto; background: var(--panel); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); }

@@ -17,6 +17,8 @@ export interface CardInput {
   /** The stream's label when the page shows several streams side by side ('' otherwise). */
   readonly source: string;
   readonly stale: boolean;
+  /** The page merges several instances: always say how many hosts report the key. */
+  readonly fleet: boolean;
 }
 
 interface Count {
@@ -34,6 +36,8 @@ let uid = 0;
 
 /** A card's DOM and the last values written to it. */
 export class Card {
+  /** The circuit this card shows now (cards are recycled as the page scrolls). */
+  id = '';
   readonly root: HTMLElement;
   /** The button that opens the card's details; `data-card` lets the page find the card from a click. */
   readonly details: HTMLButtonElement;
@@ -59,7 +63,7 @@ export class Card {
   private notesKey = '';
   private histKey = '';
 
-  constructor(readonly id: string) {
+  constructor() {
     const domId = `c${++uid}`;
     const root = (this.root = el('article', 'card'));
     root.setAttribute('aria-labelledby', `${domId}-name`);
@@ -157,20 +161,28 @@ export class Card {
     this.notes = el('ul', 'notes');
     this.details = el('button', 'details', 'Details');
     this.details.type = 'button';
-    this.details.setAttribute('data-card', id);
     this.details.setAttribute('aria-haspopup', 'dialog');
     foot.append(this.notes, this.details);
     root.append(foot);
   }
 
+  /** Gives the card to circuit `id`. */
+  bind(id: string): void {
+    this.id = id;
+    this.details.setAttribute('data-card', id);
+  }
+
   /** Writes `input` into the card; fields that did not change are not touched. */
   update(input: CardInput): void {
     const d = input.data;
-    setText(this.name, d.name);
-    if (this.name.title !== d.name) this.name.title = d.name;
+    if (this.name.title !== d.name) {
+      // Line breaks may fall after the separators of a dotted name (Orders.Create.V2) before anywhere else.
+      this.name.replaceChildren(...d.name.split(/(?<=[.:/_-])/).flatMap((part, i) => (i === 0 ? [part] : [el('wbr'), part])));
+      this.name.title = d.name;
+    }
     let groupText = d.group ? `Group ${d.group}` : 'No group';
     if (input.source) groupText += ` \u00b7 ${input.source}`;
-    if (d.hosts > 1) groupText += ` \u00b7 ${d.hosts} hosts`;
+    if (d.hosts > 1 || input.fleet) groupText += ` \u00b7 ${d.hosts} ${d.hosts === 1 ? 'host' : 'hosts'}`;
     setText(this.group, groupText);
     setAttr(this.details, 'aria-label', `Details of ${d.name}`);
 

@@ -20,6 +20,13 @@ export interface ConnectionHandlers {
   onStatus(status: ConnectionStatus): void;
 }
 
+/** The longest the page parses stream data before it lets input and rendering run. */
+const SLICE_MS = 6;
+
+function yieldToBrowser(): Promise<void> {
+  return new Promise((resolve) => window.setTimeout(resolve, 0));
+}
+
 /** Opens `url` and keeps it open: reconnects after any failure or end, until `stop()`. */
 export function connect(url: string, handlers: ConnectionHandlers): { stop(): void } {
   let failures = 0;
@@ -64,7 +71,14 @@ export function connect(url: string, handlers: ConnectionHandlers): { stop(): vo
         const events = parser.push(value);
         if (events.length === 0) continue;
         failures = 0; // data flows again: the next failure starts the backoff from 1 s
+        let sliceStart = performance.now();
         for (const text of events) {
+          // A sample of 1,000 keys is one big chunk: parse it in slices, so a key press or a scroll waits a few
+          // milliseconds, never the whole chunk.
+          if (performance.now() - sliceStart > SLICE_MS) {
+            await yieldToBrowser();
+            sliceStart = performance.now();
+          }
           let value: unknown;
           try {
             value = JSON.parse(text);

@@ -3,16 +3,18 @@
  * HystrixCommand and HystrixThreadPool objects plus a short history per circuit, and renders cards, a pool table
  * and each stream's connection state. Bundled into one inline classic script by `../bundleScript.ts`.
  */
-import { Card, type Sample } from './cards.js';
+import type { CardInput, Sample } from './cards.js';
 import { connect, type ConnectionStatus } from './connection.js';
 import { byId, el, setAttr, setText } from './dom.js';
-import { fmtCount, fmtSeconds } from './format.js';
-import { readCommand, readPool, type CommandData, type PoolData } from './model.js';
+import { fmtCount, fmtMs, fmtPct, fmtRate, fmtSeconds } from './format.js';
+import { VirtualGrid, type GridItem } from './grid.js';
+import { mergeCommands, mergePools, readCommand, readPool, STATE_WORDS, stateText, type CommandData, type PoolData } from './model.js';
 
 const HISTORY = 60; // sparkline samples
 const SAMPLE_MS = 1000; // one sample per second
 const STALE_MS = 15_000; // dim a card not reported for this long; call a live stream without data silent
 const RENDER_MS = 250; // at most four renders a second
+const DROP_MS = 10_000; // with aggregate, an instance that has not reported a key for this long leaves its sums
 
 interface PageStream {
   readonly url: string;
@@ -28,41 +30,54 @@ interface StreamState {
   lastDataAt: number;
 }
 
-interface Circuit {
-  readonly id: string;
-  readonly stream: number;
-  data: CommandData;
-  readonly hist: Sample[];
-  lastSampleAt: number;
+/** What one stream last said about a key. */
+interface Instance<T> {
+  data: T;
   seenAt: number;
-  card: Card | undefined;
+  /** Left the sums (not reported for DROP_MS). */
+  dropped: boolean;
 }
 
-interface Pool {
+/** A key on the page: one stream's (or, with aggregate, every stream's) reports merged into `data`. */
+interface Entry<T> {
   readonly id: string;
+  /** The first stream that reported it (the only one unless aggregating). */
   readonly stream: number;
-  data: PoolData;
+  readonly instances: Map<number, Instance<T>>;
+  data: T;
   seenAt: number;
+  /** An instance reported since the last merge. */
+  dirty: boolean;
 }
+
+interface Circuit extends Entry<CommandData>, GridItem {
+  readonly hist: Sample[];
+  lastSampleAt: number;
+}
+
+type Pool = Entry<PoolData>;
 
 type SortKey = 'error' | 'volume' | 'name';
 
-function readConfig(): { streams: PageStream[] } {
+function readConfig(): { streams: PageStream[]; aggregate: boolean } {
   try {
-    const parsed = JSON.parse(byId('bw-config').textContent || '{}') as { streams?: unknown };
+    const parsed = JSON.parse(byId('bw-config').textContent || '{}') as { streams?: unknown; aggregate?: unknown };
     const streams = Array.isArray(parsed.streams) ? parsed.streams : [];
     return {
       streams: streams
         .filter((s): s is { url: string; label?: unknown } => s !== null && typeof s === 'object' && typeof (s as { url?: unknown }).url === 'string')
         .map((s) => ({ url: s.url, label: typeof s.label === 'string' ? s.label : s.url })),
+      aggregate: parsed.aggregate === true,
     };
   } catch {
-    return { streams: [] };
+    return { streams: [], aggregate: false };
   }
 }
 
 const config = readConfig();
-const multi = config.streams.length > 1;
+const aggregate = config.aggregate;
+/** Several streams shown side by side: each card names its stream. */
+const multi = config.streams.length > 1 && !aggregate;
 const circuits = new Map<string, Circuit>();
 const pools = new Map<string, Pool>();
 let sortBy: SortKey = 'error';
@@ -91,28 +106,83 @@ function onObject(stream: number, d: unknown): void {
   const fields = d as Record<string, unknown>;
   if (fields.name === undefined || fields.name === null) return;
   const now = performance.now();
-  const id = `${stream}\u0000${String(fields.name)}`;
+  const name = String(fields.name);
+  const id = aggregate ? name : `${stream}\u0000${name}`;
   if (fields.type === 'HystrixCommand') {
     const data = readCommand(fields);
     let c = circuits.get(id);
     if (c === undefined) {
-      c = { id, stream, data, hist: [], lastSampleAt: -Infinity, seenAt: now, card: undefined };
-      circuits.set(id, c);
+      const fresh: Circuit = {
+        id, stream, instances: new Map(), data, seenAt: now, dirty: true, hist: [], lastSampleAt: -Infinity,
+        input: () => cardInput(fresh),
+      };
+      circuits.set(id, (c = fresh));
     }
-    c.data = data;
-    c.seenAt = now;
-    const sample = { rate: data.rate, lat: data.p90 };
-    if (now - c.lastSampleAt >= SAMPLE_MS || c.hist.length === 0) {
-      c.hist.push(sample);
-      if (c.hist.length > HISTORY) c.hist.shift();
-      c.lastSampleAt = now;
-    } else {
-      c.hist[c.hist.length - 1] = sample;
-    }
+    report(c, stream, data, now);
     scheduleRender();
   } else if (fields.type === 'HystrixThreadPool') {
-    pools.set(id, { id, stream, data: readPool(fields), seenAt: now });
+    const data = readPool(fields);
+    let p = pools.get(id);
+    if (p === undefined) pools.set(id, (p = { id, stream, instances: new Map(), data, seenAt: now, dirty: true }));
+    report(p, stream, data, now);
     scheduleRender();
+  }
+}
+
+function report<T>(entry: Entry<T>, stream: number, data: T, now: number): void {
+  const instance = entry.instances.get(stream);
+  if (instance === undefined) entry.instances.set(stream, { data, seenAt: now, dropped: false });
+  else {
+    instance.data = data;
+    instance.seenAt = now;
+    instance.dropped = false;
+  }
+  entry.seenAt = now;
+  entry.dirty = true;
+}
+
+/** Merges an entry's instances (those still reporting; all of them if none is) into `data`, once per change. */
+function settle<T>(entry: Entry<T>, merge: (list: T[]) => T): boolean {
+  if (!entry.dirty) return false;
+  entry.dirty = false;
+  if (entry.instances.size === 1) {
+    for (const i of entry.instances.values()) entry.data = i.data;
+    return true;
+  }
+  const reporting: T[] = [];
+  const all: T[] = [];
+  for (const i of entry.instances.values()) {
+    all.push(i.data);
+    if (!i.dropped) reporting.push(i.data);
+  }
+  entry.data = merge(reporting.length > 0 ? reporting : all);
+  return true;
+}
+
+function settleCircuit(c: Circuit, now: number): void {
+  if (!settle(c, mergeCommands)) return;
+  const sample = { rate: c.data.rate, lat: c.data.p90 };
+  if (now - c.lastSampleAt >= SAMPLE_MS || c.hist.length === 0) {
+    c.hist.push(sample);
+    if (c.hist.length > HISTORY) c.hist.shift();
+    c.lastSampleAt = now;
+  } else {
+    c.hist[c.hist.length - 1] = sample;
+  }
+}
+
+/** With aggregate: instances that stopped reporting a key leave its sums (and come back when they report again). */
+function dropSilentInstances(now: number): void {
+  if (!aggregate) return;
+  for (const map of [circuits, pools] as Map<string, Entry<unknown>>[]) {
+    for (const entry of map.values()) {
+      for (const i of entry.instances.values()) {
+        if (!i.dropped && now - i.seenAt > DROP_MS) {
+          i.dropped = true;
+          entry.dirty = true;
+        }
+      }
+    }
   }
 }
 
@@ -207,7 +277,13 @@ function sourceOf(stream: number): string {
   return multi ? (config.streams[stream]?.label ?? '') : '';
 }
 
+function cardInput(c: Circuit): CardInput {
+  return { data: c.data, hist: c.hist, source: sourceOf(c.stream), stale: performance.now() - c.seenAt > STALE_MS, fleet: aggregate };
+}
+
 // ---------- render ----------
+const grid = new VirtualGrid(gridEl);
+
 function scheduleRender(): void {
   if (renderTimer !== 0) return;
   renderTimer = window.setTimeout(render, RENDER_MS);
@@ -217,23 +293,15 @@ function render(): void {
   window.clearTimeout(renderTimer);
   renderTimer = 0;
   const now = performance.now();
+  dropSilentInstances(now);
   const list: Circuit[] = [];
-  for (const c of circuits.values()) if (matches(c.data)) list.push(c);
+  for (const c of circuits.values()) {
+    settleCircuit(c, now);
+    if (matches(c.data)) list.push(c);
+  }
   list.sort(circuitOrders[sortBy]);
-  const wanted: HTMLElement[] = [];
-  for (const c of list) {
-    c.card ??= new Card(c.id);
-    c.card.update({ data: c.data, hist: c.hist, source: sourceOf(c.stream), stale: now - c.seenAt > STALE_MS });
-    wanted.push(c.card.root);
-  }
-  // Reorder only when the order changed, so focus and hover survive updates.
-  const current = Array.from(gridEl.children);
-  const same = current.length === wanted.length && wanted.every((n, j) => current[j] === n);
-  if (!same) {
-    const keep = new Set<Element>(wanted);
-    for (const n of current) if (!keep.has(n)) n.remove();
-    gridEl.append(...wanted);
-  }
+  grid.set(list);
+  if (detailsOf !== undefined) renderDetails();
   let notClosed = 0;
   for (const c of circuits.values()) if (c.data.state !== 'closed') notClosed++;
   renderEmpty(list.length);
@@ -266,40 +334,63 @@ function renderEmpty(shown: number): void {
   circuitsEmpty.hidden = text === '';
 }
 
+interface PoolRow {
+  readonly tr: HTMLTableRowElement;
+  readonly cells: HTMLElement[];
+  readonly fill: HTMLElement;
+  readonly bar: HTMLElement;
+}
+const poolRows = new Map<string, PoolRow>();
+
+function poolRow(): PoolRow {
+  const tr = el('tr');
+  const cells: HTMLElement[] = Array.from({ length: 7 }, () => el('td'));
+  const bar = el('span', 'bar');
+  bar.setAttribute('aria-hidden', 'true');
+  const fill = el('span');
+  bar.append(fill);
+  const activeText = el('span');
+  cells[1]!.append(activeText, bar);
+  tr.append(...cells);
+  cells[1] = activeText;
+  return { tr, cells, fill, bar };
+}
+
+/** The pool table: one row per pool, kept and updated in place. */
 function renderPools(): void {
   const list: Pool[] = [];
-  for (const p of pools.values()) if (matches(p.data)) list.push(p);
+  for (const p of pools.values()) {
+    settle(p, mergePools);
+    if (matches(p.data)) list.push(p);
+  }
   list.sort(poolOrders[sortBy]);
   poolsSection.hidden = pools.size === 0;
   setText(poolsSummary, pools.size === 0 ? '' : `${pools.size} ${pools.size === 1 ? 'pool' : 'pools'}`);
-  const rows = list.map((p) => {
+  const wanted: HTMLElement[] = [];
+  for (const p of list) {
     const d = p.data;
-    const tr = el('tr');
-    tr.append(el('td', '', d.name + (multi ? ` (${sourceOf(p.stream)})` : '')));
-    const activeCell = cell(tr, fmtCount(d.active));
-    if (d.size > 0) {
-      const bar = el('span', 'bar');
-      bar.setAttribute('aria-hidden', 'true');
-      const fill = el('span');
-      fill.style.width = `${Math.min(100, (d.active / d.size) * 100).toFixed(0)}%`;
-      bar.append(fill);
-      activeCell.append(bar);
-    }
-    cell(tr, fmtCount(d.queued));
-    cell(tr, fmtCount(d.maxActive));
-    cell(tr, fmtCount(d.executed));
-    cell(tr, fmtCount(d.rejected), d.rejected > 0 ? 'bad' : '');
-    cell(tr, d.size ? fmtCount(d.size) : '\u2013');
-    return tr;
-  });
-  poolBody.replaceChildren(...rows);
-}
-
-function cell(tr: HTMLElement, text: string, level = ''): HTMLElement {
-  const td = el('td', '', text);
-  if (level) td.setAttribute('data-level', level);
-  tr.append(td);
-  return td;
+    let row = poolRows.get(p.id);
+    if (row === undefined) poolRows.set(p.id, (row = poolRow()));
+    const texts = [
+      d.name + (multi ? ` (${sourceOf(p.stream)})` : ''),
+      fmtCount(d.active),
+      fmtCount(d.queued),
+      fmtCount(d.maxActive),
+      fmtCount(d.executed),
+      fmtCount(d.rejected),
+      d.size ? fmtCount(d.size) : '\u2013',
+    ];
+    texts.forEach((t, i) => setText(row.cells[i]!, t));
+    setAttr(row.cells[5]!, 'data-level', d.rejected > 0 ? 'bad' : '');
+    row.bar.hidden = d.size <= 0;
+    const width = `${d.size > 0 ? Math.min(100, (d.active / d.size) * 100).toFixed(0) : 0}%`;
+    if (row.fill.style.width !== width) row.fill.style.width = width;
+    wanted.push(row.tr);
+  }
+  const current = poolBody.children;
+  let same = current.length === wanted.length;
+  for (let i = 0; same && i < wanted.length; i++) same = current[i] === wanted[i];
+  if (!same) poolBody.replaceChildren(...wanted);
 }
 
 // ---------- details ----------
@@ -324,11 +415,66 @@ byId('details-close').addEventListener('click', () => dialog.close());
 function renderDetails(): void {
   const c = detailsOf === undefined ? undefined : circuits.get(detailsOf);
   if (c === undefined) return;
-  setText(detailsTitle, c.data.name);
-  const lines: string[] = [c.data.group ? `Group ${c.data.group}` : 'No group'];
-  const source = config.streams[c.stream]?.label;
-  if (source !== undefined) lines.push(`Stream ${source}`);
-  detailsBody.replaceChildren(...lines.map((line) => el('p', '', line)));
+  const d = c.data;
+  setText(detailsTitle, d.name);
+  const parts: HTMLElement[] = [el('p', '', `${d.group ? `Group ${d.group}` : 'No group'} \u00b7 circuit ${stateText(d)}`)];
+  if (!aggregate) {
+    const source = config.streams[c.stream]?.label;
+    if (source !== undefined) parts.push(el('p', '', `Stream ${source}`));
+  }
+  if (aggregate) parts.push(instanceTable(c));
+  else if (d.hosts > 1) {
+    parts.push(
+      el(
+        'p',
+        'details-note',
+        `This stream is already an aggregate of ${d.hosts} hosts (Turbine), so it carries their sums only: per-instance ` +
+          'detail is not available. To see each instance, give the dashboard the instances\u2019 own streams with ' +
+          'aggregate: true (breakwater dashboard --aggregate).',
+      ),
+    );
+  }
+  const key = parts.map((p) => p.textContent).join('\n');
+  if (detailsBody.getAttribute('data-key') !== key) {
+    detailsBody.setAttribute('data-key', key);
+    detailsBody.replaceChildren(...parts);
+  }
+}
+
+/** One row per instance that has reported the circuit: its own state, error %, rate, latency and freshness. */
+function instanceTable(c: Circuit): HTMLElement {
+  const now = performance.now();
+  const table = el('table', 'instances');
+  const head = el('tr');
+  for (const h of ['Instance', 'Circuit', 'Error %', 'req/s', 'In flight', '90th ms', 'Reported']) {
+    const th = el('th', '', h);
+    th.scope = 'col';
+    head.append(th);
+  }
+  table.append(el('thead'), el('tbody'));
+  table.tHead!.append(head);
+  const rows = [...c.instances.entries()].sort((a, b) => a[0] - b[0]);
+  for (const [stream, i] of rows) {
+    const tr = el('tr');
+    const d = i.data;
+    const ago = now - i.seenAt;
+    const cells = [
+      config.streams[stream]?.label ?? `stream ${stream}`,
+      STATE_WORDS[d.state],
+      fmtPct(d.errorPct),
+      fmtRate(d.rate),
+      fmtCount(d.inFlight),
+      fmtMs(d.p90),
+      i.dropped ? `not reporting (${fmtSeconds(ago)} ago)` : ago < 2000 ? 'now' : `${fmtSeconds(ago)} ago`,
+    ];
+    for (const text of cells) tr.append(el('td', '', text));
+    tr.setAttribute('data-state', d.state);
+    if (i.dropped) tr.setAttribute('data-dropped', 'true');
+    table.tBodies[0]!.append(tr);
+  }
+  const wrap = el('div', 'table-wrap');
+  wrap.append(table);
+  return wrap;
 }
 
 // ---------- controls ----------

@@ -92,11 +92,14 @@ export function readCommand(d: Fields): CommandData {
   const perHost = (v: unknown): number => num(v) / hosts;
   const windowMs = num(d.propertyValue_metricsRollingStatisticalWindowInMilliseconds) || 10000;
   const requests = Math.max(0, num(d.requestCount));
-  const openHosts = openHostsOf(d.isCircuitBreakerOpen, hosts);
+  const reportedOpen = openHostsOf(d.isCircuitBreakerOpen, hosts);
+  const state = stateOf(d, hosts, reportedOpen);
+  // One host: its state decides (breakwater's circuitState knows Half-open); several: the count Turbine wrote.
+  const openHosts = hosts === 1 ? (state === 'closed' ? 0 : 1) : reportedOpen;
   return {
     name: String(d.name),
     group: d.group === undefined || d.group === null ? '' : String(d.group),
-    state: stateOf(d, hosts, openHosts),
+    state,
     hosts,
     openHosts,
     requests,
@@ -162,4 +165,81 @@ export function stateText(d: Pick<CommandData, 'state' | 'hosts' | 'openHosts'>)
   const word = STATE_WORDS[d.state];
   if (d.hosts > 1 && d.openHosts > 0 && d.openHosts < d.hosts) return `${word} on ${d.openHosts} of ${d.hosts} hosts`;
   return word;
+}
+
+function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return values.length === 0 ? 0 : sum / values.length;
+}
+
+function sum<T>(list: readonly T[], pick: (item: T) => number): number {
+  let total = 0;
+  for (const item of list) total += pick(item);
+  return total;
+}
+
+/**
+ * One command across several instances, as the page shows it with `aggregate: true` (the way Turbine sums and the
+ * Hystrix Dashboard shows a Turbine stream): counts, rates and in-flight summed; the error percentage computed from
+ * the summed counts (the fleet's, not the mean of the instances'); latency the mean of the instances' figures (a
+ * fleet percentile cannot be had from percentiles); hosts and open hosts summed; flags set if any instance has them.
+ */
+export function mergeCommands(list: readonly CommandData[]): CommandData {
+  const first = list[0];
+  if (first === undefined) throw new RangeError('mergeCommands needs at least one instance');
+  if (list.length === 1) return first;
+  const hosts = sum(list, (d) => d.hosts);
+  const openHosts = sum(list, (d) => d.openHosts);
+  const requests = sum(list, (d) => d.requests);
+  const errors = sum(list, (d) => d.errors);
+  const rateLimited = list.every((d) => d.rateLimited < 0) ? -1 : sum(list, (d) => Math.max(0, d.rateLimited));
+  return {
+    name: first.name,
+    group: list.find((d) => d.group !== '')?.group ?? '',
+    state: list.some((d) => d.state === 'open') ? 'open' : list.some((d) => d.state === 'half-open') ? 'half-open' : 'closed',
+    hosts,
+    openHosts,
+    requests,
+    errors,
+    rate: sum(list, (d) => d.rate),
+    errorPct: requests > 0 ? (errors / requests) * 100 : 0,
+    inFlight: sum(list, (d) => d.inFlight),
+    success: sum(list, (d) => d.success),
+    failure: sum(list, (d) => d.failure),
+    timeout: sum(list, (d) => d.timeout),
+    rejected: sum(list, (d) => d.rejected),
+    shortCircuited: sum(list, (d) => d.shortCircuited),
+    fallback: sum(list, (d) => d.fallback),
+    fallbackFailed: sum(list, (d) => d.fallbackFailed),
+    fallbackMissing: sum(list, (d) => d.fallbackMissing),
+    rateLimited,
+    p50: mean(list.map((d) => d.p50)),
+    p90: mean(list.map((d) => d.p90)),
+    p99: mean(list.map((d) => d.p99)),
+    mean: mean(list.map((d) => d.mean)),
+    windowMs: first.windowMs,
+    forceOpen: list.some((d) => d.forceOpen),
+    forceClosed: list.some((d) => d.forceClosed),
+    breakerDisabled: list.some((d) => d.breakerDisabled),
+    isolation: first.isolation,
+    rule: first.rule,
+  };
+}
+
+/** One pool across several instances: every figure summed (sizes too: the fleet's capacity). */
+export function mergePools(list: readonly PoolData[]): PoolData {
+  const first = list[0];
+  if (first === undefined) throw new RangeError('mergePools needs at least one instance');
+  if (list.length === 1) return first;
+  return {
+    name: first.name,
+    active: sum(list, (p) => p.active),
+    queued: sum(list, (p) => p.queued),
+    maxActive: sum(list, (p) => p.maxActive),
+    executed: sum(list, (p) => p.executed),
+    rejected: sum(list, (p) => p.rejected),
+    size: sum(list, (p) => p.size),
+    hosts: sum(list, (p) => p.hosts),
+  };
 }
