@@ -21,7 +21,7 @@ export type CliInvocation =
   | { readonly kind: 'help'; readonly topic?: 'demo' | 'dashboard' }
   | { readonly kind: 'version' }
   | { readonly kind: 'demo'; readonly port: number; readonly host: string }
-  | { readonly kind: 'dashboard'; readonly port: number; readonly host: string; readonly streams: readonly string[] };
+  | { readonly kind: 'dashboard'; readonly port: number; readonly host: string; readonly streams: readonly string[]; readonly aggregate?: true };
 
 /** @internal default port of both servers (the Hystrix dashboard's). */
 export const DEFAULT_PORT = 7979;
@@ -82,6 +82,8 @@ Prints the dashboard URL as the first line on stdout; runs until Ctrl+C (SIGINT)
 
 Options:
   --stream URL          An http(s) stream URL; repeat for several. Required.
+  --aggregate           The streams are instances of one service: merge each command across them
+                        (hosts, "Open on 2 of 5 hosts", each instance in the card's details).
   --port N              Port to listen on; 0 picks a free one. Default: $PORT, else ${DEFAULT_PORT}.
   --host HOST           Interface to bind. Default: 127.0.0.1 (this machine only).
   -h, --help            Show this help.
@@ -153,9 +155,14 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   let port: number | undefined;
   let host: string | undefined;
   const streams: string[] = [];
+  let aggregate = false;
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return { kind: 'help', topic: sub };
+    if (sub === 'dashboard' && arg === '--aggregate') {
+      aggregate = true; // a flag: takes no value
+      continue;
+    }
     if (!arg.startsWith('--')) throw new CliUsageError(`unexpected argument ${JSON.stringify(arg)} for '${sub}'`, sub);
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
@@ -188,5 +195,5 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   host ??= '127.0.0.1';
   if (sub === 'demo') return { kind: 'demo', port, host };
   if (streams.length === 0) throw new CliUsageError("'dashboard' needs at least one --stream URL", 'dashboard');
-  return { kind: 'dashboard', port, host, streams };
+  return { kind: 'dashboard', port, host, streams, ...(aggregate ? { aggregate } : {}) };
 }

@@ -9,7 +9,12 @@ import { startFailure, type CliIo } from './cliIo.js';
 export async function runDashboardCommand(invocation: Extract<CliInvocation, { kind: 'dashboard' }>, io: CliIo): Promise<number> {
   let dashboard;
   try {
-    dashboard = await startDashboard({ port: invocation.port, host: invocation.host, streams: invocation.streams });
+    dashboard = await startDashboard({
+      port: invocation.port,
+      host: invocation.host,
+      streams: invocation.streams,
+      aggregate: invocation.aggregate === true,
+    });
   } catch (error) {
     io.err(`breakwater dashboard: ${startFailure(error, invocation.host, invocation.port)}\n`);
     return 1;

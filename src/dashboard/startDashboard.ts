@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
-import { readKnown, expectFunction, expectNumber } from '../config/validate.js';
+import { readKnown, expectBoolean, expectFunction, expectNumber } from '../config/validate.js';
 import { configError } from '../errors.js';
 import { registerPrometheus } from '../prometheus/registerPrometheus.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
@@ -34,6 +34,13 @@ export interface DashboardOptions {
    * `/hystrix.stream`. The server relays each at `/proxy/<n>` so the page stays same-origin.
    */
   readonly streams?: readonly (string | URL)[];
+  /**
+   * Treat `streams` as instances of one service: the page merges each command (and pool) across them into one
+   * card, showing how many hosts report it, the circuit as "Open on 2 of 5 hosts" when they disagree, and each
+   * instance's own error % and state in the card's details. Without it each stream's commands get their own cards.
+   * @defaultValue false
+   */
+  readonly aggregate?: boolean;
   /**
    * A stream or relay client that takes no byte for this long (ms) is disconnected and its slot freed (see
    * {@link HystrixStreamOptions.writeTimeout}). @defaultValue 30000
@@ -90,7 +97,7 @@ const PROXY_PATH = /^\/proxy\/(\d{1,4})$/;
  * @see {@link hystrixStreamHandler} and {@link registerPrometheus} to mount the stream or metrics in your own server.
  */
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
-  const raw = readKnown(options, 'startDashboard', ['port', 'host', 'intervalMs', 'maxConnections', 'authorize', 'streams', 'writeTimeout', 'allowedHosts']);
+  const raw = readKnown(options, 'startDashboard', ['port', 'host', 'intervalMs', 'maxConnections', 'authorize', 'streams', 'writeTimeout', 'allowedHosts', 'aggregate']);
   const port = raw.port === undefined ? 7979 : expectNumber(raw.port, 'startDashboard.port', { min: 0, max: 65535, integer: true });
   const host = raw.host === undefined ? '127.0.0.1' : expectHost(raw.host);
   const maxConnections =
@@ -102,6 +109,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const upstreams = parseUpstreams(raw.streams, 'startDashboard.streams');
   const writeTimeout = expectWriteTimeout(raw.writeTimeout, 'startDashboard.writeTimeout');
   const hosts = parseAllowedHosts(raw.allowedHosts, 'startDashboard.allowedHosts', [host]);
+  const aggregate = raw.aggregate === undefined ? false : expectBoolean(raw.aggregate, 'startDashboard.aggregate');
 
   // The server checks every route's Host below, so the stream handler need not check it again.
   const stream = hystrixStreamHandler({ maxConnections, writeTimeout, allowedHosts: 'all', ...(intervalMs === undefined ? {} : { intervalMs }) });
@@ -112,7 +120,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     upstreams.length === 0
       ? [{ url: 'hystrix.stream', label: 'this process' }]
       : upstreams.map((u, i) => ({ url: `proxy/${i}`, label: streamLabel(u) }));
-  const page = renderPage({ streams: pageStreams });
+  const page = renderPage({ streams: pageStreams, aggregate });
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req.url);

@@ -40,6 +40,14 @@ describe('parseCliArgs', () => {
     });
   });
 
+  it('takes --aggregate (a flag) for the dashboard command only', () => {
+    expect(parseCliArgs(['dashboard', '--aggregate', '--stream', 'http://a:1/s', '--stream', 'http://b:1/s'])).toEqual({
+      kind: 'dashboard', port: 7979, host: '127.0.0.1', streams: ['http://a:1/s', 'http://b:1/s'], aggregate: true,
+    });
+    expect(() => parseCliArgs(['demo', '--aggregate'])).toThrow(/unknown option "--aggregate" for 'demo'/);
+    expect(usageOf('dashboard')).toContain('--aggregate');
+  });
+
   it('refuses bad command lines with a message that says what is wrong', () => {
     expect(usageError([]).message).toMatch(/missing command/);
     expect(usageError(['serve']).message).toMatch(/unknown command "serve"/);

@@ -352,6 +352,90 @@ describe('the dashboard page in Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it('shows a Turbine stream as a fleet: hosts, "Open on 2 of 5 hosts", averages divided by reportingHosts', async () => {
+    problems.length = 0;
+    // Turbine's sums over 5 hosts: errorPercentage and latency are written so that dividing by reportingHosts
+    // gives the fleet's figure; isCircuitBreakerOpen is an object when the hosts disagree.
+    const mixed = {
+      ...hystrixCommand('Orders.Create', 'Orders', false), reportingHosts: 5, isCircuitBreakerOpen: { true: 2, false: 3 },
+      errorPercentage: 150, requestCount: 500, errorCount: 150, rollingCountFailure: 150, rollingCountSuccess: 350,
+      latencyExecute: { '0': 5, '25': 20, '50': 40, '75': 60, '90': 100, '95': 150, '99': 225, '99.5': 250, '100': 305 },
+      latencyExecute_mean: 45,
+    };
+    const allOpen = { ...hystrixCommand('Payments.Charge', 'Payments', true), reportingHosts: 3, errorPercentage: 240 };
+    const allClosed = { ...hystrixCommand('Users.Get', 'Users', false), reportingHosts: 3 };
+    const upstream = await sseServer(() => [mixed, allOpen, allClosed]);
+    const d = await startDashboard({ port: 0, streams: [upstream.url] });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(3);
+
+    const orders = card(page, 'Orders.Create');
+    expect(await orders.locator('.state').textContent()).toBe('Open on 2 of 5 hosts');
+    expect(await orders.locator('.state').getAttribute('aria-label')).toBe('Circuit Open on 2 of 5 hosts');
+    expect(await orders.locator('.group').textContent()).toBe('Group Orders \u00b7 5 hosts');
+    expect(await orders.locator('.kpi-value').nth(1).textContent()).toBe('30%'); // 150 / 5 hosts
+    expect(await orders.locator('.latency dd .n').nth(1).textContent()).toBe('20'); // 90th: 100 / 5
+    expect(await orders.locator('.latency dd .n').nth(3).textContent()).toBe('9'); // mean: 45 / 5
+    expect(await orders.locator('.c-failure dd').textContent()).toBe('150'); // counts stay sums
+    expect(await orders.locator('.kpi-value').first().textContent()).toBe('50'); // 500 requests / 10 s
+    expect(await card(page, 'Payments.Charge').locator('.state').textContent()).toBe('Open');
+    expect(await card(page, 'Payments.Charge').locator('.kpi-value').nth(1).textContent()).toBe('80%');
+    expect(await card(page, 'Users.Get').locator('.state').textContent()).toBe('Closed');
+
+    await page.getByRole('button', { name: 'Details of Orders.Create' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await dialog.textContent()).toContain('per-instance detail is not available');
+    expect(await dialog.locator('table').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 40_000);
+
+  it('with aggregate: true merges instance streams itself, lists each instance, names the unreachable one, and drops a stopped one', async () => {
+    problems.length = 0;
+    const instance = (errors: number, requests: number, open: boolean) => ({
+      ...hystrixCommand('Orders.Create', 'Orders', open), requestCount: requests, errorCount: errors, rollingCountFailure: errors,
+      rollingCountSuccess: requests - errors, errorPercentage: Math.round((errors / requests) * 100), rollingCountShortCircuited: 0,
+    });
+    const a = await sseServer(() => [instance(40, 50, true)]);
+    const b = await sseServer(() => [instance(5, 50, false)]);
+    const c = await sseServer(() => [instance(3, 100, false)]);
+    const deadPort = await freePort();
+    const d = await startDashboard({ port: 0, aggregate: true, streams: [a.url, b.url, c.url, `http://127.0.0.1:${deadPort}/hystrix.stream`] });
+    dashboards.push(d);
+    const page = await newPage(d.url);
+    await expect.poll(() => page.locator('article.card').count(), { timeout: 10_000 }).toBe(1);
+    const orders = card(page, 'Orders.Create');
+    await expect.poll(() => orders.locator('.state').textContent(), { timeout: 10_000 }).toBe('Open on 1 of 3 hosts');
+    expect(await orders.locator('.group').textContent()).toBe('Group Orders \u00b7 3 hosts');
+    expect(await orders.locator('.kpi-value').nth(1).textContent()).toBe('24%'); // 48 of 200, not the mean of 80, 10 and 3
+    expect(await orders.locator('.kpi-value').first().textContent()).toBe('20'); // 200 requests / 10 s
+    expect(await orders.locator('.c-failure dd').textContent()).toBe('48');
+    await expect.poll(() => page.locator('#problems li').textContent(), { timeout: 10_000 }).toContain(
+      `127.0.0.1:${deadPort}/hystrix.stream unreachable: 502 upstream stream 3 is unreachable (ECONNREFUSED)`,
+    );
+
+    await page.getByRole('button', { name: 'Details of Orders.Create' }).click();
+    const rows = page.locator('dialog table.instances tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    const cells = async (i: number) => (await rows.nth(i).locator('td').allTextContents()).slice(0, 3);
+    const label = (url: string) => url.replace('http://', '');
+    expect(await cells(0)).toEqual([label(a.url), 'Open', '80%']);
+    expect(await cells(1)).toEqual([label(b.url), 'Closed', '10%']);
+    expect(await cells(2)).toEqual([label(c.url), 'Closed', '3%']);
+
+    // Instance A stops: it leaves the sums within 10 s of its last report, and its row says so.
+    a.server.closeAllConnections();
+    a.server.close();
+    await expect.poll(() => orders.locator('.state').textContent(), { timeout: 20_000 }).toBe('Closed');
+    expect(await orders.locator('.group').textContent()).toBe('Group Orders \u00b7 2 hosts');
+    expect(await orders.locator('.kpi-value').nth(1).textContent()).toBe('5%'); // 8 of 150
+    await expect.poll(async () => (await rows.nth(0).locator('td').allTextContents()).at(-1)).toMatch(/^not reporting/);
+    expect(await page.locator('#problems li').count()).toBe(2); // A is named too now
+    expect(problems.filter((p) => !p.includes('status of 502'))).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
 
 /** A loopback SSE server that sends `frames()` every `everyMs`; `port` to take a given (free) port. */

@@ -195,6 +195,16 @@ describe('startDashboard', () => {
     await expect(startDashboard({ streams: ['ftp://example.test/x'] })).rejects.toThrow(/startDashboard\.streams\[0\]/);
     await expect(startDashboard({ streams: ['not a url'] })).rejects.toThrow(/startDashboard\.streams\[0\]/);
     await expect(startDashboard({ prot: 1 } as never)).rejects.toThrow(/startDashboard\.prot/);
+    await expect(startDashboard({ aggregate: 'yes' as never })).rejects.toThrow(/startDashboard\.aggregate.*a boolean/);
+  });
+
+  it('tells the page to merge the streams with aggregate: true', async () => {
+    const d = await start({ aggregate: true, streams: ['http://127.0.0.1:9/a.stream', 'http://127.0.0.1:9/b.stream'] });
+    const config = /<script id="bw-config" type="application\/json">(.*?)<\/script>/.exec((await send(d.url)).body)![1]!;
+    expect(JSON.parse(config)).toEqual({
+      streams: [{ url: 'proxy/0', label: '127.0.0.1:9/a.stream' }, { url: 'proxy/1', label: '127.0.0.1:9/b.stream' }],
+      aggregate: true,
+    });
   });
 });
 

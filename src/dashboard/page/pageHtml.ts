@@ -11,6 +11,8 @@ export interface PageStream {
 /** @internal what the server tells the page. */
 export interface PageConfig {
   readonly streams: readonly PageStream[];
+  /** Merge each key across the streams (instances of one service) instead of one card per stream and key. */
+  readonly aggregate?: boolean;
 }
 
 function sha256(text: string): string {
