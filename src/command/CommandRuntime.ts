@@ -26,7 +26,8 @@ export class CommandRuntime {
   readonly events: EventEmitter<CommandEvents> = new SafeEmitter<CommandEvents>();
   /** The config of the latest execution (or of the command that created this runtime). */
   config: CommandConfig;
-  private readonly rejections = new Map<FailureType, CommandError>();
+  /** Created on the first rejection: most keys never see one. */
+  private rejections: Map<FailureType, CommandError> | null = null;
   private lastRejectionType: FailureType | null = null;
   private lastRejection: CommandError | null = null;
   /** Executions started and not yet finished (running, queued, waiting for a token, in their fallback). */
@@ -98,7 +99,7 @@ export class CommandRuntime {
   rejection(failureType: FailureType, message: string): CommandError {
     // an open circuit or a full bulkhead rejects call after call for the same reason: skip the Map for a repeat
     if (failureType === this.lastRejectionType) return this.lastRejection!;
-    let error = this.rejections.get(failureType);
+    let error = (this.rejections ??= new Map()).get(failureType);
     if (error === undefined) {
       const limit = Error.stackTraceLimit;
       Error.stackTraceLimit = 0;

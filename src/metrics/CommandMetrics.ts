@@ -43,6 +43,8 @@ HEALTH_KIND[EV.SEMAPHORE_REJECTED] = 2;
 /** The health window lives in the rolling counter as two extra counters, so an outcome rotates one ring. */
 const HEALTH_TOTAL = EVENT_COUNT;
 const HEALTH_ERRORS = EVENT_COUNT + 1;
+/** The rolling sums of one snapshot, shared by every key (a snapshot is built synchronously). */
+const SCRATCH = new Float64Array(EVENT_COUNT + 2);
 
 /**
  * Rolling and cumulative counters, health counts, concurrency and latency histograms of one command key. Every
@@ -50,10 +52,10 @@ const HEALTH_ERRORS = EVENT_COUNT + 1;
  */
 export class CommandMetrics {
   private readonly rolling: RollingCounter;
-  private readonly cumulative = new Float64Array(EVENT_COUNT);
+  /** Totals since the key was created: a plain array (small integers, doubles past 2^31) costs less than a typed one. */
+  private readonly cumulative: number[] = new Array<number>(EVENT_COUNT).fill(0);
   private readonly latencyExecute: RollingPercentile | null;
   private readonly latencyTotal: RollingPercentile | null;
-  private readonly scratch = new Float64Array(EVENT_COUNT + 2);
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
   /** Read side: the percentile "bucket" (shifted by this key's phase) the cached latency snapshots were read in. */
   private latencyReadAt = -Infinity;
@@ -143,8 +145,8 @@ export class CommandMetrics {
 
   /** Approximate bytes this key's metrics hold. */
   get footprintBytes(): number {
-    // rolling: EVENT_COUNT + 2 health counters + the max, per bucket; cumulative and the snapshot scratch
-    const counters = (EVENT_COUNT + 3) * this.config.rollingBuckets * 8 + (EVENT_COUNT * 2 + 2) * 8;
+    // rolling: EVENT_COUNT + 2 health counters + the max, 32 bits each per bucket; the 64-bit cumulative counts
+    const counters = (EVENT_COUNT + 3) * this.config.rollingBuckets * 4 + EVENT_COUNT * 8;
     return counters + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
   }
 
@@ -186,7 +188,7 @@ export class CommandMetrics {
    */
   snapshot(now: number = getClock().now(), freshPercentiles = true): CommandMetricsSnapshot {
     const [latencyExecute, latencyTotal] = this.latencySnapshots(now, freshPercentiles);
-    const sums = this.rolling.sums(now, this.scratch);
+    const sums = this.rolling.sums(now, SCRATCH);
     const rolling = {} as Record<EventType, number>;
     const cumulative = {} as Record<EventType, number>;
     for (let i = 0; i < EVENT_COUNT; i++) {

@@ -1,5 +1,3 @@
-import * as hdr from 'hdr-histogram-js';
-
 /** The percentiles Hystrix reports, as the stream's keys. */
 export const PERCENTILE_KEYS = ['0', '25', '50', '75', '90', '95', '99', '99.5', '100'] as const;
 
@@ -11,159 +9,151 @@ export interface LatencySnapshot {
   readonly percentiles: Readonly<Record<(typeof PERCENTILE_KEYS)[number], number>>;
 }
 
-/** Highest latency a histogram tracks (1 hour); longer ones are recorded as 1 hour. */
+/** Highest latency tracked (1 hour); longer ones are recorded as 1 hour. */
 const HIGHEST_MS = 3_600_000;
-/**
- * Whole-millisecond latencies below this are counted in a small array and folded into the histogram as
- * (value, count) pairs: recording one is an array increment on the hot path, where a packed HDR histogram's
- * `recordValue` costs hundreds of nanoseconds. Larger ones are buffered and recorded one by one.
- */
-const SMALL_MS = 256;
-/** Larger latencies buffered before they are folded into the histogram. */
-const LARGE_BUFFER = 64;
-/** Folds before a small count could overflow its 32-bit slot. */
-const MAX_PENDING = 0x7fffffff;
 
-function newHistogram(bitBucketSize: 32 | 'packed'): hdr.Histogram {
-  // Two significant digits (≤ 1 % relative error). Per bucket: 'packed' storage, a few hundred bytes to ~2 KB
-  // for a typical latency spread; the window: a 32-bit array (9 KB) whose percentiles read in ~0.2 ms, where
-  // adding six packed buckets per read cost 2.5-9 ms per key (measured; see docs/metrics-and-stream.md).
-  return hdr.build({
-    bitBucketSize,
-    numberOfSignificantValueDigits: 2,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_MS,
-    autoResize: false,
-    useWebAssembly: false,
-  });
+/*
+ * The bins are those of an HDR histogram with two significant digits (≤ 1 % relative error), lowest value 1 and
+ * highest 1 hour — what hdr-histogram-js builds for those settings — so every percentile and mean is exactly what
+ * recording the values into such a histogram gives: whole milliseconds below 256 ms, then 128 bins per doubling.
+ * What changes is the storage: a dense HDR histogram holds 2,048 counters (8 KB at 32 bits) whatever was recorded,
+ * and the window kept one of those per latency kind per key. Here each time bucket holds only the bins that
+ * received a value, so a key costs bytes in proportion to the distinct latencies it saw.
+ */
+const SUB_BUCKET_MAGNITUDE = 7; // log2 of the half sub-bucket count (128) for two significant digits
+/** Bins up to HIGHEST_MS. */
+const BIN_COUNT = binOf(HIGHEST_MS) + 1;
+/** A bin and its count packed in one double: bin × 2^32 + count, so a sorted array of them is sorted by bin. */
+const TWO32 = 4_294_967_296;
+
+/** The HDR bin of a whole, clamped latency. */
+function binOf(v: number): number {
+  const bucket = 24 - Math.clz32(v | 255); // 0 below 256, then one per doubling
+  return bucket === 0 ? v : (bucket << SUB_BUCKET_MAGNITUDE) + (v >>> bucket);
 }
 
+/** The lowest latency of a bin, and (through `rangeOf`) the span of latencies it stands for. */
+function lowestOf(bin: number): number {
+  const bucket = (bin >> SUB_BUCKET_MAGNITUDE) - 1;
+  return bucket <= 0 ? bin : ((bin & 127) + 128) << bucket;
+}
+
+function rangeOf(lowest: number): number {
+  return 1 << (24 - Math.clz32(lowest | 255));
+}
+
+/** Adds one to `bin` in a sorted packed array (copied, exactly sized, when the bin is new). */
+function countIn(slot: number[] | null, bin: number): number[] {
+  const key = bin * TWO32;
+  const n = slot === null ? 0 : slot.length;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (slot![mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < n && slot![lo]! < key + TWO32) {
+    slot![lo]! += 1;
+    return slot!;
+  }
+  const out = new Array<number>(n + 1);
+  for (let i = 0; i < lo; i++) out[i] = slot![i]!;
+  out[lo] = key + 1;
+  for (let i = lo; i < n; i++) out[i + 1] = slot![i]!;
+  return out;
+}
+
+/** Shared by every histogram: the window's counts per bin while one snapshot is computed (zeroed after). */
+const merged = new Float64Array(BIN_COUNT);
+
 /**
- * Latency percentiles over a rolling window of buckets. Each bucket is a small packed HDR histogram; a running
- * window histogram holds their sum, so a snapshot reads one histogram, and an expired bucket is subtracted from
- * it once. `record` only counts the rounded value (or buffers a large one); values are folded into the bucket
- * and the window when the buffer fills, the bucket changes, or a snapshot is read. Snapshots are cached until
- * something changes.
+ * Latency percentiles over a rolling window of time buckets. Each bucket is a sorted array of (bin, count) pairs
+ * holding only the bins that received a value; a snapshot merges the buckets in the window into one shared scratch
+ * array and reads every percentile in one pass. Recording is a binary search and an increment (a copy only for a
+ * bin the bucket had not seen). Snapshots are cached until a value is recorded or a bucket leaves the window, and
+ * buckets that left the window are freed when the next snapshot is read or their slot is reused.
  */
 export class RollingPercentile {
   private readonly bucketMs: number;
-  private readonly histograms: (hdr.Histogram | null)[];
-  private readonly bucketIds: Float64Array;
-  private window: hdr.Histogram | null = null;
-  /** Counts of latencies 0 … SMALL_MS - 1 (rounded ms) not yet folded into the histograms. */
-  private readonly small = new Uint32Array(SMALL_MS);
-  /** Latencies ≥ SMALL_MS (rounded, clamped) not yet folded into the histograms. */
-  private readonly large = new Float64Array(LARGE_BUFFER);
-  private largeCount = 0;
-  /** Values counted in `small` since the last fold. */
-  private pending = 0;
-  private bufferBucket = -Infinity;
+  private readonly slots: (number[] | null)[];
+  /** The absolute bucket number each slot holds (-Infinity: none); a plain array costs less than a typed one. */
+  private readonly slotIds: number[];
+  /** Absolute bucket number (floor(now / bucketMs)) and slot of the latest record. */
+  private head = -Infinity;
+  private headSlot = 0;
   private cached: LatencySnapshot = EMPTY;
+  /** The window start the cached snapshot was read for, and whether a value was recorded since. */
+  private cachedOldest = -Infinity;
   private dirty = false;
 
   constructor(windowMs: number, private readonly buckets: number) {
     this.bucketMs = windowMs / buckets;
-    this.histograms = new Array<hdr.Histogram | null>(buckets).fill(null);
-    this.bucketIds = new Float64Array(buckets).fill(-Infinity);
+    this.slots = new Array<number[] | null>(buckets).fill(null);
+    this.slotIds = new Array<number>(buckets).fill(-Infinity);
   }
 
   /** Records one latency (ms) at time `now`. */
   record(latencyMs: number, now: number): void {
     const abs = Math.floor(now / this.bucketMs);
-    if (abs !== this.bufferBucket) {
-      this.flush();
-      this.bufferBucket = abs;
+    let slot = this.headSlot;
+    if (abs !== this.head) {
+      slot = ((abs % this.buckets) + this.buckets) % this.buckets;
+      if (this.slotIds[slot] !== abs) {
+        // the slot holds an expired bucket (or one from the "future" after the clock went back): reuse it
+        this.slotIds[slot] = abs;
+        this.slots[slot] = null;
+      }
+      this.head = abs;
+      this.headSlot = slot;
     }
     const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
-    if (v < SMALL_MS) {
-      this.small[v]!++;
-      if (++this.pending === MAX_PENDING) this.flush();
-    } else {
-      if (this.largeCount === LARGE_BUFFER) this.flush();
-      this.large[this.largeCount++] = v;
-    }
+    this.slots[slot] = countIn(this.slots[slot]!, binOf(v));
+    this.dirty = true;
   }
 
   /** Mean and percentiles over the window ending at `now`; zeros when nothing was recorded. */
   snapshot(now: number): LatencySnapshot {
-    this.flush();
-    this.expire(Math.floor(now / this.bucketMs) - this.buckets + 1);
-    if (!this.dirty) return this.cached;
+    const newest = Math.floor(now / this.bucketMs);
+    const oldest = newest - this.buckets + 1;
+    if (!this.dirty && oldest === this.cachedOldest) return this.cached;
     this.dirty = false;
-    const w = this.window;
-    if (w === null || w.totalCount === 0) return (this.cached = EMPTY);
-    return (this.cached = readAll(w as unknown as HistogramInternals));
+    this.cachedOldest = oldest;
+    let total = 0;
+    let low = BIN_COUNT;
+    let high = -1;
+    for (let s = 0; s < this.buckets; s++) {
+      const id = this.slotIds[s]!;
+      const slot = this.slots[s]!;
+      if (slot === null) continue;
+      if (id < oldest) {
+        // left the window for good: free it now rather than when the slot is reused
+        this.slots[s] = null;
+        this.slotIds[s] = -Infinity;
+        continue;
+      }
+      if (id > newest) continue; // from the "future" after a clock step back
+      for (let i = 0; i < slot.length; i++) {
+        const packed = slot[i]!;
+        const bin = Math.floor(packed / TWO32);
+        const count = packed - bin * TWO32;
+        merged[bin]! += count;
+        total += count;
+        if (bin < low) low = bin;
+        if (bin > high) high = bin;
+      }
+    }
+    const next = total === 0 ? EMPTY : readMerged(low, high, total);
+    if (!sameSnapshot(next, this.cached)) this.cached = next;
+    return this.cached;
   }
 
-  /** Approximate bytes held by this object's histograms and buffers. */
+  /** Approximate bytes held: the slot arrays (a JS array header and 8 bytes per bin) and the fixed parts. */
   get footprintBytes(): number {
-    let bytes = this.small.byteLength + this.large.byteLength + this.bucketIds.byteLength;
-    if (this.window !== null) bytes += this.window.estimatedFootprintInBytes;
-    for (const h of this.histograms) if (h) bytes += h.estimatedFootprintInBytes;
+    let bytes = 128 + 16 * this.buckets;
+    for (const slot of this.slots) if (slot !== null) bytes += 48 + 8 * slot.length;
     return bytes;
   }
-
-  /**
-   * Subtracts from the window, once, every bucket outside [oldest, oldest + buckets): those that expired, and
-   * those from the "future" after the clock went back.
-   */
-  private expire(oldest: number): void {
-    const newest = oldest + this.buckets - 1;
-    for (let slot = 0; slot < this.buckets; slot++) {
-      const id = this.bucketIds[slot]!;
-      if (id === -Infinity || (id >= oldest && id <= newest)) continue;
-      const h = this.histograms[slot]!;
-      if (h.totalCount !== 0) {
-        this.window!.subtract(h);
-        h.reset();
-        this.dirty = true;
-      }
-      this.bucketIds[slot] = -Infinity;
-    }
-  }
-
-  private flush(): void {
-    if (this.pending === 0 && this.largeCount === 0) return;
-    const abs = this.bufferBucket;
-    const slot = ((abs % this.buckets) + this.buckets) % this.buckets;
-    if (this.bucketIds[slot] !== abs) {
-      // The slot holds another bucket (expired, or from the future after a clock step back): take every such
-      // bucket out of the window before reusing the slot.
-      this.expire(abs - this.buckets + 1);
-      this.bucketIds[slot] = abs;
-    }
-    const h = (this.histograms[slot] ??= newHistogram('packed'));
-    const w = (this.window ??= newHistogram(32));
-    if (this.pending !== 0) {
-      const small = this.small;
-      for (let v = 0; v < SMALL_MS; v++) {
-        const count = small[v]!;
-        if (count !== 0) {
-          h.recordValueWithCount(v, count);
-          w.recordValueWithCount(v, count);
-          small[v] = 0;
-        }
-      }
-      this.pending = 0;
-    }
-    for (let i = 0; i < this.largeCount; i++) {
-      h.recordValue(this.large[i]!);
-      w.recordValue(this.large[i]!);
-    }
-    this.largeCount = 0;
-    this.dirty = true;
-  }
-}
-
-/** The index-level methods every hdr-histogram-js JS histogram has (JsHistogram). */
-interface HistogramInternals {
-  readonly countsArrayLength: number;
-  readonly totalCount: number;
-  getCountAtIndex(index: number): number;
-  valueFromIndex(index: number): number;
-  lowestEquivalentValue(value: number): number;
-  highestEquivalentValue(value: number): number;
-  medianEquivalentValue(value: number): number;
 }
 
 const TARGETS = PERCENTILE_KEYS.map(Number);
@@ -176,11 +166,11 @@ function ulp(x: number): number {
 }
 
 /**
- * Mean and every Hystrix percentile in ONE pass over the counts, with exactly hdr-histogram-js's rules
- * (`getValueAtPercentile`, `mean`); calling those nine times walks the array nine times (~0.4 ms per read).
+ * Mean and every Hystrix percentile in ONE pass over the merged bins `low`…`high` (zeroing them for the next
+ * read), with exactly hdr-histogram-js's rules (`getValueAtPercentile`: the highest equivalent value of the bin
+ * where the count is reached, the lowest for the 0th; `mean`: each bin at its median equivalent value).
  */
-function readAll(h: HistogramInternals): LatencySnapshot {
-  const total = h.totalCount;
+function readMerged(low: number, high: number, total: number): LatencySnapshot {
   const wanted = TARGETS.map((p) => {
     const fp = (p / 100) * total;
     return Math.max(Math.ceil(fp - ulp(fp)), 1);
@@ -189,21 +179,28 @@ function readAll(h: HistogramInternals): LatencySnapshot {
   let next = 0;
   let seen = 0;
   let sum = 0;
-  const length = h.countsArrayLength;
-  for (let i = 0; i < length; i++) {
-    const count = h.getCountAtIndex(i);
+  for (let bin = low; bin <= high; bin++) {
+    const count = merged[bin]!;
     if (count === 0) continue;
+    merged[bin] = 0;
     seen += count;
-    const value = h.valueFromIndex(i);
-    sum += h.medianEquivalentValue(value) * count;
+    const lowest = lowestOf(bin);
+    const range = rangeOf(lowest);
+    sum += (lowest + (range >> 1)) * count;
     while (next < wanted.length && seen >= wanted[next]!) {
-      values[next] = TARGETS[next] === 0 ? h.lowestEquivalentValue(value) : h.highestEquivalentValue(value);
+      values[next] = TARGETS[next] === 0 ? lowest : lowest + range - 1;
       next++;
     }
   }
   const percentiles = {} as Record<(typeof PERCENTILE_KEYS)[number], number>;
   PERCENTILE_KEYS.forEach((key, n) => (percentiles[key] = Math.round(values[n] ?? 0)));
   return { mean: Math.round(sum / total), percentiles };
+}
+
+function sameSnapshot(a: LatencySnapshot, b: LatencySnapshot): boolean {
+  if (a.mean !== b.mean) return false;
+  for (const key of PERCENTILE_KEYS) if (a.percentiles[key] !== b.percentiles[key]) return false;
+  return true;
 }
 
 const EMPTY: LatencySnapshot = Object.freeze({
