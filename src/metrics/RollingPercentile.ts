@@ -42,55 +42,43 @@ function rangeOf(lowest: number): number {
   return 1 << (24 - Math.clz32(lowest | 255));
 }
 
-/** Adds one to `bin` in a sorted packed array (copied, exactly sized, when the bin is new). */
-function countIn(slot: number[] | null, bin: number): number[] {
-  const key = bin * TWO32;
-  const n = slot === null ? 0 : slot.length;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (slot![mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo < n && slot![lo]! < key + TWO32) {
-    slot![lo]! += 1;
-    return slot!;
-  }
-  const out = new Array<number>(n + 1);
-  for (let i = 0; i < lo; i++) out[i] = slot![i]!;
-  out[lo] = key + 1;
-  for (let i = lo; i < n; i++) out[i + 1] = slot![i]!;
-  return out;
-}
+/** "No bucket": a small integer below any bucket number a clock gives, so fields stay small integers (unboxed). */
+const NO_BUCKET = -0x3fffffff;
+
+/** No entries yet (shared until the first value). */
+const NONE: number[] = [];
 
 /** Shared by every histogram: the window's counts per bin while one snapshot is computed (zeroed after). */
 const merged = new Float64Array(BIN_COUNT);
 
 /**
- * Latency percentiles over a rolling window of time buckets. Each bucket is a sorted array of (bin, count) pairs
- * holding only the bins that received a value; a snapshot merges the buckets in the window into one shared scratch
- * array and reads every percentile in one pass. Recording is a binary search and an increment (a copy only for a
- * bin the bucket had not seen). Snapshots are cached until a value is recorded or a bucket leaves the window, and
- * buckets that left the window are freed when the next snapshot is read or their slot is reused.
+ * Latency percentiles over a rolling window of time buckets. All buckets share ONE exactly sized array of packed
+ * (bin, count) pairs, bucket after bucket, each bucket's run sorted by bin and holding only the bins that received
+ * a value — a key costs 8 bytes per distinct latency per bucket, plus one array. Recording is a binary search and
+ * an increment (a copy of the array only for a bin its bucket had not seen). A snapshot merges the buckets in the
+ * window into one shared scratch array and reads every percentile in one pass; it is cached until a value is
+ * recorded or a bucket leaves the window, and buckets that left the window are dropped then.
  */
 export class RollingPercentile {
   private readonly bucketMs: number;
-  private readonly slots: (number[] | null)[];
-  /** The absolute bucket number each slot holds (-Infinity: none); a plain array costs less than a typed one. */
-  private readonly slotIds: number[];
+  /**
+   * Per slot `s`: `meta[s]` the absolute bucket number it holds (NO_BUCKET: none), `meta[buckets + s]` its number
+   * of entries (one small array for both).
+   */
+  private readonly meta: number[];
+  /** Every slot's entries, slot 0 first. */
+  private entries: number[] = NONE;
   /** Absolute bucket number (floor(now / bucketMs)) and slot of the latest record. */
-  private head = -Infinity;
+  private head = NO_BUCKET;
   private headSlot = 0;
   private cached: LatencySnapshot = EMPTY;
   /** The window start the cached snapshot was read for, and whether a value was recorded since. */
-  private cachedOldest = -Infinity;
+  private cachedOldest = NO_BUCKET;
   private dirty = false;
 
   constructor(windowMs: number, private readonly buckets: number) {
     this.bucketMs = windowMs / buckets;
-    this.slots = new Array<number[] | null>(buckets).fill(null);
-    this.slotIds = new Array<number>(buckets).fill(-Infinity);
+    this.meta = new Array<number>(2 * buckets).fill(0).fill(NO_BUCKET, 0, buckets);
   }
 
   /** Records one latency (ms) at time `now`. */
@@ -99,17 +87,38 @@ export class RollingPercentile {
     let slot = this.headSlot;
     if (abs !== this.head) {
       slot = ((abs % this.buckets) + this.buckets) % this.buckets;
-      if (this.slotIds[slot] !== abs) {
-        // the slot holds an expired bucket (or one from the "future" after the clock went back): reuse it
-        this.slotIds[slot] = abs;
-        this.slots[slot] = null;
-      }
+      // the slot holds an expired bucket (or one from the "future" after the clock went back): reuse it
+      if (this.meta[slot] !== abs) this.clear(slot, abs);
       this.head = abs;
       this.headSlot = slot;
     }
     const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
-    this.slots[slot] = countIn(this.slots[slot]!, binOf(v));
+    const key = binOf(v) * TWO32;
+    const meta = this.meta;
+    const b = this.buckets;
+    let start = 0;
+    for (let s = 0; s < slot; s++) start += meta[b + s]!;
+    const entries = this.entries;
+    const end = start + meta[b + slot]!;
+    let lo = start;
+    let hi = end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
     this.dirty = true;
+    if (lo < end && entries[lo]! < key + TWO32) {
+      entries[lo]! += 1;
+      return;
+    }
+    const n = entries.length;
+    const out = new Array<number>(n + 1);
+    for (let k = 0; k < lo; k++) out[k] = entries[k]!;
+    out[lo] = key + 1;
+    for (let k = lo; k < n; k++) out[k + 1] = entries[k]!;
+    this.entries = out;
+    meta[b + slot]!++;
   }
 
   /** Mean and percentiles over the window ending at `now`; zeros when nothing was recorded. */
@@ -119,40 +128,57 @@ export class RollingPercentile {
     if (!this.dirty && oldest === this.cachedOldest) return this.cached;
     this.dirty = false;
     this.cachedOldest = oldest;
+    // buckets that left the window for good are dropped now rather than when their slot is reused
+    const meta = this.meta;
+    const b = this.buckets;
+    for (let s = 0; s < b; s++) if (meta[s]! < oldest && meta[s] !== NO_BUCKET) this.clear(s, NO_BUCKET);
+    const entries = this.entries;
     let total = 0;
     let low = BIN_COUNT;
     let high = -1;
-    for (let s = 0; s < this.buckets; s++) {
-      const id = this.slotIds[s]!;
-      const slot = this.slots[s]!;
-      if (slot === null) continue;
-      if (id < oldest) {
-        // left the window for good: free it now rather than when the slot is reused
-        this.slots[s] = null;
-        this.slotIds[s] = -Infinity;
-        continue;
+    let start = 0;
+    for (let s = 0; s < b; s++) {
+      const end = start + meta[b + s]!;
+      if (meta[s]! <= newest) {
+        // (a bucket from the "future", after a clock step back, is left out)
+        for (let k = start; k < end; k++) {
+          const packed = entries[k]!;
+          const bin = Math.floor(packed / TWO32);
+          const count = packed - bin * TWO32;
+          merged[bin]! += count;
+          total += count;
+          if (bin < low) low = bin;
+          if (bin > high) high = bin;
+        }
       }
-      if (id > newest) continue; // from the "future" after a clock step back
-      for (let i = 0; i < slot.length; i++) {
-        const packed = slot[i]!;
-        const bin = Math.floor(packed / TWO32);
-        const count = packed - bin * TWO32;
-        merged[bin]! += count;
-        total += count;
-        if (bin < low) low = bin;
-        if (bin > high) high = bin;
-      }
+      start = end;
     }
     const next = total === 0 ? EMPTY : readMerged(low, high, total);
     if (!sameSnapshot(next, this.cached)) this.cached = next;
     return this.cached;
   }
 
-  /** Approximate bytes held: the slot arrays (a JS array header and 8 bytes per bin) and the fixed parts. */
+  /** Approximate bytes held: the fixed parts, and 8 bytes per entry. */
   get footprintBytes(): number {
-    let bytes = 128 + 16 * this.buckets;
-    for (const slot of this.slots) if (slot !== null) bytes += 48 + 8 * slot.length;
-    return bytes;
+    return 160 + 16 * this.buckets + 8 * this.entries.length;
+  }
+
+  /** Empties `slot` (its entries leave the shared array) and gives it to bucket `id`. */
+  private clear(slot: number, id: number): void {
+    const meta = this.meta;
+    const b = this.buckets;
+    meta[slot] = id;
+    const len = meta[b + slot]!;
+    if (len === 0) return;
+    let start = 0;
+    for (let s = 0; s < slot; s++) start += meta[b + s]!;
+    const old = this.entries;
+    const n = old.length - len;
+    const out = n === 0 ? NONE : new Array<number>(n);
+    for (let k = 0; k < start; k++) out[k] = old[k]!;
+    for (let k = start; k < n; k++) out[k] = old[k + len]!;
+    this.entries = out;
+    meta[b + slot] = 0;
   }
 }
 
