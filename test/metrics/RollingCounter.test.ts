@@ -98,3 +98,29 @@ describe('CommandMetrics.snapshot', () => {
     expect(m.takeHealthSnapshot(400)).toEqual({ requestCount: 1, errorCount: 0, errorPercentage: 0 });
   });
 });
+
+describe('RollingCounter sparse columns', () => {
+  it('gives a counter its column on first use and keeps every other count and maximum when it does', () => {
+    const c = new RollingCounter(22, 1000, 10);
+    c.add(5, 0, 2);
+    c.max(7, 0);
+    c.add(1, 150, 3);
+    c.add(21, 250, 4);
+    c.add(0, 250, 1);
+    c.add(5, 350, 1);
+    c.max(3, 350);
+    expect([c.sum(0, 400), c.sum(1, 400), c.sum(5, 400), c.sum(21, 400), c.sum(9, 400)]).toEqual([1, 3, 3, 4, 0]);
+    expect(c.windowMax(400)).toBe(7);
+    const sums = c.sums(400);
+    expect([...sums].filter((v) => v !== 0)).toEqual([1, 3, 3, 4]);
+    expect(sums[21]).toBe(4);
+    c.resetCounter(5);
+    c.resetCounter(9); // no column: nothing to do
+    expect(c.sum(5, 400)).toBe(0);
+    expect(c.sum(1, 400)).toBe(3);
+    // the bucket of t=0 leaves the window at t=1000: its maximum and counts go with it
+    expect(c.windowMax(1000)).toBe(3);
+    expect(c.sum(1, 1099)).toBe(3);
+    expect(c.sum(1, 1100)).toBe(0);
+  });
+});
