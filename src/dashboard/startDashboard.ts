@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { readKnown, expectBoolean, expectFunction, expectNumber } from '../config/validate.js';
-import { configError } from '../errors.js';
 import { registerPrometheus } from '../prometheus/registerPrometheus.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
 import { NOSNIFF, plainReply } from '../stream/plainReply.js';
 import { hystrixStreamHandler } from '../stream/sseHandler.js';
 import { expectWriteTimeout } from '../stream/writeWatch.js';
+import { expectHost, listenServer, pathOf } from './listen.js';
 import { pageCsp, renderPage, type PageStream } from './page/pageHtml.js';
 import { parseUpstreams, streamLabel, StreamProxy } from './streamProxy.js';
 
@@ -171,62 +171,12 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      stream.close();
-      proxy.close();
-      prometheus.unregister();
-      reject(error);
-    };
-    server.once('error', onError);
-    server.listen({ port, host }, () => {
-      server.off('error', onError);
-      resolve();
-    });
+  const listening = await listenServer(server, port, host, () => {
+    stream.close();
+    proxy.close();
+    prometheus.unregister();
   });
-
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${urlHost(host)}:${boundPort}/`,
-    port: boundPort,
-    server,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        stream.close();
-        proxy.close();
-        prometheus.unregister();
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Streams ended above leave their sockets open (keep-alive); nothing else may keep the server up.
-        setImmediate(() => server.closeAllConnections());
-      });
-      return closing;
-    },
-  };
-}
-
-function expectHost(value: unknown): string {
-  if (typeof value !== 'string') throw configError('startDashboard.host', 'a host name or IP address', value, 'type');
-  if (value.length === 0 || value.length > 253 || /[\s/?#@]/.test(value)) {
-    throw configError('startDashboard.host', 'a host name or IP address', value, 'range');
-  }
-  return value;
-}
-
-/** The host as it goes in a URL a browser on this machine can open. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  if (host.includes(':') && !host.startsWith('[')) return `[${host}]`;
-  return host;
-}
-
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+  return { url: listening.baseUrl, port: listening.port, server, close: listening.close };
 }
 
 function plain(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {

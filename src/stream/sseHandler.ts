@@ -7,7 +7,7 @@ import type { TimerHandle } from '../time/Clock.js';
 import { expectInterval } from './dashboardEvents.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from './hostCheck.js';
 import { NOSNIFF, plainReply } from './plainReply.js';
-import { buildSampleText } from './sampleSlices.js';
+import { buildSampleText, type Done } from './sampleSlices.js';
 import { expectWriteTimeout, flushFrame, WriteWatch } from './writeWatch.js';
 
 /** Options of {@link hystrixStreamHandler}. */
@@ -171,6 +171,15 @@ export function parseDelay(url: string | undefined): number | undefined {
  * @see {@link dashboardEvents} for the same objects as an rxjs Observable.
  */
 export function hystrixStreamHandler(options: HystrixStreamOptions = {}): HystrixStreamHandler {
+  return streamSamples(options, buildSampleText);
+}
+
+/**
+ * @internal the handler behind {@link hystrixStreamHandler}, for any source of stream frames (the turbine and the
+ * cluster primary serve their aggregates through it): `build` hands over one sample's `data:` frames (empty: a
+ * ping), at most once per tick and shared by the connections ticking together.
+ */
+export function streamSamples(options: HystrixStreamOptions, build: (done: Done<string>) => void): HystrixStreamHandler {
   const raw = readKnown(options, 'hystrixStreamHandler', ['intervalMs', 'maxConnections', 'authorize', 'writeTimeout', 'allowedHosts']);
   const intervalMs = raw.intervalMs === undefined ? 500 : expectInterval(raw.intervalMs, 'hystrixStreamHandler.intervalMs');
   const maxConnections =
@@ -209,7 +218,7 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
     }
     const waiting = [use];
     building = waiting;
-    buildSampleText((error, text) => {
+    build((error, text) => {
       building = null;
       const out = error !== undefined || text === '' ? PING : text!;
       if (error === undefined && !closed) shared = { at: now, text: out };
