@@ -125,3 +125,9 @@ export { currentExecution } from './decorators/currentExecution.js';
 
 /* Dashboard */
 export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard/startDashboard.js';
+
+/* Fleet */
+export { startTurbine, type Turbine, type TurbineOptions } from './fleet/startTurbine.js';
+export type { TurbineStreams, TurbineStreamSource, DnsDiscovery, HostResolver } from './fleet/discovery.js';
+export type { InstanceStatus, TurbineInstancesJson } from './fleet/instanceStatus.js';
+export { aggregateSamples, AGGREGATED_TYPES, type FleetObject, type InstanceSample, type InstanceDetail, type MixedCircuit } from './fleet/aggregate.js';

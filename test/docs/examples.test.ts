@@ -27,6 +27,7 @@ const DOCUMENTS = [
   'docs/rate-limiting.md',
   'docs/request-scope.md',
   'docs/decorators.md',
+  'docs/fleet.md',
 ] as const;
 
 /** Longest a single example may run. */

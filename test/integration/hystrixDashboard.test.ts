@@ -1,26 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { circuitBreakerFor, command, hystrixStreamHandler, type HystrixStreamHandler } from '../../src/index.js';
 import { resetBreakwater } from '../../src/testing.js';
 import { launchChromium, type TestBrowser } from './support/chromium.js';
 import { startLocalServer, type LocalServer } from './support/http.js';
-import {
-  hystrixDashboardWebapp,
-  proxyStream,
-  serveStatic,
-  UNDERSCORE_CDN_PATH,
-  UNDERSCORE_FILE,
-} from './support/hystrixDashboard.js';
+import { hystrixDashboardWebapp, originalDashboardListener, underscoreReroute } from './support/hystrixDashboard.js';
 
 const SCREENSHOT = '/tmp/hystrix-dashboard.png';
 // Time budget (whole file ≤ 60 s): beforeAll 30 s, tests 10 + 8 + 5 s, afterAll 7 s.
-const TEMPLATES = [
-  '/components/hystrixCommand/templates/hystrixCircuit.html',
-  '/components/hystrixCommand/templates/hystrixCircuitContainer.html',
-  '/components/hystrixThreadPool/templates/hystrixThreadPool.html',
-  '/components/hystrixThreadPool/templates/hystrixThreadPoolContainer.html',
-];
 /** Long enough that nothing rolls out of the window while the page loads. */
 const METRICS = { rollingWindow: 30_000, rollingBuckets: 10 };
 
@@ -104,36 +91,11 @@ async function driveCommands(): Promise<void> {
 beforeAll(async () => {
   resetBreakwater();
   const webapp = await hystrixDashboardWebapp();
-  const underscore = await readFile(UNDERSCORE_FILE);
-  const served = new Set<string>();
-  let templatesServed!: () => void;
-  const templatesReady = new Promise<void>((r) => (templatesServed = r));
   stream = hystrixStreamHandler({ intervalMs: 500 });
-  const handler = stream;
-  server = await startLocalServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/hystrix.stream') return handler(req, res);
-    if (path === '/proxy.stream') return proxyStream(req, res, templatesReady);
-    if (TEMPLATES.includes(path)) {
-      res.once('finish', () => {
-        served.add(path);
-        if (served.size === TEMPLATES.length) templatesServed();
-      });
-    }
-    void serveStatic(webapp, path, res).then((found) => {
-      if (!found) res.writeHead(404).end();
-    });
-  });
+  server = await startLocalServer(originalDashboardListener(webapp, { '/hystrix.stream': stream }));
   await driveCommands();
 
-  browser = await launchChromium(async (url, route) => {
-    const u = new URL(url);
-    if (u.hostname === 'cdnjs.cloudflare.com' && u.pathname === UNDERSCORE_CDN_PATH) {
-      await route.fulfill({ status: 200, contentType: 'application/javascript', body: underscore });
-      return true;
-    }
-    return false;
-  });
+  browser = await launchChromium(await underscoreReroute());
   page = await browser.context.newPage();
   page.on('console', (msg) => consoleLines.push(msg.text()));
   page.on('pageerror', (error) => pageErrors.push(String(error)));

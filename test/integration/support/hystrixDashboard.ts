@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { get, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Route } from 'playwright-core';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -112,4 +113,51 @@ export function proxyStream(req: IncomingMessage, res: ServerResponse, ready: Pr
     upstream.on('error', () => res.destroy());
     res.once('close', () => upstream.destroy());
   });
+}
+
+/** The template files monitor.html fetches before it can draw a tile. */
+export const DASHBOARD_TEMPLATES = [
+  '/components/hystrixCommand/templates/hystrixCircuit.html',
+  '/components/hystrixCommand/templates/hystrixCircuitContainer.html',
+  '/components/hystrixThreadPool/templates/hystrixThreadPool.html',
+  '/components/hystrixThreadPool/templates/hystrixThreadPoolContainer.html',
+];
+
+/**
+ * A request listener serving the original dashboard's web files and its `/proxy.stream` (held until the templates
+ * have been served), plus any extra routes by exact path.
+ */
+export function originalDashboardListener(
+  webapp: string,
+  extra: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const served = new Set<string>();
+  let templatesServed!: () => void;
+  const templatesReady = new Promise<void>((r) => (templatesServed = r));
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = extra[path];
+    if (route !== undefined) return route(req, res);
+    if (path === '/proxy.stream') return proxyStream(req, res, templatesReady);
+    if (DASHBOARD_TEMPLATES.includes(path)) {
+      res.once('finish', () => {
+        served.add(path);
+        if (served.size === DASHBOARD_TEMPLATES.length) templatesServed();
+      });
+    }
+    void serveStatic(webapp, path, res).then((found) => {
+      if (!found) res.writeHead(404).end();
+    });
+  };
+}
+
+/** A Chromium reroute (see launchChromium) that answers monitor.html's CDN underscore request from node_modules. */
+export async function underscoreReroute(): Promise<(url: string, route: Route) => Promise<boolean>> {
+  const underscore = await readFile(UNDERSCORE_FILE);
+  return async (url, route) => {
+    const u = new URL(url);
+    if (u.hostname !== 'cdnjs.cloudflare.com' || u.pathname !== UNDERSCORE_CDN_PATH) return false;
+    await route.fulfill({ status: 200, contentType: 'application/javascript', body: underscore });
+    return true;
+  };
 }
