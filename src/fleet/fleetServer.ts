@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenServer, pathOf } from '../dashboard/listen.js';
+import { HOST_REFUSED, isHostAllowed, type HostPolicy } from '../stream/hostCheck.js';
+import { plainReply } from '../stream/plainReply.js';
 
 
 /** A running fleet server (the turbine or the cluster primary's). */
@@ -16,22 +18,25 @@ export interface FleetServer {
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** @internal a small text answer (errors and refusals). */
+/** @internal a small text answer (errors and refusals); nothing when the response was answered already. */
 export function plainText(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    if (!res.writableEnded) res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
-  res.end(body);
+  if (!plainReply(res, status, body, extra) && res.headersSent && !res.writableEnded) res.end();
 }
 
 /**
- * @internal listens on `host:port` with a fixed table of GET routes (anything else: 404/405), resolving once it
- * listens; `cleanup` runs when it fails to listen and when it is closed.
+ * @internal listens on `host:port` with a fixed table of GET routes (anything else: 404/405), refusing a `Host`
+ * outside `hosts` (DNS rebinding) with 403, resolving once it listens; `cleanup` runs when it fails to listen and
+ * when it is closed.
  */
-export async function serveFleet(port: number, host: string, routes: Readonly<Record<string, Route>>, cleanup: () => void): Promise<FleetServer> {
+export async function serveFleet(
+  port: number,
+  host: string,
+  hosts: HostPolicy,
+  routes: Readonly<Record<string, Route>>,
+  cleanup: () => void,
+): Promise<FleetServer> {
   const server = createServer((req, res) => {
+    if (!isHostAllowed(req, hosts)) return plainText(res, HOST_REFUSED.status, HOST_REFUSED.message);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plainText(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     const route = routes[pathOf(req.url)];
     if (route === undefined || !Object.hasOwn(routes, pathOf(req.url))) return plainText(res, 404, 'not found\n');

@@ -2,7 +2,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import { getClock } from '../config/store.js';
 import { expectFunction, expectNumber, readKnown } from '../config/validate.js';
 import { expectHost } from '../dashboard/listen.js';
+import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
 import { streamSamples } from '../stream/sseHandler.js';
+import { expectWriteTimeout } from '../stream/writeWatch.js';
 import type { TimerHandle } from '../time/Clock.js';
 import { checkStreams, discover, needsRefresh, systemResolver, type HostResolver, type TurbineStreams } from './discovery.js';
 import { serveFleet } from './fleetServer.js';
@@ -30,8 +32,19 @@ export interface TurbineOptions {
   readonly discoveryInterval?: number;
   /** Concurrent `/turbine.stream` clients; 503 beyond. @defaultValue 20 */
   readonly maxConnections?: number;
+  /**
+   * A client that takes no byte for this long (ms) is disconnected (see {@link HystrixStreamOptions.writeTimeout}).
+   * @defaultValue 30000
+   */
+  readonly writeTimeout?: number;
   /** Guards `/turbine.stream` as in {@link hystrixStreamHandler}: `false` answers 403. Without it, everyone may read it. */
   readonly authorize?: (req: IncomingMessage) => boolean | PromiseLike<boolean>;
+  /**
+   * `Host` names answered besides loopback names and the bound address, or `'all'` (see
+   * {@link HystrixStreamOptions.allowedHosts}): a dashboard reaching the turbine by a DNS name lists it here.
+   * @defaultValue []
+   */
+  readonly allowedHosts?: AllowedHosts;
   /** Resolves DNS names of `{ dns }` entries to addresses; defaults to the system resolver (`dns.lookup`, every A/AAAA). */
   readonly resolve?: HostResolver;
 }
@@ -149,12 +162,15 @@ export class TurbineSource {
 
 /** @internal validates the options shared by {@link startTurbine} and the dashboard's aggregate mode. */
 export function turbineSettings(options: TurbineOptions, option = OPTION) {
-  const raw = readKnown(options, option, ['streams', 'port', 'host', 'intervalMs', 'instanceTimeout', 'discoveryInterval', 'maxConnections', 'authorize', 'resolve']);
+  const raw = readKnown(options, option, ['streams', 'port', 'host', 'intervalMs', 'instanceTimeout', 'discoveryInterval', 'maxConnections', 'authorize', 'resolve', 'writeTimeout', 'allowedHosts']);
   if (raw.streams === undefined) throw new TypeError(`breakwater: \`${option}.streams\` is required (stream URLs, { dns } entries, or a function)`);
+  const host = raw.host === undefined ? '127.0.0.1' : expectHost(raw.host, `${option}.host`);
   return {
     streams: checkStreams(raw.streams, `${option}.streams`),
+    host,
+    hosts: parseAllowedHosts(raw.allowedHosts, `${option}.allowedHosts`, [host]),
+    writeTimeout: expectWriteTimeout(raw.writeTimeout, `${option}.writeTimeout`),
     port: raw.port === undefined ? 8989 : expectNumber(raw.port, `${option}.port`, { min: 0, max: 65535, integer: true }),
-    host: raw.host === undefined ? '127.0.0.1' : expectHost(raw.host, `${option}.host`),
     intervalMs: raw.intervalMs === undefined ? 500 : expectNumber(raw.intervalMs, `${option}.intervalMs`, { min: 1, max: 2 ** 31 - 1, integer: true, unit: 'ms' }),
     instanceTimeout:
       raw.instanceTimeout === undefined ? 5000 : expectNumber(raw.instanceTimeout, `${option}.instanceTimeout`, { min: 100, max: 600_000, integer: true, unit: 'ms' }),
@@ -206,10 +222,16 @@ export async function startTurbineWith(options: TurbineOptions, internals: Turbi
   const s = turbineSettings(options);
   const source = new TurbineSource(s.streams, s.instanceTimeout, s.discoveryInterval, s.resolve, internals);
   const stream = streamSamples(
-    { intervalMs: s.intervalMs, maxConnections: s.maxConnections, ...(s.authorize === undefined ? {} : { authorize: s.authorize }) },
+    {
+      intervalMs: s.intervalMs,
+      maxConnections: s.maxConnections,
+      writeTimeout: s.writeTimeout,
+      allowedHosts: 'all', // checked by the server for every route
+      ...(s.authorize === undefined ? {} : { authorize: s.authorize }),
+    },
     () => source.sample(),
   );
-  const served = await serveFleet(s.port, s.host, { '/turbine.stream': stream }, () => {
+  const served = await serveFleet(s.port, s.host, s.hosts, { '/turbine.stream': stream }, () => {
     stream.close();
     source.close();
   });

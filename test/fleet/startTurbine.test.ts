@@ -87,6 +87,8 @@ describe('startTurbine', () => {
     );
     expect((await send(`http://127.0.0.1:${turbine.port}/`)).status).toBe(404);
     expect((await send(turbine.url, { method: 'POST' })).status).toBe(405);
+    // a page on another site reaching the turbine through DNS rebinding carries its own Host: refused
+    expect((await send(turbine.url, { headers: { host: 'evil.example' } })).status).toBe(403);
   });
 
   it('drops an instance that goes away at once, says why, and counts it again when it is back', async () => {
