@@ -9,7 +9,7 @@ export class CliUsageError extends Error {
   constructor(
     message: string,
     /** The subcommand whose usage to point at, if known. */
-    readonly subcommand?: 'demo' | 'dashboard',
+    readonly subcommand?: Subcommand,
   ) {
     super(message);
     this.name = 'CliUsageError';
@@ -18,13 +18,22 @@ export class CliUsageError extends Error {
 
 /** @internal what to do. */
 export type CliInvocation =
-  | { readonly kind: 'help'; readonly topic?: 'demo' | 'dashboard' }
+  | { readonly kind: 'help'; readonly topic?: Subcommand }
   | { readonly kind: 'version' }
   | { readonly kind: 'demo'; readonly port: number; readonly host: string }
-  | { readonly kind: 'dashboard'; readonly port: number; readonly host: string; readonly streams: readonly string[]; readonly aggregate?: true };
+  | { readonly kind: 'dashboard'; readonly port: number; readonly host: string; readonly streams: readonly string[]; readonly aggregate?: true }
+  | {
+      readonly kind: 'turbine';
+      readonly port: number;
+      readonly host: string;
+      readonly streams: readonly string[];
+      readonly dns: readonly { readonly dns: string; readonly path: string }[];
+    };
 
-/** @internal default port of both servers (the Hystrix dashboard's). */
+/** @internal default port of the demo and dashboard servers (the Hystrix dashboard's). */
 export const DEFAULT_PORT = 7979;
+/** @internal default port of `breakwater turbine` (startTurbine's). */
+export const TURBINE_DEFAULT_PORT = 8989;
 
 /** @internal the installed package's version, printed by `breakwater --version`. */
 export const VERSION: string = packageJson.version;
@@ -39,6 +48,7 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
     summary: 'Run a simulated service whose calls go through breakwater commands against\nflaky fake dependencies, and serve its dashboard.',
   },
   { name: 'dashboard', summary: 'Serve the dashboard page for one or more Hystrix-compatible streams.' },
+  { name: 'turbine', summary: "Aggregate many instances' streams into one /turbine.stream (as Netflix Turbine)." },
   { name: 'help [command]', summary: "Show this help, or a command's." },
 ];
 
@@ -89,15 +99,35 @@ Options:
   -h, --help            Show this help.
 `;
 
+/** @internal help of `breakwater turbine`. */
+export const TURBINE_USAGE = `Usage: breakwater turbine [--stream URL ...] [--dns NAME:PORT[/PATH] ...] [--port N] [--host HOST]
+
+Connects to every instance's Hystrix stream and serves one aggregated stream at /turbine.stream, in the
+format the original Hystrix Dashboard and breakwater's own page read ("Hosts N", summed counts, the
+fleet's error percentage). Instances that stop answering drop out and are reconnected with backoff.
+Prints the stream URL as the first line on stdout; runs until Ctrl+C (SIGINT) or SIGTERM.
+
+Options:
+  --stream URL          An instance's http(s) stream URL; repeat for several.
+  --dns NAME:PORT[/PATH]  Every A/AAAA record of NAME is an instance at http://ADDRESS:PORT/PATH
+                        (PATH defaults to /hystrix.stream); re-resolved every 10 s. Repeatable.
+  --port N              Port to listen on; 0 picks a free one. Default: $PORT, else ${TURBINE_DEFAULT_PORT}.
+  --host HOST           Interface to bind. Default: 127.0.0.1 (this machine only).
+  -h, --help            Show this help.
+
+At least one --stream or --dns is required.
+`;
+
 /** @internal the usage text of a topic. */
-export function usageOf(topic?: 'demo' | 'dashboard'): string {
-  return topic === 'demo' ? DEMO_USAGE : topic === 'dashboard' ? DASHBOARD_USAGE : USAGE;
+export function usageOf(topic?: Subcommand): string {
+  return topic === 'demo' ? DEMO_USAGE : topic === 'dashboard' ? DASHBOARD_USAGE : topic === 'turbine' ? TURBINE_USAGE : USAGE;
 }
 
-type Subcommand = 'demo' | 'dashboard';
+/** @internal the subcommands. */
+export type Subcommand = 'demo' | 'dashboard' | 'turbine';
 
 function isSubcommand(value: string | undefined): value is Subcommand {
-  return value === 'demo' || value === 'dashboard';
+  return value === 'demo' || value === 'dashboard' || value === 'turbine';
 }
 
 /** @internal parses a port given as text: an integer from 0 to 65535, nothing else. */
@@ -108,17 +138,25 @@ export function parsePort(text: string, where: string, sub?: Subcommand): number
   return Number(text);
 }
 
-function parseStream(text: string): string {
+function parseStream(text: string, sub: Subcommand): string {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new CliUsageError(`--stream must be an absolute http:// or https:// URL, got ${JSON.stringify(text)}`, 'dashboard');
+    throw new CliUsageError(`--stream must be an absolute http:// or https:// URL, got ${JSON.stringify(text)}`, sub);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new CliUsageError(`--stream must be an http:// or https:// URL, got ${JSON.stringify(text)}`, 'dashboard');
+    throw new CliUsageError(`--stream must be an http:// or https:// URL, got ${JSON.stringify(text)}`, sub);
   }
   return url.href;
+}
+
+function parseDns(text: string): { dns: string; path: string } {
+  const m = /^([A-Za-z0-9._-]{1,253}):(\d{1,5})(\/[^\s#?]*)?$/.exec(text);
+  if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    throw new CliUsageError(`--dns must be NAME:PORT or NAME:PORT/PATH (a port from 1 to 65535), got ${JSON.stringify(text)}`, 'turbine');
+  }
+  return { dns: `${m[1]!}:${m[2]!}`, path: m[3] ?? '/hystrix.stream' };
 }
 
 function parseHost(text: string, sub: Subcommand): string {
@@ -135,7 +173,7 @@ function parseHost(text: string, sub: Subcommand): string {
  */
 export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CliInvocation {
   const first = argv[0];
-  if (first === undefined) throw new CliUsageError('missing command (demo or dashboard)');
+  if (first === undefined) throw new CliUsageError('missing command (demo, dashboard or turbine)');
   if (first === '-h' || first === '--help') return { kind: 'help' };
   if (first === '-v' || first === '--version' || first === 'version') {
     if (argv.length > 1) throw new CliUsageError(`unexpected argument ${JSON.stringify(argv[1])} after ${first}`);
@@ -144,18 +182,19 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   if (first === 'help') {
     const topic = argv[1];
     if (topic === undefined) return { kind: 'help' };
-    if (!isSubcommand(topic)) throw new CliUsageError(`unknown command ${JSON.stringify(topic)} (expected demo or dashboard)`);
+    if (!isSubcommand(topic)) throw new CliUsageError(`unknown command ${JSON.stringify(topic)} (expected demo, dashboard or turbine)`);
     if (argv.length > 2) throw new CliUsageError(`unexpected argument ${JSON.stringify(argv[2])}`);
     return { kind: 'help', topic };
   }
   if (first.startsWith('-')) throw new CliUsageError(`unknown option ${JSON.stringify(first)}; put options after the command`);
-  if (!isSubcommand(first)) throw new CliUsageError(`unknown command ${JSON.stringify(first)} (expected demo or dashboard)`);
+  if (!isSubcommand(first)) throw new CliUsageError(`unknown command ${JSON.stringify(first)} (expected demo, dashboard or turbine)`);
   const sub = first;
 
   let port: number | undefined;
   let host: string | undefined;
   const streams: string[] = [];
   let aggregate = false;
+  const dns: { dns: string; path: string }[] = [];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return { kind: 'help', topic: sub };
@@ -166,7 +205,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     if (!arg.startsWith('--')) throw new CliUsageError(`unexpected argument ${JSON.stringify(arg)} for '${sub}'`, sub);
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
-    const allowed = sub === 'dashboard' ? ['--port', '--host', '--stream'] : ['--port', '--host'];
+    const allowed = sub === 'dashboard' ? ['--port', '--host', '--stream'] : sub === 'turbine' ? ['--port', '--host', '--stream', '--dns'] : ['--port', '--host'];
     if (!allowed.includes(name)) throw new CliUsageError(`unknown option ${JSON.stringify(name)} for '${sub}'`, sub);
     let value: string;
     if (eq !== -1) {
@@ -183,17 +222,23 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     } else if (name === '--host') {
       if (host !== undefined) throw new CliUsageError('--host given twice', sub);
       host = parseHost(value, sub);
+    } else if (name === '--dns') {
+      dns.push(parseDns(value));
     } else {
-      streams.push(parseStream(value));
+      streams.push(parseStream(value, sub));
     }
   }
 
   if (port === undefined) {
     const fromEnv = env.PORT;
-    port = fromEnv === undefined || fromEnv === '' ? DEFAULT_PORT : parsePort(fromEnv, 'the PORT environment variable', sub);
+    port = fromEnv === undefined || fromEnv === '' ? (sub === 'turbine' ? TURBINE_DEFAULT_PORT : DEFAULT_PORT) : parsePort(fromEnv, 'the PORT environment variable', sub);
   }
   host ??= '127.0.0.1';
   if (sub === 'demo') return { kind: 'demo', port, host };
+  if (sub === 'turbine') {
+    if (streams.length === 0 && dns.length === 0) throw new CliUsageError("'turbine' needs at least one --stream URL or --dns NAME:PORT", 'turbine');
+    return { kind: 'turbine', port, host, streams, dns };
+  }
   if (streams.length === 0) throw new CliUsageError("'dashboard' needs at least one --stream URL", 'dashboard');
   return { kind: 'dashboard', port, host, streams, ...(aggregate ? { aggregate } : {}) };
 }

@@ -1,6 +1,7 @@
 import { CliUsageError, parseCliArgs, usageOf, VERSION } from './args.js';
 import { runDashboardCommand } from './dashboardCommand.js';
 import { runDemoCommand } from './demoCommand.js';
+import { runTurbineCommand } from './turbineCommand.js';
 import { processIo, type CliIo } from './cliIo.js';
 
 /**
@@ -28,5 +29,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return runDemoCommand(invocation, io);
     case 'dashboard':
       return runDashboardCommand(invocation, io);
+    case 'turbine':
+      return runTurbineCommand(invocation, io);
   }
 }

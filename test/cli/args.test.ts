@@ -93,3 +93,34 @@ describe('parseCliArgs', () => {
     expect(usageOf('dashboard')).toMatch(/--stream URL[\s\S]*--port N[\s\S]*--host HOST/);
   });
 });
+
+describe('parseCliArgs: turbine', () => {
+  it('collects --stream URLs and --dns names (path defaulting to /hystrix.stream), with its own default port', () => {
+    expect(
+      parseCliArgs(['turbine', '--stream', 'http://10.0.0.5:8080/hystrix.stream', '--dns', 'orders.internal:8080', '--dns=api:9000/s', '--host', '0.0.0.0']),
+    ).toEqual({
+      kind: 'turbine',
+      port: 8989,
+      host: '0.0.0.0',
+      streams: ['http://10.0.0.5:8080/hystrix.stream'],
+      dns: [
+        { dns: 'orders.internal:8080', path: '/hystrix.stream' },
+        { dns: 'api:9000', path: '/s' },
+      ],
+    });
+    expect(parseCliArgs(['turbine', '--dns', 'a:1'], { PORT: '0' })).toMatchObject({ port: 0 });
+    expect(parseCliArgs(['help', 'turbine'])).toEqual({ kind: 'help', topic: 'turbine' });
+  });
+
+  it('refuses a turbine without instances, a bad --dns, and dashboard-only mistakes, naming the subcommand', () => {
+    const none = usageError(['turbine', '--port', '0']);
+    expect(none.message).toBe("'turbine' needs at least one --stream URL or --dns NAME:PORT");
+    expect(none.subcommand).toBe('turbine');
+    expect(() => parseCliArgs(['turbine', '--dns', 'no-port'])).toThrow(/--dns must be NAME:PORT/);
+    expect(() => parseCliArgs(['turbine', '--dns', 'a:70000'])).toThrow(/--dns must be NAME:PORT/);
+    expect(() => parseCliArgs(['turbine', '--stream', 'ftp://x/'])).toThrow(/--stream must be an http/);
+    expect(() => parseCliArgs(['dashboard', '--dns', 'a:1'])).toThrow(/unknown option "--dns" for 'dashboard'/);
+    expect(usageOf('turbine')).toMatch(/--stream URL[\s\S]*--dns NAME:PORT[\s\S]*--port N[\s\S]*--host HOST/);
+    expect(usageOf()).toMatch(/turbine +Aggregate many instances/);
+  });
+});
