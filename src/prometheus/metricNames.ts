@@ -49,6 +49,34 @@ export const METRIC_NAMES = Object.freeze({
   limiterStoreFallbackDecisions: 'limiter_store_fallback_decisions_total',
 });
 
+/**
+ * How a `node:cluster` primary merges each metric over its workers (prom-client's `AggregatorRegistry`, see
+ * docs/fleet.md): counters and load are summed; the open-circuit flag, the error ratio and latency quantiles take
+ * the worst worker (the maximum of per-worker quantiles bounds the host's quantile from above); mean latency is
+ * the mean of the workers' means; per-pool settings are the largest worker's.
+ */
+export const CLUSTER_AGGREGATION: Readonly<Record<(typeof METRIC_NAMES)[keyof typeof METRIC_NAMES], 'sum' | 'max' | 'average'>> = Object.freeze({
+  command_events_total: 'sum',
+  circuit_open: 'max',
+  circuit_state: 'sum',
+  command_health_requests: 'sum',
+  command_health_errors: 'sum',
+  command_error_ratio: 'max',
+  command_concurrent_executions: 'sum',
+  command_concurrent_executions_rolling_max: 'sum',
+  command_latency_seconds: 'max',
+  command_latency_mean_seconds: 'average',
+  pool_active: 'sum',
+  pool_queued: 'sum',
+  pool_core_size: 'sum',
+  pool_max_queue_size: 'max',
+  pool_queue_rejection_threshold: 'max',
+  pool_active_rolling_max: 'sum',
+  pool_largest_active: 'sum',
+  pool_executions_total: 'sum',
+  pool_rejections_total: 'sum',
+});
+
 /** Label names used by the exporter. */
 export const LABELS = Object.freeze({
   command: 'command',

@@ -9,7 +9,12 @@ import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
 import { storeLimiters } from '../limiter/registry.js';
 import type { StoreBucket } from '../limiter/StoreBucket.js';
 import { EVENT_TYPES } from '../metrics/eventType.js';
-import { LABELS, METRIC_NAMES, QUANTILES } from './metricNames.js';
+import { CLUSTER_AGGREGATION, LABELS, METRIC_NAMES, QUANTILES } from './metricNames.js';
+
+/** How the cluster primary merges a metric over workers (prom-client's `aggregator`); sum unless listed. */
+function clusterAggregation(name: string): 'sum' | 'max' | 'average' {
+  return (CLUSTER_AGGREGATION as Readonly<Record<string, 'sum' | 'max' | 'average'>>)[name] ?? 'sum';
+}
 
 /** Options of {@link registerPrometheus}. */
 export interface PrometheusOptions {
@@ -130,6 +135,7 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
       help,
       labelNames,
       registers: [],
+      aggregator: clusterAggregation(name),
       collect() {
         this.reset();
         fill(this, scrapeData());
@@ -147,6 +153,7 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
         help,
         labelNames,
         registers: [],
+        aggregator: clusterAggregation(name),
         collect() {
           this.reset();
           fill(this, scrapeData());
