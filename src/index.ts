@@ -130,4 +130,6 @@ export { startDashboard, type Dashboard, type DashboardOptions } from './dashboa
 export { startTurbine, type Turbine, type TurbineOptions } from './fleet/startTurbine.js';
 export type { TurbineStreams, TurbineStreamSource, DnsDiscovery, HostResolver } from './fleet/discovery.js';
 export type { InstanceStatus, TurbineInstancesJson } from './fleet/instanceStatus.js';
+export { startClusterPrimary, type ClusterPrimary, type ClusterPrimaryOptions } from './fleet/startClusterPrimary.js';
+export { reportToClusterPrimary, type ClusterWorkerOptions, type ClusterWorkerReporter } from './fleet/reportToClusterPrimary.js';
 export { aggregateSamples, AGGREGATED_TYPES, type FleetObject, type InstanceSample, type InstanceDetail, type MixedCircuit } from './fleet/aggregate.js';

@@ -1,0 +1,93 @@
+import cluster from 'node:cluster';
+import { AggregatorRegistry, register as defaultRegistry, type Registry } from 'prom-client';
+import { getClock } from '../config/store.js';
+import { expectNumber, readKnown } from '../config/validate.js';
+import { configError } from '../errors.js';
+import { registerPrometheus, type PrometheusRegistration } from '../prometheus/registerPrometheus.js';
+import { hystrixDashboardSample } from '../stream/hystrixJson.js';
+import type { TimerHandle } from '../time/Clock.js';
+import { CLUSTER_SAMPLE_MESSAGE, type ClusterSampleMessage } from './clusterMessages.js';
+
+/** Options of {@link reportToClusterPrimary}. */
+export interface ClusterWorkerOptions {
+  /** How often the worker sends its sample to the primary (ms). @defaultValue 500 */
+  readonly intervalMs?: number;
+  /**
+   * The prom-client registry the primary's `/metrics` reads from this worker; breakwater's collectors are added to it.
+   * Passing one makes it the registry prom-client's `AggregatorRegistry` collects in this worker.
+   * @defaultValue prom-client's global `register`
+   */
+  readonly registry?: Registry;
+}
+
+/** What {@link reportToClusterPrimary} returns. */
+export interface ClusterWorkerReporter {
+  /** Stops sending samples and removes breakwater's collectors from the registry. Idempotent. */
+  stop(): void;
+}
+
+const OPTION = 'reportToClusterPrimary';
+
+/**
+ * Makes this `node:cluster` worker part of its primary's view (see {@link startClusterPrimary}): every `intervalMs`
+ * it sends its `hystrix.stream` objects to the primary over the cluster's IPC channel, and it answers the primary's
+ * Prometheus collection (prom-client's `AggregatorRegistry`) with breakwater's metrics. Sends are skipped, not
+ * queued, while the channel is still busy with the previous one. The timer does not keep the worker alive.
+ *
+ * @example
+ * ```ts
+ * import cluster from 'node:cluster';
+ * if (cluster.isWorker) reportToClusterPrimary();
+ * ```
+ */
+export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): ClusterWorkerReporter {
+  const raw = readKnown(options, OPTION, ['intervalMs', 'registry']);
+  if (!cluster.isWorker || typeof process.send !== 'function') {
+    throw new Error(`breakwater: ${OPTION}() must be called in a node:cluster worker (the primary calls startClusterPrimary())`);
+  }
+  const intervalMs = raw.intervalMs === undefined ? 500 : expectNumber(raw.intervalMs, `${OPTION}.intervalMs`, { min: 10, max: 600_000, integer: true, unit: 'ms' });
+  const registry = raw.registry === undefined ? defaultRegistry : (raw.registry as Registry);
+  if (typeof registry !== 'object' || registry === null || typeof (registry as Partial<Registry>).getMetricsAsJSON !== 'function') {
+    throw configError(`${OPTION}.registry`, 'a prom-client Registry', registry, 'type');
+  }
+  const prometheus: PrometheusRegistration = registerPrometheus(registry);
+  // Constructing one installs prom-client's worker-side listener that answers the primary's metrics requests.
+  new AggregatorRegistry();
+  if (registry !== defaultRegistry) AggregatorRegistry.setRegistries([registry]);
+
+  let stopped = false;
+  let busy = false;
+  let timer: TimerHandle | null = null;
+  const send = (): void => {
+    timer = null;
+    if (stopped) return;
+    if (!busy && process.connected) {
+      let objects: readonly object[];
+      try {
+        objects = hystrixDashboardSample();
+      } catch {
+        objects = [];
+      }
+      const message: ClusterSampleMessage = { type: CLUSTER_SAMPLE_MESSAGE, objects: objects as ClusterSampleMessage['objects'] };
+      busy = true;
+      try {
+        process.send!(message, undefined, {}, () => {
+          busy = false;
+        });
+      } catch {
+        busy = false; // the channel closed: the primary is gone or we are exiting
+      }
+    }
+    timer = getClock().setTimer(send, intervalMs);
+  };
+  timer = getClock().setTimer(send, 0);
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      timer?.cancel();
+      timer = null;
+      prometheus.unregister();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AggregatorRegistry } from 'prom-client';
+import { getClock } from '../config/store.js';
+import { expectFunction, expectNumber, readKnown } from '../config/validate.js';
+import { expectHost } from '../dashboard/listen.js';
+import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
+import { streamSamples } from '../stream/sseHandler.js';
+import { isClusterSample } from './clusterMessages.js';
+import { plainText, serveFleet } from './fleetServer.js';
+import { FleetView } from './FleetView.js';
+import { instancesObject, type InstanceStatus } from './instanceStatus.js';
+
+/** Options of {@link startClusterPrimary}. */
+export interface ClusterPrimaryOptions {
+  /** TCP port; 0 picks a free one. @defaultValue 9464 */
+  readonly port?: number;
+  /** Interface to bind. @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** Sample interval of the aggregated `/hystrix.stream` (ms); a client may ask for another with `?delay=`. @defaultValue 500 */
+  readonly intervalMs?: number;
+  /**
+   * A worker that sends no sample for this long (ms) stops counting (a worker that exits stops at once).
+   * @defaultValue 5000
+   */
+  readonly workerTimeout?: number;
+  /** Concurrent `/hystrix.stream` clients; 503 beyond. @defaultValue 20 */
+  readonly maxConnections?: number;
+  /**
+   * `Host` names answered besides loopback names and the bound address, or `'all'` (see
+   * {@link HystrixStreamOptions.allowedHosts}). @defaultValue []
+   */
+  readonly allowedHosts?: AllowedHosts;
+  /** Guards both routes: `false` answers 403 (see {@link hystrixStreamHandler}). */
+  readonly authorize?: (req: IncomingMessage) => boolean | PromiseLike<boolean>;
+}
+
+/** The primary's server, as returned by {@link startClusterPrimary}. */
+export interface ClusterPrimary {
+  /** Base URL, e.g. `http://127.0.0.1:9464/`: `/hystrix.stream` and `/metrics` live under it. */
+  readonly url: string;
+  /** The port it listens on (useful with `port: 0`). */
+  readonly port: number;
+  /** The underlying Node HTTP server. */
+  readonly server: Server;
+  /** The workers that have reported, with their state (`up`, or `down` once silent or gone). */
+  workers(): InstanceStatus[];
+  /** Stops listening, ends every connection and stops listening to the workers. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const OPTION = 'startClusterPrimary';
+
+/**
+ * Serves, from a `node:cluster` primary, one `/hystrix.stream` and one `/metrics` for all its workers (each worker
+ * calls {@link reportToClusterPrimary} once). The stream is the aggregate of the workers' samples, sent over IPC, by
+ * the turbine's rules (`reportingHosts` = workers reporting the key; see docs/fleet.md). `/metrics` is prom-client's
+ * `AggregatorRegistry.clusterMetrics()`: each metric merged across workers as its table in docs/fleet.md says
+ * (counters summed; gauges summed or the maximum). A worker that exits leaves both at once; its replacement joins
+ * with its first sample. Binds 127.0.0.1 unless `host` says otherwise.
+ *
+ * @example
+ * ```ts
+ * import cluster from 'node:cluster';
+ * import { reportToClusterPrimary, startClusterPrimary } from 'breakwater';
+ * if (cluster.isPrimary) {
+ *   for (let i = 0; i < 4; i++) cluster.fork();
+ *   cluster.on('exit', () => cluster.fork());           // replaced workers rejoin by themselves
+ *   const primary = await startClusterPrimary({ port: 9464 });
+ *   console.log(primary.url);                           // http://127.0.0.1:9464/ → /hystrix.stream, /metrics
+ * } else {
+ *   reportToClusterPrimary();
+ *   // … the worker's server and commands
+ * }
+ * ```
+ * @see {@link startTurbine} for instances on many hosts.
+ */
+export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): Promise<ClusterPrimary> {
+  const raw = readKnown(options, OPTION, ['port', 'host', 'intervalMs', 'workerTimeout', 'maxConnections', 'authorize', 'allowedHosts']);
+  if (!cluster.isPrimary) throw new Error(`breakwater: ${OPTION}() must be called in the node:cluster primary (workers call reportToClusterPrimary())`);
+  const port = raw.port === undefined ? 9464 : expectNumber(raw.port, `${OPTION}.port`, { min: 0, max: 65535, integer: true });
+  const host = raw.host === undefined ? '127.0.0.1' : expectHost(raw.host, `${OPTION}.host`);
+  const intervalMs = raw.intervalMs === undefined ? 500 : expectNumber(raw.intervalMs, `${OPTION}.intervalMs`, { min: 1, max: 2 ** 31 - 1, integer: true, unit: 'ms' });
+  const workerTimeout =
+    raw.workerTimeout === undefined ? 5000 : expectNumber(raw.workerTimeout, `${OPTION}.workerTimeout`, { min: 100, max: 600_000, integer: true, unit: 'ms' });
+  const maxConnections =
+    raw.maxConnections === undefined ? 20 : expectNumber(raw.maxConnections, `${OPTION}.maxConnections`, { min: 1, max: 10_000, integer: true });
+  const authorize =
+    raw.authorize === undefined ? undefined : (expectFunction(raw.authorize, `${OPTION}.authorize`) as (req: IncomingMessage) => boolean | PromiseLike<boolean>);
+  const hosts = parseAllowedHosts(raw.allowedHosts, `${OPTION}.allowedHosts`, [host]);
+
+  const view = new FleetView(workerTimeout);
+  const gone = new Map<string, number>();
+  const idOf = (worker: Worker): string => `worker ${worker.id}`;
+  const onMessage = (worker: Worker, message: unknown): void => {
+    if (!isClusterSample(message)) return;
+    const id = idOf(worker);
+    const now = getClock().now();
+    gone.delete(id);
+    view.touch(id, now);
+    for (const object of message.objects) view.accept(id, object, now);
+  };
+  const onExit = (worker: Worker): void => {
+    const id = idOf(worker);
+    if (view.lastSeen(id) === undefined) return;
+    view.remove(id);
+    gone.set(id, getClock().now());
+  };
+  cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
+  const metricsRegistry = new AggregatorRegistry();
+
+  const workers = (): InstanceStatus[] => {
+    const clock = getClock();
+    const now = clock.now();
+    const wall = clock.wallTime();
+    const at = (ms: number): number => Math.round(wall - (now - ms));
+    const out: InstanceStatus[] = [];
+    for (const id of view.ids()) {
+      const seen = view.lastSeen(id)!;
+      const silent = now - seen > workerTimeout;
+      out.push({ id, state: silent ? 'down' : 'up', reason: silent ? `silent for ${workerTimeout} ms` : '', since: at(seen) });
+    }
+    for (const [id, ms] of gone) out.push({ id, state: 'down', reason: 'exited', since: at(ms) });
+    return out;
+  };
+  const sample = (): Record<string, unknown>[] => {
+    const clock = getClock();
+    const now = clock.now();
+    for (const id of view.ids()) if (now - view.lastSeen(id)! > workerTimeout) view.remove(id);
+    const out = view.aggregate(now);
+    out.push(instancesObject(workers(), clock.wallTime(), []));
+    return out;
+  };
+  const guard = authorize === undefined ? {} : { authorize };
+  const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, sample);
+  const metrics = (req: IncomingMessage, res: ServerResponse): void => {
+    const serve = (): void => {
+      metricsRegistry.clusterMetrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metricsRegistry.contentType, 'cache-control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        () => plainText(res, 503, 'a worker did not answer in time\n'),
+      );
+    };
+    if (authorize === undefined) return serve();
+    Promise.resolve()
+      .then(() => authorize(req))
+      .then(
+        (ok) => (ok === true ? serve() : plainText(res, 403, 'forbidden\n')),
+        () => plainText(res, 500, 'internal server error\n'),
+      );
+  };
+  const served = await serveFleet(port, host, hosts, { '/hystrix.stream': stream, '/metrics': metrics }, () => {
+    stream.close();
+    cluster.off('message', onMessage);
+    cluster.off('exit', onExit);
+  });
+  return { url: served.baseUrl, port: served.port, server: served.server, workers, close: () => served.close() };
+}
+
