@@ -109,8 +109,28 @@ function percent(errors: number, requests: number): number {
   return requests <= 0 ? 0 : Math.floor((errors * 100) / requests);
 }
 
-function isSummed(type: string, key: string): boolean {
-  return !key.startsWith('propertyValue_') || (type === 'HystrixThreadPool' && SUMMED_POOL_PROPERTIES.has(key));
+/** What `add` does with a field: skip it (a rule of its own), sum it, or keep the first instance's value. */
+const SKIP = 0;
+const SUM = 1;
+const FIRST = 2;
+type FieldRule = typeof SKIP | typeof SUM | typeof FIRST;
+
+function ruleOf(type: string, key: string): FieldRule {
+  if (SPECIAL.has(key)) return SKIP;
+  return !key.startsWith('propertyValue_') || (type === 'HystrixThreadPool' && SUMMED_POOL_PROPERTIES.has(key)) ? SUM : FIRST;
+}
+
+/** Field rules per type, learnt once (objects of one type share their fields); bounded against odd upstreams. */
+const RULES = new Map<string, Map<string, FieldRule>>(AGGREGATED_TYPES.map((t) => [t, new Map()]));
+const MAX_CACHED_FIELDS = 512;
+
+function cachedRule(rules: Map<string, FieldRule>, type: string, key: string): FieldRule {
+  let rule = rules.get(key);
+  if (rule === undefined) {
+    rule = ruleOf(type, key);
+    if (rules.size < MAX_CACHED_FIELDS) rules.set(key, rule);
+  }
+  return rule;
 }
 
 function countStates(object: FleetObject, hosts: number, openHosts: number, states: Record<string, number>): string {
@@ -130,17 +150,24 @@ function countStates(object: FleetObject, hosts: number, openHosts: number, stat
 
 function add(acc: Accumulator, id: string, object: FleetObject): void {
   const { out, type } = acc;
+  const rules = RULES.get(type)!;
   for (const key in object) {
-    if (SPECIAL.has(key)) continue;
+    const rule = cachedRule(rules, type, key);
+    if (rule === SKIP) continue;
     const value = object[key];
     const current = out[key];
-    if (isNumber(value)) {
-      if (current === undefined) out[key] = value;
-      else if (isSummed(type, key) && isNumber(current)) out[key] = current + value;
-    } else if (isNumericRecord(value)) {
-      if (current === undefined) out[key] = { ...value };
-      else if (isNumericRecord(current)) {
-        for (const k in value) current[k] = (current[k] ?? 0) + value[k]!;
+    if (typeof value === 'number') {
+      if (current === undefined) out[key] = Number.isFinite(value) ? value : 0;
+      else if (rule === SUM && typeof current === 'number' && Number.isFinite(value)) out[key] = current + value;
+    } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      // nested numbers (latency percentiles, batch sizes): summed member by member; other members are dropped
+      const members = value as Record<string, unknown>;
+      let sum = current as Record<string, number> | undefined;
+      if (sum === undefined) out[key] = sum = {};
+      else if (typeof sum !== 'object' || sum === null) continue;
+      for (const k in members) {
+        const v = members[k];
+        if (typeof v === 'number' && Number.isFinite(v)) sum[k] = (sum[k] ?? 0) + v;
       }
     } else if (current === undefined && value !== null && value !== undefined) {
       out[key] = value;
