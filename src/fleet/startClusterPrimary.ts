@@ -8,6 +8,7 @@ import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
 import { streamSamples } from '../stream/sseHandler.js';
 import { isClusterSample } from './clusterMessages.js';
 import { plainText, serveFleet } from './fleetServer.js';
+import { framesOf } from './sampleFrames.js';
 import { FleetView } from './FleetView.js';
 import { instancesObject, type InstanceStatus } from './instanceStatus.js';
 
@@ -133,7 +134,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
     return out;
   };
   const guard = authorize === undefined ? {} : { authorize };
-  const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, sample);
+  const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, framesOf(sample));
   const metrics = (req: IncomingMessage, res: ServerResponse): void => {
     const serve = (): void => {
       metricsRegistry.clusterMetrics().then(

@@ -8,6 +8,7 @@ import { expectWriteTimeout } from '../stream/writeWatch.js';
 import type { TimerHandle } from '../time/Clock.js';
 import { checkStreams, discover, needsRefresh, systemResolver, type HostResolver, type TurbineStreams } from './discovery.js';
 import { serveFleet } from './fleetServer.js';
+import { framesOf } from './sampleFrames.js';
 import { FleetView } from './FleetView.js';
 import { instancesObject, type InstanceStatus } from './instanceStatus.js';
 import { Upstream, type StreamTransport } from './Upstream.js';
@@ -229,7 +230,7 @@ export async function startTurbineWith(options: TurbineOptions, internals: Turbi
       allowedHosts: 'all', // checked by the server for every route
       ...(s.authorize === undefined ? {} : { authorize: s.authorize }),
     },
-    () => source.sample(),
+    framesOf(() => source.sample()),
   );
   const served = await serveFleet(s.port, s.host, s.hosts, { '/turbine.stream': stream }, () => {
     stream.close();

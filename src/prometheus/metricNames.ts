@@ -53,9 +53,10 @@ export const METRIC_NAMES = Object.freeze({
  * How a `node:cluster` primary merges each metric over its workers (prom-client's `AggregatorRegistry`, see
  * docs/fleet.md): counters and load are summed; the open-circuit flag, the error ratio and latency quantiles take
  * the worst worker (the maximum of per-worker quantiles bounds the host's quantile from above); mean latency is
- * the mean of the workers' means; per-pool settings are the largest worker's.
+ * the mean of the workers' means; per-pool settings are the largest worker's; a limiter's store counts as
+ * available only while every worker has it.
  */
-export const CLUSTER_AGGREGATION: Readonly<Record<(typeof METRIC_NAMES)[keyof typeof METRIC_NAMES], 'sum' | 'max' | 'average'>> = Object.freeze({
+export const CLUSTER_AGGREGATION: Readonly<Record<(typeof METRIC_NAMES)[keyof typeof METRIC_NAMES], 'sum' | 'max' | 'min' | 'average'>> = Object.freeze({
   command_events_total: 'sum',
   circuit_open: 'max',
   circuit_state: 'sum',
@@ -75,6 +76,9 @@ export const CLUSTER_AGGREGATION: Readonly<Record<(typeof METRIC_NAMES)[keyof ty
   pool_largest_active: 'sum',
   pool_executions_total: 'sum',
   pool_rejections_total: 'sum',
+  limiter_store_available: 'min',
+  limiter_store_unavailable_total: 'sum',
+  limiter_store_fallback_decisions_total: 'sum',
 });
 
 /** Label names used by the exporter. */

@@ -12,8 +12,8 @@ import { EVENT_TYPES } from '../metrics/eventType.js';
 import { CLUSTER_AGGREGATION, LABELS, METRIC_NAMES, QUANTILES } from './metricNames.js';
 
 /** How the cluster primary merges a metric over workers (prom-client's `aggregator`); sum unless listed. */
-function clusterAggregation(name: string): 'sum' | 'max' | 'average' {
-  return (CLUSTER_AGGREGATION as Readonly<Record<string, 'sum' | 'max' | 'average'>>)[name] ?? 'sum';
+function clusterAggregation(name: string): 'sum' | 'max' | 'min' | 'average' {
+  return (CLUSTER_AGGREGATION as Readonly<Record<string, 'sum' | 'max' | 'min' | 'average'>>)[name] ?? 'sum';
 }
 
 /** Options of {@link registerPrometheus}. */
