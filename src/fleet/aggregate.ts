@@ -68,6 +68,7 @@ const STATE_ORDER = ['OPEN', 'HALF_OPEN', 'CLOSED'] as const;
 
 interface Accumulator {
   readonly type: string;
+  readonly name: string;
   readonly out: Record<string, unknown>;
   hosts: number;
   openHosts: number;
@@ -189,8 +190,7 @@ function add(acc: Accumulator, id: string, object: FleetObject): void {
 
 function finish(acc: Accumulator): Record<string, unknown> {
   const { out, hosts } = acc;
-  const result: Record<string, unknown> = { type: acc.type, name: out.name };
-  delete out.name;
+  const result: Record<string, unknown> = { type: acc.type, name: acc.name };
   if (acc.currentTime > 0) result.currentTime = acc.currentTime;
   if (acc.type === 'HystrixCommand') {
     result.isCircuitBreakerOpen =
@@ -248,7 +248,7 @@ export function aggregateSamples(instances: Iterable<InstanceSample>): Record<st
       const key = `${type}\u0000${name}`;
       let acc = byKey.get(key);
       if (acc === undefined) {
-        acc = { type, out: { name }, hosts: 0, openHosts: 0, errorCount: 0, requestCount: 0, currentTime: 0, states: {}, instances: [] };
+        acc = { type, name, out: {}, hosts: 0, openHosts: 0, errorCount: 0, requestCount: 0, currentTime: 0, states: {}, instances: [] };
         byKey.set(key, acc);
       }
       add(acc, instance.id, object);
