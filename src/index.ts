@@ -4,7 +4,16 @@
  */
 
 /* Commands */
-export { command, type CommandHandle, type CommandOptions, type ArgsOf, type ResultOf } from './command/functional.js';
+export {
+  command,
+  type CommandHandle,
+  type CommandOptions,
+  type ArgsOf,
+  type ResultOf,
+  type IsSyncRun,
+  type SyncRunNeeded,
+  type UntypedRunParameters,
+} from './command/functional.js';
 export { Command, ObservableCommand, type CommandClassOptions } from './command/Command.js';
 export { captureExecution, ExecutionRecord, type CapturedExecution } from './command/ExecutionRecord.js';
 export {
@@ -120,7 +129,16 @@ export { registerPrometheus, type PrometheusOptions, type PrometheusRegistration
 export { METRIC_NAMES, LABELS as PROMETHEUS_LABELS } from './prometheus/metricNames.js';
 
 /* Decorators */
-export { HystrixCommand, type HystrixCommandOptions, type HystrixCommandMode, type HystrixMethodDecorator } from './decorators/HystrixCommand.js';
+export {
+  HystrixCommand,
+  type HystrixCommandOptions,
+  type HystrixCommandMode,
+  type HystrixMethodDecorator,
+  type HystrixModeMismatch,
+  type SyncMethodNeedsMode,
+  type FallbackRef,
+  type FallbackMismatch,
+} from './decorators/HystrixCommand.js';
 export { currentExecution } from './decorators/currentExecution.js';
 
 /* Dashboard */

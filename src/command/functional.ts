@@ -14,7 +14,23 @@ import { executeAsync, executeSync, observeHot, startAsync, toObservableSingle, 
  * last parameter accepts a RunContext, or is untyped, it is taken to be the context).
  */
 export type ArgsOf<F> = F extends (...args: infer P) => unknown
-  ? P extends [...infer A, infer Last]
+  ? P extends [unknown, unknown, ...unknown[]]
+    ? AllAny<P> extends true
+      ? [UntypedRunParameters] // `(a, b) => …`: is b an argument or the context? Refuse to guess.
+      : LeadingArgs<P>
+    : LeadingArgs<P>
+  : never;
+
+/**
+ * What `execute()` asks for when every parameter of `run` is untyped (`run: async (a, b) => …`): which one is the
+ * context cannot be told, so the call does not compile and the message says to type them.
+ */
+export type UntypedRunParameters = "breakwater: type run's parameters (with all of them untyped, the last one would be taken for the RunContext)";
+
+type AllAny<P extends unknown[]> = P extends [infer H, ...infer T] ? (0 extends 1 & H ? AllAny<T> : false) : true;
+
+/** The parameters without a trailing context (a last parameter that accepts a RunContext, or is untyped). */
+type LeadingArgs<P extends unknown[]> = P extends [...infer A, infer Last]
     ? unknown extends Last
       ? 0 extends 1 & Last
         ? A // an untyped (any) last parameter is the context
@@ -22,8 +38,7 @@ export type ArgsOf<F> = F extends (...args: infer P) => unknown
       : RunContext extends Last
         ? A
         : P
-    : P
-  : never;
+    : P;
 
 /** The value a `run` function produces (a Promise's value, unwrapped). */
 export type ResultOf<F> = F extends (...args: any[]) => infer R ? Awaited<R> : never;
@@ -51,12 +66,19 @@ export interface CommandOptions<F extends (...args: any[]) => unknown, FR = Resu
 }
 
 /**
+ * The fix named by the compile error of `executeSync()` on a command whose `run` returns a Promise (the `this` type
+ * of `executeSync` then has this one property, which the handle lacks).
+ */
+export type SyncRunNeeded = 'breakwater: executeSync() needs a synchronous run, and this run returns a Promise: use execute()';
+
+/**
  * A reusable command made by {@link command}: every call is one execution.
  *
  * @typeParam A - the caller's arguments.
  * @typeParam R - the value.
+ * @typeParam Sync - `false` when `run` returns a Promise: `executeSync()` is then a compile error naming the fix.
  */
-export interface CommandHandle<A extends unknown[], R> {
+export interface CommandHandle<A extends unknown[], R, Sync extends boolean = boolean> {
   /** The command key. */
   readonly key: string;
   /** Events of this command key (shared by every handle with the same key). */
@@ -65,8 +87,11 @@ export interface CommandHandle<A extends unknown[], R> {
   readonly config: CommandConfig;
   /** Async mode: resolves with the value (or the fallback's), rejects with a `CommandError` or a `BadRequestError`. */
   execute(...args: A): Promise<R>;
-  /** Sync mode: for a synchronous `run`; returns the value or throws. A `run` returning a Promise is a TypeError. */
-  executeSync(...args: A): R;
+  /**
+   * Sync mode: for a synchronous `run`; returns the value or throws. On a `run` typed to return a Promise it does not
+   * compile ({@link SyncRunNeeded}); an untyped one returning a Promise is refused at run time with a TypeError.
+   */
+  executeSync(this: Sync extends false ? { readonly [K in SyncRunNeeded]: never } : unknown, ...args: A): R;
   /** Hot Observable: starts now; late subscribers get the replay. */
   observe(...args: A): Observable<R>;
   /** Cold Observable: starts on subscribe; unsubscribing before the value cancels (CANCELLED, signal aborted). */
@@ -201,6 +226,17 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
  */
 export function command<F extends (...args: any[]) => unknown, FR = never>(
   options: CommandOptions<F, FR>,
-): CommandHandle<ArgsOf<F>, ResultOf<F> | FR> {
-  return new FunctionalCommand(options) as unknown as CommandHandle<ArgsOf<F>, ResultOf<F> | FR>;
+): CommandHandle<ArgsOf<F>, ResultOf<F> | FR, IsSyncRun<F>> {
+  return new FunctionalCommand(options) as unknown as CommandHandle<ArgsOf<F>, ResultOf<F> | FR, IsSyncRun<F>>;
 }
+
+/** `false` when `run` is declared to return a Promise (or any thenable), else `true`. */
+export type IsSyncRun<F> = F extends (...args: any[]) => infer R
+  ? [R] extends [never]
+    ? true // a run that only throws
+    : [R] extends [PromiseLike<unknown>]
+      ? 0 extends 1 & R
+        ? true // any
+        : false
+      : true
+  : true;

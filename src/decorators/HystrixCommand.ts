@@ -16,7 +16,7 @@ export type HystrixCommandMode = 'async' | 'sync' | 'observable';
  * Options of {@link HystrixCommand}: every setting `command()` takes (timeout, isolation, circuitBreaker, …),
  * plus the method-level ones below. All optional.
  */
-export interface HystrixCommandOptions extends CommandSettings {
+export interface HystrixCommandOptions<FB extends FallbackRef = FallbackRef> extends CommandSettings {
   /** The command key. @defaultValue `'ClassName.methodName'` (the class that declares the decorated method) */
   readonly key?: string;
   /** The command's group (dashboard grouping, default pool key). @defaultValue the declaring class's name */
@@ -32,8 +32,15 @@ export interface HystrixCommandOptions extends CommandSettings {
    * The fallback: the name of a method of the class, or a function. Called with `this` the instance and
    * `(error, ...args)`: what the method threw, or a `CommandError` whose `failureType` says why (TIMEOUT,
    * SHORT_CIRCUIT, REJECTED_*, RATE_LIMITED), then the caller's arguments.
+   *
+   * Checked at compile time: a name must be a public method of the class (of the class itself for a static method)
+   * that takes `(error, ...the method's arguments)` and returns the method's value (for an async method, the value
+   * or a Promise of it); a function's declared parameter types are checked the same way. TypeScript evaluates the
+   * options before it sees the method, so an inline function's *untyped* parameters cannot be inferred from the
+   * method (they are `any`), and a private or protected method cannot be named (TypeScript cannot see it from
+   * outside the class: make it public, or pass a function).
    */
-  readonly fallback?: string | ((this: any, error: unknown, ...args: any[]) => unknown);
+  readonly fallback?: FB;
   /**
    * Request-cache key: the name of a method of the class, or a function, called with `this` the instance and the
    * caller's arguments. `undefined` means "do not cache this call". Only used inside a `RequestContext`.
@@ -42,21 +49,69 @@ export interface HystrixCommandOptions extends CommandSettings {
 }
 
 /**
+ * What a {@link HystrixMethodDecorator} returns for a method whose return type does not fit the mode: a type whose
+ * only property names the fix, so the compiler's error (TS1270 / TS1241: "… is not assignable to …") says it, e.g.
+ * ``a synchronous method needs @HystrixCommand({ mode: 'sync' })``.
+ */
+export type HystrixModeMismatch<Fix extends string> = { readonly [K in Fix]: never };
+
+/** The fix named when a method without `mode` returns neither a Promise nor an Observable. */
+export type SyncMethodNeedsMode = "breakwater: a synchronous method needs @HystrixCommand({ mode: 'sync' }) (or return a Promise / an Observable)";
+
+/** A fallback as the options give it: a method name, or a function called with `this` the instance. */
+export type FallbackRef = string | ((this: any, error: unknown, ...args: any[]) => unknown);
+
+/** What a fallback may return for a method returning `Return`: the same, or for a Promise/Observable its values. */
+type FallbackValue<Return> =
+  Return extends PromiseLike<infer T> ? T | PromiseLike<T> : Return extends Observable<infer T> ? Observable<T> | T | PromiseLike<T> : Return;
+
+/** Whether fallback `FB` fits a method of `This` with these arguments and return type. */
+type FallbackFits<This, FB, Args extends any[], Return> = [FB] extends [never]
+  ? true
+  : [FB] extends [string]
+    ? FB extends keyof This
+      ? This[FB] extends (error: any, ...args: Args) => FallbackValue<Return>
+        ? true
+        : false
+      : false
+    : FB extends (error: any, ...args: Args) => FallbackValue<Return>
+      ? true
+      : false;
+
+/** The fix named when a fallback does not fit the decorated method. */
+export type FallbackMismatch<FB> = FB extends string
+  ? `breakwater: fallback '${FB}' must be a public method of this class taking (error, ...the decorated method's arguments) and returning its value`
+  : "breakwater: the fallback function must take (error, ...the decorated method's arguments) and return its value";
+
+/**
  * The decorator `@HystrixCommand(…)` returns: callable as a TC39 standard method decorator `(method, context)`
  * and as a legacy `experimentalDecorators` one `(target, propertyKey, descriptor)`. The method's type is kept;
- * `Allowed` is what it may return in the chosen mode.
+ * `Allowed` is what it may return in the chosen mode, and `Fix` the message of the compile error for a method that
+ * returns something else (see {@link HystrixModeMismatch}).
  */
-export interface HystrixMethodDecorator<Allowed> {
+export interface HystrixMethodDecorator<Allowed, Fix extends string = SyncMethodNeedsMode, FB = never> {
   /** TC39 standard decorator (TypeScript 5 default). */
-  <This, Args extends any[], Return extends Allowed>(
+  <This, Args extends any[], Return>(
     method: (this: This, ...args: Args) => Return,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
-  ): (this: This, ...args: Args) => Return;
+  ): [Return] extends [Allowed]
+    ? FallbackFits<This, FB, Args, Return> extends true
+      ? (this: This, ...args: Args) => Return
+      : HystrixModeMismatch<FallbackMismatch<FB>>
+    : HystrixModeMismatch<Fix>;
   /**
    * Legacy decorator (`experimentalDecorators: true`, as NestJS uses).
    * @typeParam M - the decorated method's type, kept as it is.
    */
-  <M extends (...args: any[]) => Allowed>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<M>): TypedPropertyDescriptor<M>;
+  <T extends object, M extends (...args: any[]) => any>(
+    target: T,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): [ReturnType<M>] extends [Allowed]
+    ? FallbackFits<T, FB, Parameters<M>, ReturnType<M>> extends true
+      ? TypedPropertyDescriptor<M>
+      : HystrixModeMismatch<FallbackMismatch<FB>>
+    : HystrixModeMismatch<Fix>;
 }
 
 /**
@@ -90,11 +145,19 @@ export interface HystrixMethodDecorator<Allowed> {
  * await new UserClient().getUser('42'); // command key 'UserClient.getUser'
  * ```
  */
-export function HystrixCommand(options: HystrixCommandOptions & { readonly mode: 'sync' }): HystrixMethodDecorator<unknown>;
-export function HystrixCommand(options: HystrixCommandOptions & { readonly mode: 'observable' }): HystrixMethodDecorator<Observable<unknown>>;
-export function HystrixCommand(options: HystrixCommandOptions & { readonly mode: 'async' }): HystrixMethodDecorator<PromiseLike<unknown>>;
-export function HystrixCommand(options?: HystrixCommandOptions): HystrixMethodDecorator<PromiseLike<unknown> | Observable<unknown>>;
-export function HystrixCommand(options?: HystrixCommandOptions): HystrixMethodDecorator<unknown> {
+export function HystrixCommand<FB extends FallbackRef = never>(
+  options: HystrixCommandOptions<FB> & { readonly mode: 'sync' },
+): HystrixMethodDecorator<unknown, SyncMethodNeedsMode, FB>;
+export function HystrixCommand<FB extends FallbackRef = never>(
+  options: HystrixCommandOptions<FB> & { readonly mode: 'observable' },
+): HystrixMethodDecorator<Observable<unknown>, "breakwater: mode 'observable' needs a method that returns an Observable", FB>;
+export function HystrixCommand<FB extends FallbackRef = never>(
+  options: HystrixCommandOptions<FB> & { readonly mode: 'async' },
+): HystrixMethodDecorator<PromiseLike<unknown>, "breakwater: mode 'async' needs a method that returns a Promise (a synchronous method: mode 'sync')", FB>;
+export function HystrixCommand<FB extends FallbackRef = never>(
+  options?: HystrixCommandOptions<FB>,
+): HystrixMethodDecorator<PromiseLike<unknown> | Observable<unknown>, SyncMethodNeedsMode, FB>;
+export function HystrixCommand(options?: HystrixCommandOptions): HystrixMethodDecorator<any, any, any> {
   if (arguments.length > 1 || typeof options === 'function') {
     throw new TypeError('breakwater: @HystrixCommand must be called: write @HystrixCommand() or @HystrixCommand({ … })');
   }
@@ -105,7 +168,7 @@ export function HystrixCommand(options?: HystrixCommandOptions): HystrixMethodDe
       return decorateStandard(spec, args[0], context as DecoratorContext);
     }
     return decorateLegacy(spec, args[0], args[1], args[2]);
-  } as HystrixMethodDecorator<unknown>;
+  } as HystrixMethodDecorator<any, any, any>;
 }
 
 const DECORATOR_KEYS = ['key', 'mode', 'fallback', 'cacheKey'] as const;

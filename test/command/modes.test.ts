@@ -40,6 +40,7 @@ describe('sync mode', () => {
   it('refuses a run that returns a Promise with a clear TypeError, and releases the permit when it settles', async () => {
     let resolve!: () => void;
     const c = command({ key: 'SyncMisuse', run: () => new Promise<void>((r) => (resolve = r)) });
+    // @ts-expect-error: executeSync() on a run typed to return a Promise does not compile; this checks the runtime guard
     expect(() => c.executeSync()).toThrow(/run returned a Promise under executeSync\(\); use execute\(\)/);
     expect(existingRuntime('SyncMisuse')!.semaphore.inUse).toBe(1);
     resolve();

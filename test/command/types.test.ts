@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { command, type ArgsOf, type RunContext } from '../../src/index.js';
+import { command, type ArgsOf, type RunContext, type UntypedRunParameters } from '../../src/index.js';
 
 describe('command() types', () => {
   it('takes the caller arguments from run, without a trailing RunContext', () => {
@@ -25,5 +25,32 @@ describe('command() types', () => {
     void c.execute(42);
     const sync = command({ key: 'TypesSync', run: (a: number, b: number) => a + b, fallback: () => 'none' as const });
     expectTypeOf(sync.executeSync).returns.toEqualTypeOf<number | 'none'>();
+  });
+
+  it('refuses executeSync() on a run typed to return a Promise', () => {
+    const asyncRun = command({ key: 'TypesAsync', run: async (id: string) => id });
+    const thrower = command({ key: 'TypesThrows', run: (): never => { throw new Error('x'); } });
+    const untypedResult = command({ key: 'TypesAny', run: (id: string): any => id });
+    const check = (): void => {
+      // @ts-expect-error: executeSync() needs a synchronous run; use execute()
+      asyncRun.executeSync('1');
+      expectTypeOf(thrower.executeSync).returns.toEqualTypeOf<never>();
+      void untypedResult.executeSync('1');
+    };
+    void check;
+  });
+
+  it('refuses to guess which untyped run parameter is the context', () => {
+    expectTypeOf<ArgsOf<(a: any, b: any) => void>>().toEqualTypeOf<[UntypedRunParameters]>();
+    expectTypeOf<ArgsOf<(a: any, b: any, c: any) => void>>().toEqualTypeOf<[UntypedRunParameters]>();
+    // one untyped parameter is the context of a command without arguments; a typed first one is an argument
+    expectTypeOf<ArgsOf<(ctx: any) => void>>().toEqualTypeOf<[]>();
+    expectTypeOf<ArgsOf<(id: string, ctx: any) => void>>().toEqualTypeOf<[id: string]>();
+    const untyped = command({ key: 'TypesUntyped', run: async (a, b) => `${String(a)}${String(b)}` });
+    const check = (): void => {
+      // @ts-expect-error: run's parameters must be typed; `b` would silently be the RunContext
+      void untyped.execute(1);
+    };
+    void check;
   });
 });
