@@ -62,7 +62,8 @@ export { CIRCUIT_BREAKER_DEFAULTS, METRICS_DEFAULTS, POOL_DEFAULTS, COMMAND_DEFA
 export { CircuitBreaker } from './circuit/CircuitBreaker.js';
 export type { CircuitState } from './circuit/breakerState.js';
 export type { CircuitBreakerSnapshot } from './circuit/CircuitBreakerSnapshot.js';
-export type { CircuitEvents, CircuitTransition } from './circuit/events.js';
+export type { CircuitEvents, CircuitTransition, CircuitStoreEvent } from './circuit/events.js';
+export type { BreakerStore } from './circuit/BreakerStore.js';
 export { circuitBreakerFor, metricsFor, commandKeys } from './command/lookup.js';
 
 /* Bulkheads and limiters */
@@ -74,7 +75,7 @@ export { sharedLimiter } from './limiter/registry.js';
 export type { BucketStore } from './limiter/BucketStore.js';
 
 /* Fleet-wide state (Redis, through the user's ioredis client) */
-export { redisStore, RedisStore, type RedisStoreOptions, type RedisClientLike } from './store/redisStore.js';
+export { redisStore, RedisStore, type RedisStoreOptions, type RedisClientLike, type RedisSubscriberLike } from './store/redisStore.js';
 
 /* Metrics */
 export { CommandMetrics, type CommandMetricsSnapshot, type EventCounts } from './metrics/CommandMetrics.js';

@@ -2,15 +2,16 @@ import type { CircuitBreakerConfig } from '../config/options.js';
 import type { CommandMetrics } from '../metrics/CommandMetrics.js';
 import type { HealthSnapshot } from '../metrics/HealthCounts.js';
 import type { Clock, TimerHandle } from '../time/Clock.js';
-import { admission, ADMIT_TRIAL, trialsClose, type Admission, type CircuitState } from './breakerState.js';
-import type { CircuitEvents, CircuitTransition } from './events.js';
+import { admission, ADMIT_TRIAL, REFUSE, trialsClose, type Admission, type CircuitState } from './breakerState.js';
+import type { CircuitEvents } from './events.js';
 import { monotonicFromEpoch, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot.js';
+import { SharedCircuit } from './SharedCircuit.js';
 import { createTripRule, sameRule } from './strategies/createTripRule.js';
 import { isSlow } from './strategies/slowCall.js';
 import type { TripRule } from './strategies/TripRule.js';
 
-/** @internal how the breaker reports transitions. */
-export type CircuitEmit = <K extends keyof CircuitEvents>(name: K, payload: CircuitTransition) => void;
+/** @internal how the breaker reports transitions (and, when shared, its store's status). */
+export type CircuitEmit = <K extends keyof CircuitEvents>(name: K, payload: Parameters<CircuitEvents[K]>[0]) => void;
 
 /**
  * The circuit breaker of one command key. With the default `strategy: 'errorPercentage'` it follows Hystrix 1.5: it
@@ -44,6 +45,10 @@ export class CircuitBreaker {
   private trialSuccesses = 0;
   /** @internal */
   healthInterval: number;
+  /** The fleet's circuit, with `circuitBreaker.store` (read when the breaker is created). */
+  private readonly shared: SharedCircuit | null = null;
+  /** True while a state published by another instance is applied (it is not published again). */
+  private applyingShared = false;
   private readonly onTimer = (): void => {
     this.timer = null;
     this.evaluate(this.clock().now());
@@ -63,6 +68,65 @@ export class CircuitBreaker {
     this.rule = createTripRule(config, metrics.config);
     this.healthInterval = healthInterval;
     if (config.initialState !== undefined) this.restore(config.initialState);
+    if (config.store !== undefined) {
+      const cfg = () => this.cfg;
+      this.shared = new SharedCircuit(
+        {
+          commandKey,
+          get sleepWindow() {
+            return cfg().sleepWindow;
+          },
+          openedAtEpoch: () => this.openedAtEpoch(),
+          applyShared: (open, openedAt) => this.applyShared(open, openedAt),
+          storeStatus: (available, error) =>
+            this.emit(available ? 'circuitStoreRecovered' : 'circuitStoreUnavailable', available ? { commandKey } : { commandKey, error }),
+        },
+        config.store,
+        clock,
+      );
+    }
+  }
+
+  /** With `circuitBreaker.store`: whether the fleet's circuit is reachable (false: this breaker acts alone). */
+  get storeAvailable(): boolean | undefined {
+    return this.shared?.available;
+  }
+
+  private openedAtEpoch(): number | null {
+    if (this.status === 'CLOSED') return null;
+    const clock = this.clock();
+    return Math.round(clock.wallTime() - (clock.now() - this.openedAt));
+  }
+
+  /**
+   * @internal a state another instance published: an opening opens this circuit too (from the same opened-at), a
+   * close (a trial succeeded elsewhere) closes it with fresh counts. An instance running the trial ignores both: its
+   * own trial decides.
+   */
+  applyShared(open: boolean, openedAt: number): void {
+    if (this.status === 'HALF_OPEN') return;
+    this.applyingShared = true;
+    try {
+      if (open) {
+        if (this.status === 'CLOSED') {
+          if (!this.cfg.enabled) return;
+          this.status = 'OPEN';
+          this.openedAt = openedAt;
+          this.transition('CLOSED', 'OPEN');
+        } else if (openedAt > this.openedAt) {
+          this.openedAt = openedAt; // re-opened after a failed trial elsewhere: a new sleep window
+        }
+      } else if (this.status === 'OPEN') {
+        this.status = 'CLOSED';
+        this.openedAt = -1;
+        this.metrics.resetHealth();
+        this.rule.reset();
+        this.lastSnapshotAt = this.clock().now();
+        this.transition('OPEN', 'CLOSED');
+      }
+    } finally {
+      this.applyingShared = false;
+    }
   }
 
   /**
@@ -189,6 +253,8 @@ export class CircuitBreaker {
       this.trialsRunning,
     );
     if (decision === ADMIT_TRIAL) {
+      // one trial for the fleet: only the holder of the shared trial lock (or anyone, while the store is away)
+      if (this.shared !== null && this.status === 'OPEN' && !this.shared.mayStartTrial(now)) return REFUSE;
       this.trialsRunning++;
       if (this.status === 'OPEN') {
         this.status = 'HALF_OPEN';
@@ -286,6 +352,7 @@ export class CircuitBreaker {
   }
 
   private transition(from: CircuitState, to: CircuitState): void {
+    if (this.shared !== null && !this.applyingShared) this.shared.onTransition(to);
     const name = to === 'OPEN' ? 'circuitOpen' : to === 'HALF_OPEN' ? 'circuitHalfOpen' : 'circuitClosed';
     this.emit(name, { commandKey: this.commandKey, from, to, health: this.metrics.healthCounts });
   }

@@ -13,6 +13,14 @@ export interface CircuitTransition {
   readonly health: HealthSnapshot;
 }
 
+/** Payload of `circuitStoreUnavailable` / `circuitStoreRecovered`. */
+export interface CircuitStoreEvent {
+  /** The key whose shared circuit lost (or regained) its store. */
+  readonly commandKey: string;
+  /** Why the store was given up (a timeout or the client's error); absent on recovery. */
+  readonly error?: unknown;
+}
+
 /** Circuit events, on a command's `events` and on the global `events` emitter. */
 export interface CircuitEvents {
   /** The circuit tripped (from CLOSED), or a half-open trial failed (from HALF_OPEN). */
@@ -21,4 +29,8 @@ export interface CircuitEvents {
   circuitHalfOpen: (e: CircuitTransition) => void;
   /** A trial succeeded (health counts were reset), or the breaker was reset. */
   circuitClosed: (e: CircuitTransition) => void;
+  /** With `circuitBreaker.store`: the store failed or missed its deadline; this instance's breaker now acts alone. */
+  circuitStoreUnavailable: (e: CircuitStoreEvent) => void;
+  /** With `circuitBreaker.store`: the store answers again; the circuit is shared again. */
+  circuitStoreRecovered: (e: CircuitStoreEvent) => void;
 }

@@ -1,4 +1,5 @@
 import type { BucketStore } from '../limiter/BucketStore.js';
+import type { BreakerStore } from '../circuit/BreakerStore.js';
 import type { CircuitBreakerSnapshot } from '../circuit/CircuitBreakerSnapshot.js';
 /**
  * Circuit breaker settings. The circuit trips when, in the rolling window, at least `requestVolumeThreshold`
@@ -29,6 +30,12 @@ export interface CircuitBreakerConfig {
    * the key's breaker is created. @defaultValue none (start CLOSED)
    */
   readonly initialState?: CircuitBreakerSnapshot;
+  /**
+   * One circuit for the fleet: `redisStore(client)` shares this key's openings, its single half-open trial and the
+   * trial's result with every instance using the same store prefix; health is still counted here. Read once, when
+   * the key's breaker is created. See docs/fleet-limits.md. @defaultValue none (this process's own circuit)
+   */
+  readonly store?: BreakerStore;
   /**
    * The trip rule: `'errorPercentage'` (Hystrix's: `errorThresholdPercentage` of at least `requestVolumeThreshold`
    * requests in the rolling time window, read from health snapshots), `'consecutive'` (`consecutiveFailures`

@@ -41,7 +41,7 @@ const SETTINGS_KEYS = [
 /** Keys a functional command's options may hold besides the settings. */
 export const COMMAND_FUNCTION_KEYS = ['key', 'run', 'fallback', 'cacheKey'] as const;
 
-const BREAKER_KEYS = [...Object.keys(CIRCUIT_BREAKER_DEFAULTS), 'initialState'];
+const BREAKER_KEYS = [...Object.keys(CIRCUIT_BREAKER_DEFAULTS), 'initialState', 'store'];
 const HALF_OPEN_KEYS = Object.keys(CIRCUIT_BREAKER_DEFAULTS.halfOpen);
 const METRICS_KEYS = Object.keys(METRICS_DEFAULTS);
 const POOL_KEYS = Object.keys(POOL_DEFAULTS);
@@ -62,6 +62,13 @@ export function normalizeBreaker(value: unknown, path: string): CircuitBreakerOp
     out.errorThresholdPercentage = expectNumber(raw.errorThresholdPercentage, join(path, 'errorThresholdPercentage'), { min: 0, max: 100, unit: 'percent' });
   if ('sleepWindow' in raw) out.sleepWindow = expectNumber(raw.sleepWindow, join(path, 'sleepWindow'), { min: 0, max: MAX_TIMEOUT_MS, unit: 'ms' });
   if ('initialState' in raw) out.initialState = normalizeSnapshot(raw.initialState, join(path, 'initialState'));
+  if ('store' in raw) {
+    const store = raw.store as { acquireTrial?: unknown } | null;
+    if (typeof store !== 'object' || store === null || typeof store.acquireTrial !== 'function') {
+      throw configError(join(path, 'store'), 'a store made by redisStore(client)', raw.store, 'type');
+    }
+    out.store = store;
+  }
   if ('strategy' in raw) out.strategy = expectOneOf(raw.strategy, join(path, 'strategy'), ['errorPercentage', 'consecutive', 'countWindow'] as const);
   for (const key of ['consecutiveFailures', 'windowSize', 'minimumCalls'])
     if (key in raw) out[key] = expectNumber(raw[key], join(path, key), { min: 1, max: 1_000_000, integer: true });
