@@ -12,7 +12,12 @@ function sources(dir: string): string[] {
 
 describe('ioredis is an optional peer dependency', () => {
   it('is never imported by the library (not even as a type): the user passes their own client', () => {
-    const importing = sources(SRC).filter((file) => /(from|import\()\s*['"]ioredis['"]|require\(\s*['"]ioredis['"]/.test(readFileSync(file, 'utf8')));
+    const code = (file: string) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line)) // TSDoc examples may show `import Redis from 'ioredis'`
+        .join('\n');
+    const importing = sources(SRC).filter((file) => /(from|import\()\s*['"]ioredis['"]|require\(\s*['"]ioredis['"]/.test(code(file)));
     expect(importing).toEqual([]);
   });
 
