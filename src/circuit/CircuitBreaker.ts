@@ -197,8 +197,9 @@ export class CircuitBreaker {
     return this.status === 'CLOSED' && !this.manualOpen && !this.manualClosed && !c.forceOpen && !c.forceClosed && !this.rule.keepsKey;
   }
 
-  /** @internal the key expired: cancel the health timer so nothing keeps this breaker alive. */
+  /** @internal the key expired: cancel the health timer so nothing keeps this breaker alive (and stop watching the fleet's circuit). */
   dispose(): void {
+    this.shared?.close();
     if (this.timer !== null) {
       this.timer.cancel();
       this.timer = null;

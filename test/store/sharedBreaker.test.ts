@@ -95,7 +95,8 @@ describe('one circuit for the fleet, through a real redis-server', () => {
     expect(dState.state).toBe('OPEN');
     a.send({ state: true });
     const aState = await a.next((l) => l.event === 'state');
-    expect(dState.snapshot!.openedAt).toBe(aState.snapshot!.openedAt);
+    // the same opening (wall ↔ monotonic conversions round to the ms on each host: ±2 ms)
+    expect(Math.abs(dState.snapshot!.openedAt! - aState.snapshot!.openedAt!)).toBeLessThanOrEqual(2);
 
     // After the sleep window everyone keeps calling; the trial hangs: exactly one instance runs it.
     const all = [a, b, c, d];
