@@ -1,20 +1,20 @@
-import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
-import { allPools } from '../bulkhead/registry.js';
-import type { PoolSnapshot } from '../bulkhead/Pool.js';
-import { allRuntimes } from '../command/CommandRuntime.js';
-import { getClock } from '../config/store.js';
+import { register as defaultRegistry, type Registry } from 'prom-client';
 import { configError } from '../errors.js';
 import { readKnown } from '../config/validate.js';
-import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
-import { storeLimiters } from '../limiter/registry.js';
-import type { StoreBucket } from '../limiter/StoreBucket.js';
-import { EVENT_TYPES } from '../metrics/eventType.js';
-import { CLUSTER_AGGREGATION, LABELS, METRIC_NAMES, QUANTILES } from './metricNames.js';
-
-/** How the cluster primary merges a metric over workers (prom-client's `aggregator`); sum unless listed. */
-function clusterAggregation(name: string): 'sum' | 'max' | 'min' | 'average' {
-  return (CLUSTER_AGGREGATION as Readonly<Record<string, 'sum' | 'max' | 'min' | 'average'>>)[name] ?? 'sum';
-}
+import type { PoolSnapshot } from '../bulkhead/Pool.js';
+import { METRIC_NAMES } from './metricNames.js';
+import { Family } from './Family.js';
+import {
+  eventSeries,
+  latencyMeanSeries,
+  latencySeries,
+  stateSeries,
+  type CommandFilter,
+  type CommandRow,
+  type Emit,
+  type LimiterRow,
+  type ScrapeData,
+} from './scrapeData.js';
 
 /** Options of {@link registerPrometheus}. */
 export interface PrometheusOptions {
@@ -23,6 +23,18 @@ export interface PrometheusOptions {
    * @defaultValue 'breakwater_'
    */
   readonly prefix?: string;
+  /**
+   * `false` leaves out the latency families (`command_latency_seconds` and `command_latency_mean_seconds`: 20 of
+   * the 49 series per key), for when Prometheus holds too many series. The stream keeps its percentiles.
+   * @defaultValue true
+   */
+  readonly percentiles?: boolean;
+  /**
+   * Which command keys to export: asked for each key and its group at every scrape; only keys it returns `true`
+   * for get series. A filter that throws leaves that key out, and a process warning (code `BW_PROMETHEUS_FILTER`)
+   * says so once. Pools are always exported.
+   */
+  readonly filter?: (commandKey: string, group: string) => boolean;
 }
 
 /** What {@link registerPrometheus} returns. */
@@ -37,55 +49,14 @@ export interface PrometheusRegistration {
   unregister(): void;
 }
 
-interface CommandRow {
-  readonly labels: { readonly command: string; readonly group: string };
-  readonly snapshot: CommandMetricsSnapshot;
-  readonly open: boolean;
-  readonly percentiles: boolean;
-}
-
-interface ScrapeData {
-  readonly commands: CommandRow[];
-  readonly pools: PoolSnapshot[];
-  readonly limiters: StoreBucket[];
-}
-
 const registrations = new WeakMap<Registry, Map<string, PrometheusRegistration>>();
 const PREFIX_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
-const STATES = [
-  ['CLOSED', 'closed'],
-  ['OPEN', 'open'],
-  ['HALF_OPEN', 'half_open'],
-] as const;
-
-let cached: ScrapeData | null = null;
-
-/** One snapshot of everything per scrape: prom-client runs every collector synchronously in one turn. */
-function scrapeData(): ScrapeData {
-  if (cached !== null) return cached;
-  const now = getClock().now();
-  const commands: CommandRow[] = [];
-  for (const rt of allRuntimes()) {
-    const snapshot = rt.metrics.snapshot(now);
-    commands.push({
-      labels: { command: snapshot.commandKey, group: snapshot.group },
-      snapshot,
-      open: rt.breaker.isOpen,
-      percentiles: rt.config.metrics.percentileEnabled,
-    });
-  }
-  const pools = allPools().map((p) => p.snapshot(now));
-  cached = { commands, pools, limiters: storeLimiters() };
-  queueMicrotask(() => {
-    cached = null;
-  });
-  return cached;
-}
 
 /**
  * Adds breakwater's collectors to a prom-client registry. Nothing is recorded per call: every value is read
- * from the command, circuit and pool snapshots when the registry is scraped (`collect()`). Registering twice on
- * the same registry with the same prefix returns the first registration.
+ * from the command, circuit and pool snapshots when the registry is scraped, each key once per scrape, in slices
+ * that yield to the event loop (see docs/prometheus.md). Registering twice on the same registry with the same
+ * prefix returns the first registration (while its metrics are still in the registry).
  *
  * Metrics (with the default prefix; see docs/prometheus.md):
  * `breakwater_command_events_total{command,group,event}`, `breakwater_circuit_open{command,group}`,
@@ -101,7 +72,7 @@ function scrapeData(): ScrapeData {
  * ```ts
  * import { Registry } from 'prom-client';
  * const registry = new Registry();
- * const prometheus = registerPrometheus(registry);
+ * const prometheus = registerPrometheus(registry, { percentiles: false, filter: (key) => !key.startsWith('Debug.') });
  * app.get('/metrics', async (_req, res) => res.type(registry.contentType).send(await registry.metrics()));
  * // later
  * prometheus.unregister();
@@ -111,78 +82,57 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
   if (typeof registry !== 'object' || registry === null || typeof (registry as Partial<Registry>).registerMetric !== 'function') {
     throw configError('registerPrometheus.registry', 'a prom-client Registry', registry, 'type');
   }
-  const raw = readKnown(options, 'registerPrometheus', ['prefix']);
+  const raw = readKnown(options, 'registerPrometheus', ['prefix', 'percentiles', 'filter']);
   const prefix = raw.prefix === undefined ? 'breakwater_' : raw.prefix;
   if (typeof prefix !== 'string') throw configError('registerPrometheus.prefix', 'a string', prefix, 'type');
   if (!PREFIX_RE.test(prefix)) throw configError('registerPrometheus.prefix', 'a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', prefix, 'range');
+  const percentiles = raw.percentiles === undefined ? true : raw.percentiles;
+  if (typeof percentiles !== 'boolean') throw configError('registerPrometheus.percentiles', 'a boolean', percentiles, 'type');
+  if (raw.filter !== undefined && typeof raw.filter !== 'function') throw configError('registerPrometheus.filter', 'a function', raw.filter, 'type');
+  const filter = raw.filter as CommandFilter | undefined;
 
   let byPrefix = registrations.get(registry);
   const existing = byPrefix?.get(prefix);
-  if (existing !== undefined) return existing;
+  if (existing !== undefined) {
+    // Still registered: the same registration. Gone (registry.clear(), removeSingleMetric): start afresh.
+    if (existing.metricNames.every((name) => registry.getSingleMetric(name) !== undefined)) return existing;
+    existing.unregister();
+  }
 
-  const metrics: (Counter | Gauge)[] = [];
-  const cmd = [LABELS.command, LABELS.group] as const;
-  const pool = [LABELS.pool] as const;
-  const gauge = (
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    fill: (g: Gauge, data: ScrapeData) => void,
-    type: 'gauge' | 'summary' = 'gauge',
-  ): void => {
-    const metric = new Gauge({
-      name: prefix + name,
-      help,
-      labelNames,
-      registers: [],
-      aggregator: clusterAggregation(name),
-      collect() {
-        this.reset();
-        fill(this, scrapeData());
-      },
-    });
-    // Quantiles are exposed as a summary (Prometheus reserves the `quantile` label for summaries); there is no
-    // `_sum`/`_count`, since the rolling window keeps no cumulative latency sum.
-    if (type === 'summary') (metric as unknown as { type: string }).type = 'summary';
-    metrics.push(metric);
+  /** The rows this registration exports, filtered once per scrape. */
+  const filtered = new WeakMap<ScrapeData, readonly CommandRow[]>();
+  let warned = false;
+  const keep = (row: CommandRow): boolean => {
+    try {
+      return filter!(row.key, row.group) === true;
+    } catch (error) {
+      if (!warned) {
+        warned = true;
+        process.emitWarning(`breakwater: registerPrometheus filter threw for '${row.key}'; the key is left out (${String(error)})`, { code: 'BW_PROMETHEUS_FILTER' });
+      }
+      return false;
+    }
   };
-  const counter = (name: string, help: string, labelNames: readonly string[], fill: (c: Counter, data: ScrapeData) => void): void => {
-    metrics.push(
-      new Counter({
-        name: prefix + name,
-        help,
-        labelNames,
-        registers: [],
-        aggregator: clusterAggregation(name),
-        collect() {
-          this.reset();
-          fill(this, scrapeData());
-        },
-      }),
-    );
+  const rows = (data: ScrapeData): readonly CommandRow[] => {
+    if (filter === undefined) return data.commands;
+    let out = filtered.get(data);
+    if (out === undefined) filtered.set(data, (out = data.commands.filter(keep)));
+    return out;
+  };
+
+  const families: Family[] = [];
+  const command = (name: string, help: string, type: Family['type'], series: (row: CommandRow, emit: Emit) => void): void => {
+    families.push(new Family(prefix + name, help, type, registry, { of: 'command', rows, series }));
   };
   const perCommand = (name: string, help: string, value: (row: CommandRow) => number): void =>
-    gauge(name, help, cmd, (g, d) => {
-      for (const row of d.commands) g.set(row.labels, value(row));
-    });
-  const perPool = (name: string, help: string, value: (p: PoolSnapshot) => number): void =>
-    gauge(name, help, pool, (g, d) => {
-      for (const p of d.pools) g.set({ pool: p.poolKey }, value(p));
-    });
+    command(name, help, 'gauge', (row, emit) => emit(row.labels, null, value(row)));
+  const perPool = (name: string, help: string, type: Family['type'], value: (p: PoolSnapshot) => number): void => {
+    families.push(new Family(prefix + name, help, type, registry, { of: 'pool', series: (row, emit) => emit(row.labels, null, value(row.snapshot)) }));
+  };
 
-  counter(METRIC_NAMES.commandEvents, 'Command events since the command key was created, by event type.', [...cmd, LABELS.event], (c, d) => {
-    for (const row of d.commands) {
-      for (const type of EVENT_TYPES) {
-        c.inc({ ...row.labels, event: type.toLowerCase() }, row.snapshot.cumulative[type]);
-      }
-    }
-  });
+  command(METRIC_NAMES.commandEvents, 'Command events since the command key was created, by event type.', 'counter', eventSeries);
   perCommand(METRIC_NAMES.circuitOpen, 'Whether the circuit is open or half-open (1) or closed (0).', (row) => (row.open ? 1 : 0));
-  gauge(METRIC_NAMES.circuitState, 'The circuit state: 1 for the current state label, 0 for the others.', [...cmd, LABELS.state], (g, d) => {
-    for (const row of d.commands) {
-      for (const [state, label] of STATES) g.set({ ...row.labels, state: label }, row.snapshot.circuit === state ? 1 : 0);
-    }
-  });
+  command(METRIC_NAMES.circuitState, 'The circuit state: 1 for the current state label, 0 for the others.', 'gauge', stateSeries);
   perCommand(METRIC_NAMES.healthRequests, 'Health request count in the rolling window (success, failure, timeout, rejections).', (r) => r.snapshot.health.requestCount);
   perCommand(METRIC_NAMES.healthErrors, 'Health error count in the rolling window (failure, timeout, rejections).', (r) => r.snapshot.health.errorCount);
   perCommand(METRIC_NAMES.errorRatio, 'Health errors divided by health requests in the rolling window (0 to 1).', (r) =>
@@ -190,57 +140,42 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
   );
   perCommand(METRIC_NAMES.concurrentExecutions, 'Executions running now.', (r) => r.snapshot.concurrency.current);
   perCommand(METRIC_NAMES.concurrentExecutionsMax, 'Highest concurrency in the rolling window.', (r) => r.snapshot.concurrency.rollingMax);
-  gauge(
-    METRIC_NAMES.latency,
-    'Latency quantiles over the percentile window, in seconds; kind="execute" is run alone, kind="total" the whole execution.',
-    [...cmd, LABELS.kind, LABELS.quantile],
-    (g, d) => {
-      for (const row of d.commands) {
-        if (!row.percentiles) continue;
-        for (const [kind, latency] of [['execute', row.snapshot.latencyExecute], ['total', row.snapshot.latencyTotal]] as const) {
-          for (const [key, quantile] of QUANTILES) g.set({ ...row.labels, kind, quantile }, latency.percentiles[key] / 1000);
-        }
-      }
-    },
-    'summary',
-  );
-  gauge(METRIC_NAMES.latencyMean, 'Mean latency over the percentile window, in seconds.', [...cmd, LABELS.kind], (g, d) => {
-    for (const row of d.commands) {
-      if (!row.percentiles) continue;
-      g.set({ ...row.labels, kind: 'execute' }, row.snapshot.latencyExecute.mean / 1000);
-      g.set({ ...row.labels, kind: 'total' }, row.snapshot.latencyTotal.mean / 1000);
-    }
-  });
-  perPool(METRIC_NAMES.poolActive, 'Pool slots in use.', (p) => p.active);
-  perPool(METRIC_NAMES.poolQueued, 'Executions waiting in the pool queue.', (p) => p.queued);
-  perPool(METRIC_NAMES.poolCoreSize, 'The pool core size (concurrent executions allowed).', (p) => p.coreSize);
-  perPool(METRIC_NAMES.poolMaxQueueSize, 'The pool queue capacity (-1: no queue).', (p) => p.maxQueueSize);
-  perPool(METRIC_NAMES.poolQueueRejectionThreshold, 'Queue length at which the pool rejects.', (p) => p.queueSizeRejectionThreshold);
-  perPool(METRIC_NAMES.poolActiveRollingMax, 'Highest number of slots in use in the rolling window.', (p) => p.rollingMaxActive);
-  perPool(METRIC_NAMES.poolLargest, 'Highest number of slots ever in use.', (p) => p.largest);
-  counter(METRIC_NAMES.poolExecutions, 'Executions finished in the pool.', pool, (c, d) => {
-    for (const p of d.pools) c.inc({ pool: p.poolKey }, p.cumulativeExecuted);
-  });
-  counter(METRIC_NAMES.poolRejections, 'Executions the pool rejected.', pool, (c, d) => {
-    for (const p of d.pools) c.inc({ pool: p.poolKey }, p.cumulativeRejected);
-  });
-  const limiter = [LABELS.limiter] as const;
-  gauge(METRIC_NAMES.limiterStoreAvailable, 'Whether a store-backed limiter\'s store answers (1) or it decides without it (0).', limiter, (g, d) => {
-    for (const l of d.limiters) g.set({ limiter: l.name }, l.storeAvailable ? 1 : 0);
-  });
-  counter(METRIC_NAMES.limiterStoreUnavailable, 'Times a store-backed limiter gave its store up.', limiter, (c, d) => {
-    for (const l of d.limiters) c.inc({ limiter: l.name }, l.unavailableCount);
-  });
-  counter(METRIC_NAMES.limiterStoreFallbackDecisions, 'Decisions a store-backed limiter took without its store.', limiter, (c, d) => {
-    for (const l of d.limiters) c.inc({ limiter: l.name }, l.fallbackDecisions);
-  });
+  if (percentiles) {
+    // Quantiles are exposed as a summary (Prometheus reserves the `quantile` label for summaries); there is no
+    // `_sum`/`_count`, since the rolling window keeps no cumulative latency sum.
+    command(
+      METRIC_NAMES.latency,
+      'Latency quantiles over the percentile window, in seconds; kind="execute" is run alone, kind="total" the whole execution.',
+      'summary',
+      (row, emit) => {
+        if (row.percentiles) latencySeries(row, emit);
+      },
+    );
+    command(METRIC_NAMES.latencyMean, 'Mean latency over the percentile window, in seconds.', 'gauge', (row, emit) => {
+      if (row.percentiles) latencyMeanSeries(row, emit);
+    });
+  }
+  perPool(METRIC_NAMES.poolActive, 'Pool slots in use.', 'gauge', (p) => p.active);
+  perPool(METRIC_NAMES.poolQueued, 'Executions waiting in the pool queue.', 'gauge', (p) => p.queued);
+  perPool(METRIC_NAMES.poolCoreSize, 'The pool core size (concurrent executions allowed).', 'gauge', (p) => p.coreSize);
+  perPool(METRIC_NAMES.poolMaxQueueSize, 'The pool queue capacity (-1: no queue).', 'gauge', (p) => p.maxQueueSize);
+  perPool(METRIC_NAMES.poolQueueRejectionThreshold, 'Queue length at which the pool rejects.', 'gauge', (p) => p.queueSizeRejectionThreshold);
+  perPool(METRIC_NAMES.poolActiveRollingMax, 'Highest number of slots in use in the rolling window.', 'gauge', (p) => p.rollingMaxActive);
+  perPool(METRIC_NAMES.poolLargest, 'Highest number of slots ever in use.', 'gauge', (p) => p.largest);
+  perPool(METRIC_NAMES.poolExecutions, 'Executions finished in the pool.', 'counter', (p) => p.cumulativeExecuted);
+  perPool(METRIC_NAMES.poolRejections, 'Executions the pool rejected.', 'counter', (p) => p.cumulativeRejected);
+  const perLimiter = (name: string, help: string, type: Family['type'], value: (l: LimiterRow) => number): void => {
+    families.push(new Family(prefix + name, help, type, registry, { of: 'limiter', series: (row, emit) => emit(row.labels, null, value(row)) }));
+  };
+  perLimiter(METRIC_NAMES.limiterStoreAvailable, "Whether a store-backed limiter's store answers (1) or it decides without it (0).", 'gauge', (l) => (l.storeAvailable ? 1 : 0));
+  perLimiter(METRIC_NAMES.limiterStoreUnavailable, 'Times a store-backed limiter gave its store up.', 'counter', (l) => l.unavailableCount);
+  perLimiter(METRIC_NAMES.limiterStoreFallbackDecisions, 'Decisions a store-backed limiter took without its store.', 'counter', (l) => l.fallbackDecisions);
 
   const added: string[] = [];
   try {
-    for (const metric of metrics) {
-      const name = (metric as unknown as { name: string }).name;
-      registry.registerMetric(metric);
-      added.push(name);
+    for (const metric of families) {
+      registry.registerMetric(metric as never);
+      added.push(metric.name);
     }
   } catch (error) {
     for (const name of added) registry.removeSingleMetric(name);
@@ -255,10 +190,10 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
     unregister() {
       if (!active) return;
       active = false;
-      for (const name of added) {
-        if (registry.getSingleMetric(name) === metrics[added.indexOf(name)]) registry.removeSingleMetric(name);
-      }
-      registrations.get(registry)?.delete(prefix);
+      families.forEach((metric, i) => {
+        if (registry.getSingleMetric(added[i]!) === (metric as unknown)) registry.removeSingleMetric(added[i]!);
+      });
+      if (registrations.get(registry)?.get(prefix) === registration) registrations.get(registry)!.delete(prefix);
     },
   };
   if (byPrefix === undefined) {
@@ -268,3 +203,4 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
   byPrefix.set(prefix, registration);
   return registration;
 }
+
