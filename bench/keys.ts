@@ -10,6 +10,7 @@
 import * as bw from '../src/index.js';
 import { resetBreakwater } from '../src/testing.js';
 import { fullGc, type HarnessOptions } from './harness.js';
+import { streamSections } from './keysStream.js';
 
 /** The key counts the issue asks for. */
 export const KEY_COUNTS = [100, 1000, 10_000] as const;
@@ -247,7 +248,7 @@ function sliceTimes(clock: BenchClock): { sliceMedianMs: number; sliceP99Ms: num
 }
 
 /** Every section, in report order. */
-export const keySections: KeySection[] = [memory, expiry, configureCost];
+export const keySections: KeySection[] = [memory, expiry, configureCost, ...streamSections];
 
 /** Runs one section at one key count (called by bench/child.ts). */
 export async function measureKeySection(id: string, keys: number, o: HarnessOptions): Promise<Record<string, unknown>> {

@@ -12,7 +12,7 @@ import { collapserSnapshots, toHystrixCollapser, toHystrixThreadPool, type Hystr
  */
 export const SLICE_BUDGET_MS = 8;
 /** Items visited between two looks at the time. */
-const CHECK_EVERY = 16;
+const CHECK_EVERY = 4;
 
 /** @internal how a sliced build went (for tests and the benchmark). */
 export interface SliceStats {

@@ -45,9 +45,9 @@ describe('registerPrometheus collector', () => {
     for (const family of json) {
       // (a labelled metric with no values writes no series, as ours; an unlabelled one would write a default 0)
       const labelNames = [...new Set(family.values.flatMap((v) => Object.keys(v.labels))), 'pool'];
-      const Kind = family.type === 'counter' ? Counter : Gauge;
+      const Kind = String(family.type) === 'counter' ? Counter : Gauge;
       const metric = new Kind({ name: family.name, help: family.help, labelNames, registers: [theirs] });
-      if (family.type === 'summary') (metric as unknown as { type: string }).type = 'summary';
+      if (String(family.type) === 'summary') (metric as unknown as { type: string }).type = 'summary';
       for (const v of family.values) {
         if (metric instanceof Counter) metric.inc(v.labels as Record<string, string>, v.value);
         else metric.set(v.labels as Record<string, string>, v.value);
@@ -119,7 +119,7 @@ describe('registerPrometheus collector', () => {
     const text = await labelled.metrics();
     expect(text).toContain('breakwater_circuit_open{command="Col.0",group="Even",service="shop"} 0');
     expect(promtool(text)).toBe('');
-    const open = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const open = new (Registry as unknown as new (contentType: string) => Registry)(Registry.OPENMETRICS_CONTENT_TYPE);
     registerPrometheus(open);
     const om = await open.metrics();
     expect(om).toContain('# TYPE breakwater_command_events counter');
