@@ -3,7 +3,7 @@ import type { CommandRuntime } from '../command/CommandRuntime.js';
 import type { CommandConfig } from '../config/options.js';
 import type { HealthSnapshot } from '../metrics/HealthCounts.js';
 import type { LatencySnapshot } from '../metrics/RollingPercentile.js';
-import { toHystrixCommand, type HystrixCommandJson } from './hystrixJson.js';
+import { limiterStoreOf, toHystrixCommand, type HystrixCommandJson, type LimiterStoreSample } from './hystrixJson.js';
 
 /**
  * What a key's last `HystrixCommand` object was built from. When none of it changed, the object (and its
@@ -20,6 +20,8 @@ interface KeyState {
   circuit: CircuitState;
   config: CommandConfig;
   group: string;
+  /** A store-backed limiter's counts at the last build (see `redisStore`), as a number that changes with them. */
+  limiter: number;
   json: HystrixCommandJson;
   /** The frame before and after the `currentTime` value, made on first need. */
   head: string | null;
@@ -42,6 +44,8 @@ function stateOf(rt: CommandRuntime, now: number, wall: number): KeyState {
   const latency = m.latencySnapshots(now, false);
   const rollingBucket = Math.floor(now / (m.config.rollingWindow / m.config.rollingBuckets));
   const circuit = rt.breaker.state;
+  const limiterStore = limiterStoreOf(rt.config);
+  const limiter = limiterStore === undefined ? -1 : limiterVersion(limiterStore);
   const prev = states.get(rt);
   if (
     prev !== undefined &&
@@ -52,12 +56,18 @@ function stateOf(rt: CommandRuntime, now: number, wall: number): KeyState {
     prev.health === m.healthCounts &&
     prev.circuit === circuit &&
     prev.config === rt.config &&
-    prev.group === m.group
+    prev.group === m.group &&
+    prev.limiter === limiter
   ) {
     prev.rollingBucket = rollingBucket;
     return prev;
   }
-  const json = toHystrixCommand({ snapshot: m.snapshot(now, false), config: rt.config, isCircuitBreakerOpen: circuit !== 'CLOSED' }, wall);
+  const snapshot = m.snapshot(now, false);
+  const isCircuitBreakerOpen = circuit !== 'CLOSED';
+  const json = toHystrixCommand(
+    limiterStore === undefined ? { snapshot, config: rt.config, isCircuitBreakerOpen } : { snapshot, config: rt.config, isCircuitBreakerOpen, limiterStore },
+    wall,
+  );
   const state: KeyState = {
     events,
     current,
@@ -68,12 +78,18 @@ function stateOf(rt: CommandRuntime, now: number, wall: number): KeyState {
     circuit,
     config: rt.config,
     group: m.group,
+    limiter,
     json,
     head: null,
     tail: null,
   };
   states.set(rt, state);
   return state;
+}
+
+/** The limiter's counts only grow, and its availability flips: their sum, with the flag, changes whenever they do. */
+function limiterVersion(l: LimiterStoreSample): number {
+  return (l.unavailableCount + l.fallbackDecisions) * 2 + (l.storeAvailable ? 1 : 0);
 }
 
 /** Nothing in the rolling window: the counts cannot change until an event arrives. */

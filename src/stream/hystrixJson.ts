@@ -332,6 +332,11 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
   };
 }
 
+/** @internal the store-backed limiter a command's `rateLimit` names, if any (its counts go on the stream). */
+export function limiterStoreOf(config: CommandConfig): LimiterStoreSample | undefined {
+  return config.rateLimit !== false && 'limiter' in config.rateLimit ? existingStoreLimiter(config.rateLimit.limiter) : undefined;
+}
+
 function limiterStoreFields(l: LimiterStoreSample) {
   return {
     limiterStoreAvailable: l.storeAvailable,
@@ -451,7 +456,7 @@ export function hystrixDashboardSample(): HystrixDashboardObject[] {
   const out: HystrixDashboardObject[] = [];
   for (const rt of allRuntimes()) {
     const sample: CommandSample = { snapshot: rt.metrics.snapshot(now), config: rt.config, isCircuitBreakerOpen: rt.breaker.isOpen };
-    const limiterStore = rt.config.rateLimit !== false && 'limiter' in rt.config.rateLimit ? existingStoreLimiter(rt.config.rateLimit.limiter) : undefined;
+    const limiterStore = limiterStoreOf(rt.config);
     out.push(toHystrixCommand(limiterStore === undefined ? sample : { ...sample, limiterStore }, wall));
   }
   for (const pool of allPools()) out.push(toHystrixThreadPool(pool.snapshot(now), wall));

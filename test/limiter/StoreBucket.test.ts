@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { command, configure, events, hystrixDashboardSample, metricsFor, registerPrometheus, type LimiterStoreEvent } from '../../src/index.js';
 import type { BucketSpec, BucketStore, TokenReply, TokenRequest } from '../../src/limiter/BucketStore.js';
 import { sharedEntry } from '../../src/limiter/registry.js';
+import { sampleObjectsInSlices } from '../../src/stream/sampleSlices.js';
 import { LEASE_TTL_MS, PROBE_INTERVAL_MS, StoreBucket } from '../../src/limiter/StoreBucket.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 
@@ -228,18 +229,21 @@ describe('StoreBucket: counted on the stream and in Prometheus', () => {
     const cmd = command({ key: 'Counted', rateLimit: { limiter: 'partner' }, run: async () => 'ok', fallback: () => 'limited' });
     command({ key: 'Plain', run: async () => 'ok' });
     await cmd.execute();
-    const fields = (key: string) => {
-      const o = hystrixDashboardSample().find((x) => x.name === key) as unknown as Record<string, unknown>;
-      return { available: o.limiterStoreAvailable, unavailable: o.cumulativeCountLimiterStoreUnavailable, fallback: o.cumulativeCountLimiterStoreFallback };
+    const pick = (o: Record<string, unknown>) => ({ available: o.limiterStoreAvailable, unavailable: o.cumulativeCountLimiterStoreUnavailable, fallback: o.cumulativeCountLimiterStoreFallback });
+    const fields = async (key: string) => {
+      const fresh = pick(hystrixDashboardSample().find((x) => x.name === key) as unknown as Record<string, unknown>);
+      // the stream's own (sliced, cached) sample carries the same fields, and sees them change
+      expect(pick((await sampleObjectsInSlices()).find((x) => x.name === key) as unknown as Record<string, unknown>)).toEqual(fresh);
+      return fresh;
     };
-    expect(fields('Counted')).toEqual({ available: true, unavailable: 0, fallback: 0 });
-    expect(fields('Plain')).toEqual({ available: undefined, unavailable: undefined, fallback: undefined });
+    expect(await fields('Counted')).toEqual({ available: true, unavailable: 0, fallback: 0 });
+    expect(await fields('Plain')).toEqual({ available: undefined, unavailable: undefined, fallback: undefined });
     store.mode = 'fail';
     clock.advance(LEASE_TTL_MS);
     await cmd.execute();
     await cmd.execute();
     expect(b.storeAvailable).toBe(false);
-    expect(fields('Counted')).toEqual({ available: false, unavailable: 1, fallback: 2 });
+    expect(await fields('Counted')).toEqual({ available: false, unavailable: 1, fallback: 2 });
     const registry = new Registry();
     registerPrometheus(registry);
     const text = await registry.metrics();
