@@ -10,7 +10,7 @@ import { collapserSnapshots, toHystrixCollapser, toHystrixThreadPool, type Hystr
  * measured in real time on purpose: what it bounds is how long the event loop is blocked, which a `FakeClock`
  * cannot stand for (the clock abstraction still supplies the sample's `now` and `currentTime`).
  */
-export const SLICE_BUDGET_MS = 8;
+export const SLICE_BUDGET_MS = 5;
 /** Items visited between two looks at the time. */
 const CHECK_EVERY = 4;
 
