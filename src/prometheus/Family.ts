@@ -6,7 +6,8 @@ import { scrapeData, type CommandRow, type Emit, type LabelSet, type LimiterRow,
 export type FamilySource =
   | { readonly of: 'command'; readonly rows: (data: ScrapeData) => readonly CommandRow[]; readonly series: (row: CommandRow, emit: Emit) => void }
   | { readonly of: 'pool'; readonly series: (row: PoolRow, emit: Emit) => void }
-  | { readonly of: 'limiter'; readonly series: (row: LimiterRow, emit: Emit) => void };
+  | { readonly of: 'limiter'; readonly series: (row: LimiterRow, emit: Emit) => void }
+  | { readonly of: 'process'; readonly series: (emit: Emit) => void };
 
 /** Series per value handed to prom-client on the text path (see {@link Family.getForPromString}). */
 const LINES_PER_VALUE = 512;
@@ -37,8 +38,6 @@ interface Value {
  * {@link Family.get}: one value per series with its labels as an object, as prom-client's own metrics give.
  */
 export class Family {
-  readonly aggregator = 'sum';
-
   constructor(
     /** Written by prom-client for OpenMetrics counters (it strips `_total`). */
     public name: string,
@@ -46,6 +45,8 @@ export class Family {
     readonly type: 'counter' | 'gauge' | 'summary',
     private readonly registry: Registry,
     private readonly source: FamilySource,
+    /** How a `node:cluster` primary merges this metric over workers (prom-client's `aggregator`). */
+    readonly aggregator: 'sum' | 'max' | 'min' | 'average' = 'sum',
   ) {}
 
   /** One value per series, labels as objects. */
@@ -69,7 +70,7 @@ export class Family {
     let lines = 0;
     await this.each(data, (base, extra, value) => {
       if (lines !== 0) body += ` ${valueText(last)}\n`;
-      body += extra === null ? `${name}{${base.text}}` : `${name}{${base.text}${extra.text}}`;
+      body += extra !== null ? `${name}{${base.text}${extra.text}}` : base.text === '' ? name : `${name}{${base.text}}`;
       last = value;
       if (++lines === LINES_PER_VALUE) {
         values.push({ metricName: body, value: last });
@@ -88,6 +89,14 @@ export class Family {
     return new Promise((resolve, reject) => {
       const done = (error: unknown): void => (error === undefined ? resolve() : reject(error));
       const source = this.source;
+      if (source.of === 'process') {
+        try {
+          source.series(emit);
+        } catch (error) {
+          return done(error);
+        }
+        return done(undefined);
+      }
       if (source.of === 'pool') sliceEach(data.pools, (row) => source.series(row, emit), done, { budgetMs: SLICE_BUDGET_MS });
       else if (source.of === 'limiter') sliceEach(data.limiters, (row) => source.series(row, emit), done, { budgetMs: SLICE_BUDGET_MS });
       else sliceEach(source.rows(data), (row) => source.series(row, emit), done, { budgetMs: SLICE_BUDGET_MS });

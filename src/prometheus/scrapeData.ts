@@ -46,6 +46,9 @@ export interface ScrapeData {
   readonly limiters: readonly LimiterRow[];
 }
 
+/** @internal no labels (a process-wide series). */
+export const NO_LABELS: LabelSet = Object.freeze({ text: '', labels: Object.freeze({}) });
+
 /** @internal writes one series: the row's labels, the series' own extra labels (or none), the value. */
 export type Emit = (base: LabelSet, extra: LabelSet | null, value: number) => void;
 
