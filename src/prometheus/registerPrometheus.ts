@@ -2,7 +2,7 @@ import { register as defaultRegistry, type Registry } from 'prom-client';
 import { configError } from '../errors.js';
 import { readKnown } from '../config/validate.js';
 import type { PoolSnapshot } from '../bulkhead/Pool.js';
-import { METRIC_NAMES } from './metricNames.js';
+import { CLUSTER_AGGREGATION, METRIC_NAMES } from './metricNames.js';
 import { Family } from './Family.js';
 import {
   eventSeries,
@@ -50,6 +50,11 @@ export interface PrometheusRegistration {
 }
 
 const registrations = new WeakMap<Registry, Map<string, PrometheusRegistration>>();
+
+/** How the cluster primary merges a metric over workers (prom-client's `aggregator`); sum unless listed. */
+function clusterAggregation(name: string): 'sum' | 'max' | 'min' | 'average' {
+  return (CLUSTER_AGGREGATION as Readonly<Record<string, 'sum' | 'max' | 'min' | 'average'>>)[name] ?? 'sum';
+}
 const PREFIX_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 
 /**
@@ -122,12 +127,14 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
 
   const families: Family[] = [];
   const command = (name: string, help: string, type: Family['type'], series: (row: CommandRow, emit: Emit) => void): void => {
-    families.push(new Family(prefix + name, help, type, registry, { of: 'command', rows, series }));
+    families.push(new Family(prefix + name, help, type, registry, { of: 'command', rows, series }, clusterAggregation(name)));
   };
   const perCommand = (name: string, help: string, value: (row: CommandRow) => number): void =>
     command(name, help, 'gauge', (row, emit) => emit(row.labels, null, value(row)));
   const perPool = (name: string, help: string, type: Family['type'], value: (p: PoolSnapshot) => number): void => {
-    families.push(new Family(prefix + name, help, type, registry, { of: 'pool', series: (row, emit) => emit(row.labels, null, value(row.snapshot)) }));
+    families.push(
+      new Family(prefix + name, help, type, registry, { of: 'pool', series: (row, emit) => emit(row.labels, null, value(row.snapshot)) }, clusterAggregation(name)),
+    );
   };
 
   command(METRIC_NAMES.commandEvents, 'Command events since the command key was created, by event type.', 'counter', eventSeries);
@@ -165,7 +172,7 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
   perPool(METRIC_NAMES.poolExecutions, 'Executions finished in the pool.', 'counter', (p) => p.cumulativeExecuted);
   perPool(METRIC_NAMES.poolRejections, 'Executions the pool rejected.', 'counter', (p) => p.cumulativeRejected);
   const perLimiter = (name: string, help: string, type: Family['type'], value: (l: LimiterRow) => number): void => {
-    families.push(new Family(prefix + name, help, type, registry, { of: 'limiter', series: (row, emit) => emit(row.labels, null, value(row)) }));
+    families.push(new Family(prefix + name, help, type, registry, { of: 'limiter', series: (row, emit) => emit(row.labels, null, value(row)) }, clusterAggregation(name)));
   };
   perLimiter(METRIC_NAMES.limiterStoreAvailable, "Whether a store-backed limiter's store answers (1) or it decides without it (0).", 'gauge', (l) => (l.storeAvailable ? 1 : 0));
   perLimiter(METRIC_NAMES.limiterStoreUnavailable, 'Times a store-backed limiter gave its store up.', 'counter', (l) => l.unavailableCount);
