@@ -160,6 +160,17 @@ describe('registerPrometheus collector', () => {
     registry.resetMetrics(); // prom-client's reset reaches our families without error
   });
 
+  it('tells a node:cluster primary how to merge each family (CLUSTER_AGGREGATION)', async () => {
+    await traffic(1);
+    const registry = new Registry();
+    registerPrometheus(registry);
+    const json = await registry.getMetricsAsJSON();
+    const aggregator = (name: string) => json.find((m) => m.name === `breakwater_${name}`)?.aggregator;
+    expect(aggregator('circuit_open')).toBe('max');
+    expect(aggregator('command_events_total')).toBe('sum');
+    expect(aggregator('command_latency_mean_seconds')).toBe('average');
+  });
+
   it('refuses bad percentiles and filter options, naming them', () => {
     for (const [options, option] of [
       [{ percentiles: 'no' }, 'registerPrometheus.percentiles'],
