@@ -55,8 +55,17 @@ export type {
   TokenBucketOptions,
   SharedLimiterOptions,
   IsolationStrategy,
+  RetryOptions,
+  RetryConfig,
+  RetryBackoffConfig,
+  RetryBudgetConfig,
+  RetryJitter,
+  HedgeOptions,
+  HedgeConfig,
+  HedgeDelay,
 } from './config/options.js';
 export { CIRCUIT_BREAKER_DEFAULTS, METRICS_DEFAULTS, POOL_DEFAULTS, COMMAND_DEFAULTS } from './config/defaults.js';
+export { RETRY_DEFAULTS, RETRY_BACKOFF_DEFAULTS, RETRY_BUDGET_DEFAULTS, HEDGE_DEFAULTS } from './config/defaults.js';
 
 /* Circuit breaker */
 export { CircuitBreaker } from './circuit/CircuitBreaker.js';

@@ -56,7 +56,7 @@ abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec
     this.runtime.apply(this.config, this.own);
   }
 
-  /** @internal */ abstract invoke(exec: Execution): unknown;
+  /** @internal */ abstract invoke(exec: Execution, context: RunContext): unknown;
   /** @internal */ abstract invokeFallback(error: unknown, exec: Execution): unknown;
 
   /** The request-cache key; override it to enable request caching. `undefined` means no caching. */
@@ -132,8 +132,8 @@ export abstract class Command<R> extends SingleUseCommand {
   }
 
   /** @internal */
-  invoke(exec: Execution): unknown {
-    return this.run(exec);
+  invoke(_exec: Execution, context: RunContext): unknown {
+    return this.run(context);
   }
 
   /** @internal */
@@ -198,8 +198,8 @@ export abstract class ObservableCommand<R> extends SingleUseCommand {
   }
 
   /** @internal */
-  invoke(exec: Execution): unknown {
-    return this.construct(exec);
+  invoke(_exec: Execution, context: RunContext): unknown {
+    return this.construct(context);
   }
 
   /** @internal */

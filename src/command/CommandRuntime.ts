@@ -3,12 +3,15 @@ import { CircuitBreaker } from '../circuit/CircuitBreaker.js';
 import { addPoolUser, removePoolUser } from '../bulkhead/registry.js';
 import { Semaphore } from '../bulkhead/Semaphore.js';
 import type { CommandConfig } from '../config/options.js';
+import { RETRY_BUDGET_DEFAULTS } from '../config/defaults.js';
 import { getClock, onConfigChange, store, type ConfigChange } from '../config/store.js';
 import { resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
 import { CommandError, type FailureType } from '../errors.js';
 import { KeyedRegistry } from '../internal/KeyedRegistry.js';
 import { ownLimiterIdle, releaseOwnLimiter } from '../limiter/registry.js';
 import { CommandMetrics } from '../metrics/CommandMetrics.js';
+import { HedgeDelay } from '../policy/hedgeDelay.js';
+import { RetryBudget } from '../policy/RetryBudget.js';
 import type { CommandEvents } from './events.js';
 import { emitBoth, hasListeners, SafeEmitter } from './globalEvents.js';
 import { KeySweep } from './KeySweep.js';
@@ -28,6 +31,10 @@ export class CommandRuntime {
   config: CommandConfig;
   /** Created on the first rejection: most keys never see one. */
   private rejections: Map<FailureType, CommandError> | null = null;
+  /** The key's retry budget, shared by retries and hedges; null while the key uses neither. */
+  budget: RetryBudget | null = null;
+  /** The key's hedge delay (fixed, or its cached latency percentile); null until the key uses `hedge`. */
+  hedgeDelay: HedgeDelay | null = null;
   private lastRejectionType: FailureType | null = null;
   private lastRejection: CommandError | null = null;
   /** Executions started and not yet finished (running, queued, waiting for a token, in their fallback). */
@@ -57,6 +64,19 @@ export class CommandRuntime {
     );
     this.semaphore = new Semaphore(config.maxConcurrent);
     this.fallbackSemaphore = new Semaphore(config.fallbackMaxConcurrent);
+    this.applyBudget(config);
+  }
+
+  /** The budget follows `retry.budget` (on by default as soon as `retry` or `hedge` is set); its window is the key's. */
+  private applyBudget(config: CommandConfig): void {
+    if (config.retry === false && config.hedge === false) {
+      this.budget = null;
+      return;
+    }
+    const budget = config.retry === false ? RETRY_BUDGET_DEFAULTS : config.retry.budget;
+    if (this.budget === null) this.budget = new RetryBudget(budget, this.metrics.config.rollingWindow, this.metrics.config.rollingBuckets);
+    else this.budget.config = budget;
+    if (config.hedge !== false) this.hedgeDelay ??= new HedgeDelay();
   }
 
   /** The own options of the command that applied the config last: `configure()` re-resolves with them at once. */
@@ -90,6 +110,7 @@ export class CommandRuntime {
     this.breaker.healthInterval = config.metrics.healthSnapshotInterval;
     this.semaphore.limit = config.maxConcurrent;
     this.fallbackSemaphore.limit = config.fallbackMaxConcurrent;
+    this.applyBudget(config);
   }
 
   /**

@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { Observable, Subscription } from 'rxjs';
 import { QUEUED, REJECTED, type Bulkhead, type Waiter } from '../bulkhead/Bulkhead.js';
 import { poolFor } from '../bulkhead/registry.js';
-import { ADMIT_TRIAL, REFUSE } from '../circuit/breakerState.js';
+import { ADMIT, ADMIT_TRIAL, REFUSE } from '../circuit/breakerState.js';
 import type { CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import { CancelledError, CommandError, isBadRequestError, TimeoutError, type FailureType } from '../errors.js';
@@ -10,6 +10,9 @@ import { limiterFor } from '../limiter/registry.js';
 import type { Limiter } from '../limiter/Limiter.js';
 import type { TokenWait } from '../limiter/TokenBucket.js';
 import { EV, EVENT_TYPES, type EventType } from '../metrics/eventType.js';
+import { AttemptContext } from '../policy/AttemptContext.js';
+import { HedgeRun, type HedgeHost } from '../policy/HedgeRun.js';
+import { RetryRun, type RetryHost } from '../policy/RetryRun.js';
 import { LogEntry, RequestContext } from '../request/RequestContext.js';
 import type { Clock } from '../time/Clock.js';
 import { deadlinesFor } from '../time/deadlinesFor.js';
@@ -36,8 +39,11 @@ export interface RunContext {
 export interface ExecutionSpec {
   readonly runtime: CommandRuntime;
   readonly config: CommandConfig;
-  /** Calls the user's run/construct. Returns a value, a thenable, or (multi-value) an Observable. */
-  invoke(exec: Execution): unknown;
+  /**
+   * Calls the user's run/construct with `context` (the execution itself, or an extra attempt's own context under
+   * `retry`/`hedge`). Returns a value, a thenable, or (multi-value) an Observable.
+   */
+  invoke(exec: Execution, context: RunContext): unknown;
   /** Whether a fallback exists. */
   readonly hasFallback: boolean;
   /** Calls the user's fallback with the error. */
@@ -59,6 +65,8 @@ const IN_FALLBACK = 3;
 const DONE = 4;
 /** waiting for a rate-limiter token (`rateLimit.maxWait`). */
 const TOKEN_WAIT = 5;
+/** waiting out a retry's backoff (`retry`). */
+const BACKOFF = 6;
 
 /** Synchronous mode: the run must not return a thenable. */
 export const MODE_ASYNC = 0;
@@ -106,6 +114,12 @@ class Extras {
   tokenWait: TokenWait | null = null;
   /** the caller's async context, kept while waiting so `run` starts in it, not in a releaser's. */
   scope: AsyncResource | null = null;
+  /** `retry`: the attempts so far and the backoff's timer node (from the first failure on). */
+  retry: RetryRun | null = null;
+  /** `hedge`: the hedge timer and the extra attempts in flight. */
+  hedge: HedgeRun | null = null;
+  /** the context of the current retry attempt (the first attempt's is the execution itself). */
+  attempt: AttemptContext | null = null;
 }
 
 /**
@@ -115,7 +129,7 @@ class Extras {
  * The object is also its own deadline node, pool-queue node and `RunContext`, so a call allocates one object
  * here, plus an `AbortController` only if `run` reads `signal`.
  */
-export class Execution implements DeadlineNode, Waiter, RunContext {
+export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, HedgeHost {
   // DeadlineNode / Waiter links (owned by Deadlines / the pool).
   deadlineAt = 0;
   dlPrev: DeadlineNode | null = null;
@@ -219,6 +233,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const admission = rt.breaker.attempt(now);
     if (admission === REFUSE) return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);
     this.trial = admission === ADMIT_TRIAL;
+    if (cfg.hedge !== false && this.mode === MODE_ASYNC) this.extras.hedge = new HedgeRun(this, cfg.hedge, rt.hedgeDelay!, rt.metrics, clock, cfg.key);
     // 3: rate limiter (with rateLimit.maxWait an async call may wait for its token: see waitForToken)
     if (bucket !== null && cfg.rateLimit !== false) {
       if (!bucket.tryTake(1, now)) {
@@ -265,9 +280,9 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
 
   /** 4: bulkhead (the deadline is armed first: time queued counts against the timeout, as in Hystrix). */
   private enterBulkhead(now: number): void {
-    const { runtime: rt, config: cfg } = this.spec;
+    const cfg = this.spec.config;
     const clock = this.clock;
-    const bulkhead: Bulkhead = cfg.isolation === 'semaphore' ? rt.semaphore : poolFor(cfg.poolKey, cfg.poolOptions);
+    const bulkhead = this.bulkheadFor();
     if (cfg.timeout !== false && this.mode !== MODE_SYNC && this.dlList === null) deadlinesFor(clock).add(this, now, cfg.timeout);
     // a synchronous caller cannot wait in a queue: the pool admits or rejects it (and counts the rejection)
     const admitted = bulkhead.admit(this.mode === MODE_SYNC ? null : this, now);
@@ -284,6 +299,12 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       return;
     }
     this.begin(now);
+  }
+
+  /** The key's semaphore, or its pool. */
+  bulkheadFor(): Bulkhead {
+    const { runtime: rt, config: cfg } = this.spec;
+    return cfg.isolation === 'semaphore' ? rt.semaphore : poolFor(cfg.poolKey, cfg.poolOptions);
   }
 
   /** Called by a pool when a queued execution gets its slot. */
@@ -312,6 +333,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.mark(EV.CANCELLED, now);
     x.abortReason = new CancelledError(this.commandKey);
     if (x.controller !== null && !x.controller.signal.aborted) x.controller.abort(x.abortReason);
+    this.stopAttempts(x.abortReason);
     if (x.subscription !== null) {
       const s = x.subscription;
       x.subscription = null;
@@ -330,10 +352,15 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     this.phase = RUNNING;
     this.runStartedAt = now;
     this.runSettled = false;
-    this.spec.runtime.metrics.startRun(now);
+    const rt = this.spec.runtime;
+    rt.metrics.startRun(now);
+    const x = this.x;
+    // attempt: retry/hedge state is on Extras only for commands that use them (see src/policy/)
+    if (rt.budget !== null && (x === null || x.retry === null)) rt.budget.deposit(now);
+    if (x !== null && x.hedge !== null) x.hedge.arm(now);
     let result: unknown;
     try {
-      result = this.spec.invoke(this);
+      result = this.spec.invoke(this, x === null ? this : (x.attempt ?? this));
     } catch (error) {
       this.runError(error);
       return;
@@ -412,10 +439,16 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const now = this.clock.now();
     this.settleRun(now);
     if (this.phase !== RUNNING) return; // a late result after a timeout or cancel is ignored
+    this.succeeded(value, this.runStartedAt, now);
+  }
+
+  /** settle: an attempt (the first, a retry or a hedge started at `runStartedAt`) produced the value. */
+  private succeeded(value: unknown, runStartedAt: number, now: number): void {
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    if (this.x !== null) this.stopAttempts(undefined);
     if (this.mode === MODE_SYNC) {
       const timeout = this.spec.config.timeout;
-      if (timeout !== false && now - this.runStartedAt >= timeout) {
+      if (timeout !== false && now - runStartedAt >= timeout) {
         // A synchronous run cannot be interrupted; past its deadline its value is discarded, as in Hystrix.
         this.timedOut(now); // (records the run time)
         return;
@@ -423,7 +456,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     }
     const rt = this.spec.runtime;
     this.mark(EV.SUCCESS, now);
-    rt.metrics.recordExecute((this.runMs = now - this.runStartedAt), now);
+    rt.metrics.recordExecute((this.runMs = now - runStartedAt), now);
     rt.breaker.onSuccess(this.runMs, now, this.trial);
     this.notify('SUCCESS', now, undefined);
     this.deliver(value, now);
@@ -433,11 +466,21 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const now = this.clock.now();
     this.settleRun(now);
     if (this.phase !== RUNNING) return;
-    if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    this.spec.runtime.metrics.recordExecute((this.runMs = now - this.runStartedAt), now);
+    this.attemptFailed(error, this.runStartedAt, now);
+  }
+
+  /**
+   * settle: an attempt (the first, a retry or a hedge) failed. Counted as its own FAILURE (the breaker sees what the
+   * dependency sees); the execution goes on while another attempt is in flight or a retry is planned (src/policy/),
+   * else ends here: a bad request as itself, a failure through the fallback.
+   */
+  private attemptFailed(error: unknown, runStartedAt: number, now: number): void {
     const rt = this.spec.runtime;
-    rt.metrics.recordExecute((this.runMs = now - this.runStartedAt), now);
     if (isBadRequestError(error)) {
       // Not the dependency's fault: no fallback, no health effect; a half-open trial is released, not failed.
+      if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+      if (this.x !== null) this.stopAttempts(undefined);
       this.phase = IN_FALLBACK;
       this.cause = error;
       this.mark(EV.BAD_REQUEST, now);
@@ -447,8 +490,136 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       return;
     }
     this.mark(EV.FAILURE, now);
-    rt.breaker.onFailure(now - this.runStartedAt, now, this.trial);
+    rt.breaker.onFailure(now - runStartedAt, now, this.trial);
+    this.trial = false; // a retry asks the breaker again
+    const x = this.x;
+    if (x !== null && x.hedge !== null && x.hedge.inFlight(this.runSettled) > 0) return; // another attempt may win
+    if (this.spec.config.retry !== false && this.retryLater(error, now)) return;
+    if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    if (x !== null) this.stopAttempts(undefined);
     this.fallback('FAILURE', 'COMMAND_EXCEPTION', error, error, now);
+  }
+
+  /**
+   * retry: asks the policy whether the failed attempt is retried (attempts left, `retryOn`, the backoff ending before
+   * the deadline, the budget). If so, waits out the backoff on the shared deadline timer (RETRY is recorded now).
+   */
+  private retryLater(error: unknown, now: number): boolean {
+    const retry = this.spec.config.retry;
+    const budget = this.spec.runtime.budget;
+    if (retry === false || budget === null || this.mode !== MODE_ASYNC) return false;
+    const x = this.extras;
+    const run = (x.retry ??= new RetryRun(this));
+    const wait = run.plan(retry, error, now, this.dlList !== null ? this.deadlineAt : Infinity, budget, Math.random);
+    if (wait < 0) return false;
+    this.phase = BACKOFF;
+    this.mark(EV.RETRY, now);
+    this.notify('RETRY', now, error);
+    x.attempt?.abort(error); // the failed attempt is abandoned: its signal tells what it left running to stop
+    x.attempt = null;
+    x.scope ??= new AsyncResource('breakwater.retry');
+    deadlinesFor(this.clock).add(run, now, wait);
+    return true;
+  }
+
+  /** retry: the backoff is over. The next attempt passes the circuit and the bulkhead like the first. */
+  retryNow(): void {
+    if (this.phase !== BACKOFF) return;
+    const x = this.x!;
+    const now = this.clock.now();
+    if (this.dlList !== null && now >= this.deadlineAt) return this.retryFailed(x.retry!.lastError, now);
+    x.scope!.runInAsyncScope(this.reattempt, this, now);
+  }
+
+  private reattempt(now: number): void {
+    const rt = this.spec.runtime;
+    const admission = rt.breaker.attempt(now);
+    if (admission === REFUSE) {
+      // an attempt that finds the circuit open ends the execution, as a first attempt would
+      if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+      return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);
+    }
+    this.trial = admission === ADMIT_TRIAL;
+    const x = this.x!;
+    x.attempt = new AttemptContext(this.commandKey, x.retry!.attempts);
+    this.phase = PENDING;
+    this.enterBulkhead(now);
+  }
+
+  /** retry: the deadline came during a backoff (a late timer): the execution ends with the last attempt's failure. */
+  private retryFailed(error: unknown, now: number): void {
+    if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    this.stopAttempts(undefined);
+    this.fallback('FAILURE', 'COMMAND_EXCEPTION', error, error, now);
+  }
+
+  /** hedge: the running attempt is slow; start one more in parallel if the circuit, a permit and the budget allow. */
+  hedgeNow(): void {
+    if (this.phase !== RUNNING) return;
+    const now = this.clock.now();
+    const { runtime: rt, config: cfg } = this.spec;
+    const hedge = this.x!.hedge!;
+    if (cfg.hedge === false || rt.budget === null) return;
+    const admission = rt.breaker.attempt(now);
+    if (admission !== ADMIT) {
+      // open or half-open: no hedge (a trial slot it was just given goes back at once)
+      if (admission === ADMIT_TRIAL) rt.breaker.trialReleased();
+      return;
+    }
+    const context = hedge.tryStart(this.bulkheadFor(), rt.budget, now);
+    if (context === null) return; // no permit or no budget: skipped, not rejected
+    this.mark(EV.HEDGE, now);
+    this.notify('HEDGE', now, undefined);
+    rt.metrics.startRun(now);
+    let result: unknown;
+    try {
+      result = this.spec.invoke(this, context);
+    } catch (error) {
+      this.hedgeSettled(context, false, error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this.hedgeSettled(context, true, value),
+        (error) => this.hedgeSettled(context, false, error),
+      );
+    } else {
+      this.hedgeSettled(context, true, result);
+    }
+  }
+
+  /** hedge: an extra attempt settled; its permit goes back now, its outcome counts if the execution still waits. */
+  private hedgeSettled(context: AttemptContext, ok: boolean, result: unknown): void {
+    const now = this.clock.now();
+    const rt = this.spec.runtime;
+    rt.metrics.endRun();
+    const startedAt = this.x!.hedge!.settle(context, now);
+    if (this.phase !== RUNNING) return;
+    rt.metrics.recordExecute((this.runMs = now - startedAt), now);
+    if (ok) this.succeeded(result, startedAt, now);
+    else this.attemptFailed(result, startedAt, now);
+  }
+
+  /** Ends every extra attempt (aborting their signals with `reason`) and the retry/hedge timers. */
+  private stopAttempts(reason: unknown): void {
+    const x = this.x!;
+    if (x.retry === null && x.hedge === null && x.attempt === null) return; // a command without retry/hedge
+    const deadlines = deadlinesFor(this.clock);
+    if (x.retry !== null) deadlines.remove(x.retry);
+    if (x.hedge !== null) {
+      x.hedge.stop(deadlines, reason);
+      if (reason === undefined && !this.runSettled) {
+        // an extra attempt won while this execution's own attempt still runs: abandon it (its permit stays held
+        // until it really settles)
+        const lost = new CancelledError(this.commandKey);
+        if (x.attempt !== null) x.attempt.abort(lost);
+        else {
+          x.abortReason = lost;
+          if (x.controller !== null && !x.controller.signal.aborted) x.controller.abort(lost);
+        }
+      }
+    }
+    if (reason !== undefined) x.attempt?.abort(reason);
   }
 
   /** The shared deadline timer fired. */
@@ -466,6 +637,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
       this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
       return;
     }
+    if (phase === BACKOFF) return this.retryFailed(this.x!.retry!.lastError, now);
     if (phase !== RUNNING && phase !== QUEUED_PHASE) return;
     const rt = this.spec.runtime;
     const timeout = this.spec.config.timeout as number;
@@ -481,6 +653,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     const x = this.extras;
     x.abortReason = reason;
     if (x.controller !== null && !x.controller.signal.aborted) x.controller.abort(reason);
+    this.stopAttempts(reason);
     if (x.subscription !== null) {
       const s = x.subscription;
       x.subscription = null;
@@ -489,6 +662,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext {
     }
     this.mark(EV.TIMEOUT, now);
     rt.breaker.onFailure(phase === QUEUED_PHASE ? 0 : now - this.runStartedAt, now, this.trial);
+    this.trial = false;
     const forFallback = rt.rejection('TIMEOUT', MESSAGES.TIMEOUT);
     const ctx = this.requestContext;
     if (ctx !== undefined && RequestContext.current() !== ctx) {

@@ -158,17 +158,17 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
     return rt;
   }
 
-  invoke(exec: Execution): unknown {
+  invoke(exec: Execution, context: RunContext): unknown {
     const args = exec.args;
     switch (args.length) {
       case 0:
-        return this.run(exec);
+        return this.run(context);
       case 1:
-        return this.run(args[0], exec);
+        return this.run(args[0], context);
       case 2:
-        return this.run(args[0], args[1], exec);
+        return this.run(args[0], args[1], context);
       default:
-        return this.run(...args, exec);
+        return this.run(...args, context);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { CircuitBreakerConfig, MetricsConfig, PoolConfig } from './options.js';
+import type { CircuitBreakerConfig, HedgeConfig, MetricsConfig, PoolConfig, RetryBackoffConfig, RetryBudgetConfig, RetryConfig } from './options.js';
 
 /** Hystrix's circuit breaker defaults. */
 export const CIRCUIT_BREAKER_DEFAULTS: CircuitBreakerConfig = Object.freeze({
@@ -53,3 +53,20 @@ export const KEY_EXPIRY_DEFAULT = 300_000;
 
 /** The largest delay a Node timer accepts (2^31 − 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** `retry.backoff` defaults (no Hystrix equivalent: Hystrix does not retry). */
+export const RETRY_BACKOFF_DEFAULTS: RetryBackoffConfig = Object.freeze({ initial: 100, max: 2000, multiplier: 2, jitter: 'full' as const });
+
+/** `retry.budget` defaults: Finagle's RetryBudget (20 %, 10 per second). */
+export const RETRY_BUDGET_DEFAULTS: RetryBudgetConfig = Object.freeze({ ratio: 0.2, minPerSecond: 10 });
+
+/** `retry` defaults, used for any field a `retry` option leaves out. */
+export const RETRY_DEFAULTS: RetryConfig = Object.freeze({
+  maxAttempts: 3,
+  backoff: RETRY_BACKOFF_DEFAULTS,
+  retryOn: undefined,
+  budget: RETRY_BUDGET_DEFAULTS,
+});
+
+/** `hedge` defaults (`delay` has none: it is required). */
+export const HEDGE_DEFAULTS: Omit<HedgeConfig, 'delay'> = Object.freeze({ maxExtra: 1, floor: 100 });

@@ -168,6 +168,102 @@ export type RateLimitOptions =
       readonly maxWait?: number;
     };
 
+/** How a retry's wait is spread: see {@link RetryBackoffConfig.jitter}. */
+export type RetryJitter = 'full' | 'equal' | 'decorrelated' | 'none';
+
+/** The wait before each retry: the n-th retry waits `initial × multiplier^(n−1)`, capped at `max`, then jittered. */
+export interface RetryBackoffConfig {
+  /** Wait before the first retry, in ms. @defaultValue 100 */
+  readonly initial: number;
+  /** The longest wait, in ms (at least `initial`). @defaultValue 2000 */
+  readonly max: number;
+  /** Growth factor per retry (at least 1). @defaultValue 2 */
+  readonly multiplier: number;
+  /**
+   * `'full'`: uniform in [0, wait); `'equal'`: wait/2 plus uniform in [0, wait/2); `'decorrelated'`: uniform in
+   * [initial, previous wait × multiplier), capped at `max`; `'none'`: exactly the wait. @defaultValue 'full'
+   */
+  readonly jitter: RetryJitter;
+}
+
+/**
+ * The retry budget of a command key: over the rolling window, extra attempts (retries and hedges) are allowed only
+ * while `extra ≤ ratio × first attempts + minPerSecond × window seconds`.
+ */
+export interface RetryBudgetConfig {
+  /** Extra attempts allowed per first attempt. @defaultValue 0.2 */
+  readonly ratio: number;
+  /** Extra attempts allowed per second of the window regardless of traffic (so a quiet key can still retry). @defaultValue 10 */
+  readonly minPerSecond: number;
+}
+
+/** Complete retry settings (see {@link RetryOptions}). */
+export interface RetryConfig {
+  /** Attempts in all, the first included (1 = no retry). @defaultValue 3 */
+  readonly maxAttempts: number;
+  /** The wait before each retry. */
+  readonly backoff: RetryBackoffConfig;
+  /**
+   * Whether a failed attempt is retried, given its error and the attempts made so far (1 after the first). By
+   * default every failure is. A bad request, a short-circuit, a rejection, a rate limit or the command's deadline
+   * never reach it: they are never retried.
+   */
+  readonly retryOn: ((error: unknown, attempt: number) => boolean) | undefined;
+  /** The retry budget, or `false` for none. @defaultValue `{ ratio: 0.2, minPerSecond: 10 }` */
+  readonly budget: RetryBudgetConfig | false;
+}
+
+/**
+ * The `retry` option: retry a failed attempt inside the same execution, under the command's timeout, with backoff,
+ * jitter and a per-key budget. See docs/retries-and-hedging.md.
+ *
+ * @example
+ * ```ts
+ * command({ key: 'GetUser', timeout: 2000, retry: { maxAttempts: 3, backoff: { initial: 50, jitter: 'full' } }, run });
+ * ```
+ */
+export interface RetryOptions {
+  /** @see {@link RetryConfig.maxAttempts} @defaultValue 3 */
+  readonly maxAttempts?: number;
+  /** @see {@link RetryBackoffConfig} */
+  readonly backoff?: Partial<RetryBackoffConfig>;
+  /** @see {@link RetryConfig.retryOn} */
+  readonly retryOn?: (error: unknown, attempt: number) => boolean;
+  /** @see {@link RetryBudgetConfig}; `false` turns the budget off. */
+  readonly budget?: Partial<RetryBudgetConfig> | false;
+}
+
+/** A hedge delay: milliseconds, or a percentile of the key's own rolling `run` latency. */
+export type HedgeDelay = number | 'p50' | 'p90' | 'p95' | 'p99';
+
+/** Complete hedging settings (see {@link HedgeOptions}). */
+export interface HedgeConfig {
+  /** How long an attempt may run without a result before the next one starts. */
+  readonly delay: HedgeDelay;
+  /** Extra attempts at most (1 to 3). @defaultValue 1 */
+  readonly maxExtra: number;
+  /** The delay (ms) while a percentile delay has no data yet (the key's latency histogram is empty). @defaultValue 100 */
+  readonly floor: number;
+}
+
+/**
+ * The `hedge` option: when an attempt has no result after `delay`, start another one in parallel; the first success
+ * wins and the others' signals are aborted. Requires `idempotent: true`. See docs/retries-and-hedging.md.
+ *
+ * @example
+ * ```ts
+ * command({ key: 'GetUser', idempotent: true, hedge: { delay: 'p95', maxExtra: 1 }, run });
+ * ```
+ */
+export interface HedgeOptions {
+  /** @see {@link HedgeConfig.delay} */
+  readonly delay: HedgeDelay;
+  /** @see {@link HedgeConfig.maxExtra} @defaultValue 1 */
+  readonly maxExtra?: number;
+  /** @see {@link HedgeConfig.floor} @defaultValue 100 */
+  readonly floor?: number;
+}
+
 /** Isolation strategy: a per-key semaphore, or a pool shared by key. */
 export type IsolationStrategy = 'semaphore' | 'pool';
 
@@ -200,6 +296,12 @@ export interface CommandSettings {
   readonly requestCache?: boolean;
   /** Add executions to the request log. Hystrix: `requestLog.enabled`. @defaultValue true */
   readonly requestLog?: boolean;
+  /** Retry failed attempts (see {@link RetryOptions}); `false` for none. @defaultValue false */
+  readonly retry?: RetryOptions | false;
+  /** Hedge slow attempts (see {@link HedgeOptions}); `false` for none. Requires `idempotent: true`. @defaultValue false */
+  readonly hedge?: HedgeOptions | false;
+  /** The command is safe to run more than once for one call (required by `hedge`). @defaultValue false */
+  readonly idempotent?: boolean;
 }
 
 /** A command's complete, validated, frozen settings. */
@@ -232,4 +334,10 @@ export interface CommandConfig {
   readonly requestCache: boolean;
   /** Whether executions are added to the request log. */
   readonly requestLog: boolean;
+  /** Retry settings, or `false`. */
+  readonly retry: RetryConfig | false;
+  /** Hedging settings, or `false`. */
+  readonly hedge: HedgeConfig | false;
+  /** Whether the command declared itself idempotent. */
+  readonly idempotent: boolean;
 }

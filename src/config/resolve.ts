@@ -1,16 +1,19 @@
 import { configError } from '../errors.js';
 import { normalizeSnapshot } from './normalizeSnapshot.js';
-import { CIRCUIT_BREAKER_DEFAULTS, COMMAND_DEFAULTS, MAX_TIMEOUT_MS, METRICS_DEFAULTS, POOL_DEFAULTS } from './defaults.js';
+import { finishHedge, finishRetry, mergeHedge, mergeRetry, normalizeHedge, normalizeRetry } from '../policy/retryConfig.js';
+import { CIRCUIT_BREAKER_DEFAULTS, COMMAND_DEFAULTS, HEDGE_DEFAULTS, MAX_TIMEOUT_MS, METRICS_DEFAULTS, POOL_DEFAULTS } from './defaults.js';
 import type {
   CircuitBreakerConfig,
   CircuitBreakerOptions,
   CommandConfig,
   CommandSettings,
+  HedgeConfig,
   MetricsConfig,
   MetricsOptions,
   PoolConfig,
   PoolOptions,
   RateLimitOptions,
+  RetryConfig,
   SharedLimiterOptions,
   TokenBucketOptions,
 } from './options.js';
@@ -36,6 +39,9 @@ const SETTINGS_KEYS = [
   'rateLimit',
   'requestCache',
   'requestLog',
+  'retry',
+  'hedge',
+  'idempotent',
 ] as const;
 
 /** Keys a functional command's options may hold besides the settings. */
@@ -180,11 +186,13 @@ export function normalizeSettings(value: unknown, path: string, extraKeys: reado
   if ('maxConcurrent' in raw) out.maxConcurrent = expectNumber(raw.maxConcurrent, join(path, 'maxConcurrent'), { min: 1, max: 1_000_000, integer: true });
   if ('fallbackMaxConcurrent' in raw)
     out.fallbackMaxConcurrent = expectNumber(raw.fallbackMaxConcurrent, join(path, 'fallbackMaxConcurrent'), { min: 1, max: 1_000_000, integer: true });
-  for (const key of ['fallbackEnabled', 'requestCache', 'requestLog']) if (key in raw) out[key] = expectBoolean(raw[key], join(path, key));
+  for (const key of ['fallbackEnabled', 'requestCache', 'requestLog', 'idempotent']) if (key in raw) out[key] = expectBoolean(raw[key], join(path, key));
   if ('pool' in raw) out.pool = typeof raw.pool === 'string' ? expectKey(raw.pool, join(path, 'pool')) : normalizePool(raw.pool, join(path, 'pool'), true);
   if ('circuitBreaker' in raw) out.circuitBreaker = normalizeBreaker(raw.circuitBreaker, join(path, 'circuitBreaker'));
   if ('metrics' in raw) out.metrics = normalizeMetrics(raw.metrics, join(path, 'metrics'));
   if ('rateLimit' in raw) out.rateLimit = normalizeRateLimit(raw.rateLimit, join(path, 'rateLimit'));
+  if ('retry' in raw) out.retry = normalizeRetry(raw.retry, join(path, 'retry'));
+  if ('hedge' in raw) out.hedge = normalizeHedge(raw.hedge, join(path, 'hedge'));
   return Object.freeze(out) as SettingsLayer;
 }
 
@@ -212,6 +220,9 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
   let rateLimit: RateLimitOptions | false = false;
   let circuitBreaker: CircuitBreakerConfig = CIRCUIT_BREAKER_DEFAULTS;
   let metrics: MetricsConfig = METRICS_DEFAULTS;
+  let retry: RetryConfig | false = false;
+  let hedge: Partial<HedgeConfig> | false = false;
+  let idempotent = false;
   for (const layer of layers) {
     if (layer === undefined) continue;
     if (layer.group !== undefined) group = layer.group;
@@ -226,6 +237,9 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     if (layer.rateLimit !== undefined) rateLimit = layer.rateLimit;
     if (layer.circuitBreaker !== undefined) circuitBreaker = mergeBreaker(circuitBreaker, layer.circuitBreaker);
     if (layer.metrics !== undefined) metrics = { ...metrics, ...layer.metrics };
+    if (layer.retry !== undefined) retry = mergeRetry(retry, layer.retry);
+    if (layer.hedge !== undefined) hedge = mergeHedge(hedge, layer.hedge);
+    if (layer.idempotent !== undefined) idempotent = layer.idempotent;
   }
   const m = where === '' ? 'metrics' : `${where}.metrics`;
   checkDivisible(metrics.rollingWindow, metrics.rollingBuckets, `${m}.rollingWindow`, 'metrics.rollingBuckets');
@@ -254,6 +268,9 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     rateLimit,
     requestCache,
     requestLog,
+    retry: finishRetry(retry, where),
+    hedge: finishHedge(hedge, idempotent, where, HEDGE_DEFAULTS),
+    idempotent,
   });
 }
 

@@ -12,6 +12,11 @@ export interface DeadlineNode {
   /** @internal */ dlList: DeadlineList | null;
   /** Called once, from the shared timer, when the deadline passes and the node was not removed first. */
   onDeadline(): void;
+  /**
+   * A caller waits on this node and nothing else may keep the process alive (a retry's backoff): while such a node
+   * is armed the shared timer is not unref'd, as the rate limiter's and the collapser's timers are not.
+   */
+  readonly keepAlive?: boolean;
 }
 
 /** @internal a doubly linked list of nodes armed with the same delay, hence (almost always) in deadline order. */
@@ -40,6 +45,9 @@ export class Deadlines {
   private timer: TimerHandle | null = null;
   private armedAt = Infinity;
   private active = 0;
+  /** Armed nodes with `keepAlive`, and whether the armed timer keeps the process alive. */
+  private alive = 0;
+  private armedAlive = false;
   private readonly fire = (): void => this.onTimer();
   private readonly keepIdleTimer: boolean;
 
@@ -83,7 +91,8 @@ export class Deadlines {
     else list.head = node;
     list.size++;
     this.active++;
-    if (at < this.armedAt) this.arm(at, now);
+    if (node.keepAlive === true && this.alive++ === 0 && !this.armedAlive && this.timer !== null) this.arm(Math.min(at, this.armedAt), now);
+    else if (at < this.armedAt) this.arm(at, now);
   }
 
   /** Disarms `node` if it is armed; safe to call more than once. */
@@ -98,11 +107,13 @@ export class Deadlines {
     node.dlList = null;
     list.size--;
     this.active--;
+    if (node.keepAlive === true) this.alive--;
     if (this.active === 0 && this.timer !== null && !this.keepIdleTimer) {
       // Nothing left to watch: drop the timer so an idle process holds no pending timer.
       this.timer.cancel();
       this.timer = null;
       this.armedAt = Infinity;
+      this.armedAlive = false;
     }
   }
 
@@ -110,13 +121,16 @@ export class Deadlines {
     if (this.timer !== null) this.timer.cancel();
     this.armedAt = at;
     // Unref'd: the timer may outlive its deadlines (see keepIdleTimer), and an idle process must be free to exit.
-    // Work that is really in flight (a socket, a child process) keeps the process alive by itself.
-    this.timer = this.clock.setTimer(this.fire, at - now);
+    // Work that is really in flight (a socket, a child process) keeps the process alive by itself; a keepAlive node
+    // (a caller waiting on breakwater alone) keeps it referenced until it fires.
+    this.armedAlive = this.alive > 0;
+    this.timer = this.clock.setTimer(this.fire, at - now, this.armedAlive);
   }
 
   private onTimer(): void {
     this.timer = null;
     this.armedAt = Infinity;
+    this.armedAlive = false;
     const now = this.clock.now();
     let earliest = Infinity;
     for (const [delay, list] of this.lists) {

@@ -28,6 +28,7 @@ const DOCUMENTS = [
   'docs/request-scope.md',
   'docs/decorators.md',
   'docs/fleet.md',
+  'docs/retries-and-hedging.md',
 ] as const;
 
 /** Longest a single example may run. */
