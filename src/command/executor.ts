@@ -518,7 +518,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     x.attempt?.abort(error); // the failed attempt is abandoned: its signal tells what it left running to stop
     x.attempt = null;
     x.scope ??= new AsyncResource('breakwater.retry');
-    deadlinesFor(this.clock).add(run, now, wait);
+    deadlinesFor(this.clock).addKeepAlive(run, now, wait);
     return true;
   }
 

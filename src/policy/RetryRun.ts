@@ -22,7 +22,7 @@ export class RetryRun implements DeadlineNode {
   dlNext: DeadlineNode | null = null;
   dlList: DeadlineList | null = null;
   /** The caller waits on the backoff alone: it keeps the process alive (see {@link DeadlineNode.keepAlive}). */
-  readonly keepAlive = true;
+  readonly keepAlive = true as const;
   /** Attempts started so far. */
   attempts = 1;
   /** The wait before the latest retry (ms), for decorrelated jitter. */

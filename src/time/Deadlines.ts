@@ -14,7 +14,8 @@ export interface DeadlineNode {
   onDeadline(): void;
   /**
    * A caller waits on this node and nothing else may keep the process alive (a retry's backoff): while such a node
-   * is armed the shared timer is not unref'd, as the rate limiter's and the collapser's timers are not.
+   * is armed (with {@link Deadlines.addKeepAlive}) the shared timer is not unref'd, as the rate limiter's and the
+   * collapser's timers are not.
    */
   readonly keepAlive?: boolean;
 }
@@ -91,8 +92,18 @@ export class Deadlines {
     else list.head = node;
     list.size++;
     this.active++;
-    if (node.keepAlive === true && this.alive++ === 0 && !this.armedAlive && this.timer !== null) this.arm(Math.min(at, this.armedAt), now);
-    else if (at < this.armedAt) this.arm(at, now);
+    if (at < this.armedAt) this.arm(at, now);
+  }
+
+  /**
+   * Arms `node` as {@link Deadlines.add} does, and keeps the process alive until it fires or is removed (a caller
+   * waits on it and on nothing else: a retry's backoff). A separate method, so an ordinary deadline pays nothing.
+   */
+  addKeepAlive(node: DeadlineNode & { readonly keepAlive: true }, now: number, delayMs: number): void {
+    this.alive++;
+    // re-arm a timer that does not keep the process alive yet (at the same, or this node's earlier, time)
+    if (!this.armedAlive && this.timer !== null && now + delayMs >= this.armedAt) this.arm(this.armedAt, now);
+    this.add(node, now, delayMs);
   }
 
   /** Disarms `node` if it is armed; safe to call more than once. */
@@ -107,7 +118,7 @@ export class Deadlines {
     node.dlList = null;
     list.size--;
     this.active--;
-    if (node.keepAlive === true) this.alive--;
+    if (this.alive !== 0 && node.keepAlive === true) this.alive--;
     if (this.active === 0 && this.timer !== null && !this.keepIdleTimer) {
       // Nothing left to watch: drop the timer so an idle process holds no pending timer.
       this.timer.cancel();

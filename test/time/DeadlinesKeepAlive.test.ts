@@ -18,8 +18,8 @@ function recordingClock() {
   return { clock, timers, live: () => timers.filter((t) => !t.cancelled), setNow: (ms: number) => void (now = ms) };
 }
 
-function node(keepAlive = false): DeadlineNode {
-  const n: DeadlineNode & { fired: number } = {
+function node(keepAlive: boolean): DeadlineNode & { readonly keepAlive: boolean } {
+  const n: DeadlineNode & { readonly keepAlive: boolean; fired: number } = {
     deadlineAt: 0,
     dlPrev: null,
     dlNext: null,
@@ -37,12 +37,12 @@ describe('Deadlines: keepAlive nodes', () => {
   it('arms an unref’d timer for ordinary deadlines and a referenced one while a keepAlive node is armed', () => {
     const { clock, live } = recordingClock();
     const deadlines = new Deadlines(clock, false);
-    const plain = node();
+    const plain = node(false);
     deadlines.add(plain, 0, 1000);
     expect(live()).toEqual([{ at: 1000, keepAlive: false, cancelled: false }]);
     // a later keepAlive node re-arms the same earliest time, now referenced
-    const backoff = node(true);
-    deadlines.add(backoff, 0, 2000);
+    const backoff = node(true) as DeadlineNode & { readonly keepAlive: true };
+    deadlines.addKeepAlive(backoff, 0, 2000);
     expect(live()).toEqual([{ at: 1000, keepAlive: true, cancelled: false }]);
     deadlines.remove(backoff);
     deadlines.remove(plain);
@@ -53,7 +53,7 @@ describe('Deadlines: keepAlive nodes', () => {
   it('arms a referenced timer when a keepAlive node is the first one', () => {
     const { clock, live } = recordingClock();
     const deadlines = new Deadlines(clock, false);
-    deadlines.add(node(true), 0, 50);
+    deadlines.addKeepAlive(node(true) as DeadlineNode & { readonly keepAlive: true }, 0, 50);
     expect(live()).toEqual([{ at: 50, keepAlive: true, cancelled: false }]);
   });
 });
