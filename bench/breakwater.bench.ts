@@ -187,6 +187,30 @@ export const breakwaterScenarios: Scenario[] = [
       return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchRateLimited', 'SUCCESS', 'RATE_LIMITED') };
     },
   },
+  {
+    id: 'breakwater/retry-on',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, retry on (never failing)',
+    note: 'retry: {} (3 attempts, default budget): each first attempt is counted in the key\'s retry budget; no retry state is built while nothing fails',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchRetryOn', run: work, retry: {} });
+      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchRetryOn', 'SUCCESS', 'RETRY') };
+    },
+  },
+  {
+    id: 'breakwater/hedge-on',
+    library: 'breakwater',
+    group: 'success',
+    title: 'success, hedge on (never slow)',
+    note: 'idempotent + hedge { delay: 1000 }: each call builds its hedge state and arms a node on the shared deadline timer (no Node timer)',
+    async setup() {
+      const bw = await load();
+      const c = bw.command({ key: 'BenchHedgeOn', run: work, idempotent: true, hedge: { delay: 1000 } });
+      return { op: asyncCall(() => c.execute()), expect: 42, check: counts(bw, 'BenchHedgeOn', 'SUCCESS', 'HEDGE') };
+    },
+  },
   SYNC,
   withFrozenClock(SYNC, 'breakwater/sync-frozen-clock', 'sync mode, clock reads removed'),
   {
