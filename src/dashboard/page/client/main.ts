@@ -13,7 +13,7 @@ import { mergeCommands, mergePools, readCommand, readPool, STATE_WORDS, stateTex
 const HISTORY = 60; // sparkline samples
 const SAMPLE_MS = 1000; // one sample per second
 const STALE_MS = 15_000; // dim a card not reported for this long; call a live stream without data silent
-const RENDER_MS = 250; // at most four renders a second
+const RENDER_MS = 500; // at most two renders a second: the stream itself samples every 500 ms
 const DROP_MS = 10_000; // with aggregate, an instance that has not reported a key for this long leaves its sums
 
 interface PageStream {
