@@ -1,6 +1,6 @@
 /**
  * Why a command could not give its caller a value, as Hystrix's `HystrixRuntimeException.FailureType`, plus
- * breakwater's `RATE_LIMITED`.
+ * breakwater's `RATE_LIMITED` and `LOAD_SHED` (a `sheddable` command refused while the event loop is overloaded).
  */
 export type FailureType =
   | 'COMMAND_EXCEPTION'
@@ -10,7 +10,8 @@ export type FailureType =
   | 'REJECTED_SEMAPHORE_EXECUTION'
   | 'REJECTED_SEMAPHORE_FALLBACK'
   | 'BAD_REQUEST_EXCEPTION'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'LOAD_SHED';
 
 const BRAND = Symbol.for('breakwater.error');
 const COMMAND_BRAND = Symbol.for('breakwater.CommandError');

@@ -86,6 +86,11 @@ export type { BucketStore } from './limiter/BucketStore.js';
 /* Fleet-wide state (Redis, through the user's ioredis client) */
 export { redisStore, RedisStore, type RedisStoreOptions, type RedisClientLike, type RedisSubscriberLike } from './store/redisStore.js';
 
+/* Load shedding */
+export type { LoadSheddingOptions, LoadSheddingConfig } from './config/options.js';
+export { loadSheddingSnapshot, type LoadSheddingSnapshot } from './shedding/loadShedding.js';
+export { loadSheddingMiddleware, type LoadSheddingMiddlewareOptions, type LoadSheddingHandler } from './shedding/loadSheddingMiddleware.js';
+
 /* Metrics */
 export { CommandMetrics, type CommandMetricsSnapshot, type EventCounts } from './metrics/CommandMetrics.js';
 export type { HealthSnapshot } from './metrics/HealthCounts.js';

@@ -59,6 +59,8 @@ export interface CommandEvents extends CircuitEvents {
   retry: (e: ExecutionEvent) => void;
   /** The running attempt was slow and a parallel one starts (the `hedge` option). */
   hedge: (e: ExecutionEvent) => void;
+  /** A `sheddable` command was refused at once: the process's event loop is overloaded (`configure({ loadShedding })`). */
+  loadShed: (e: ExecutionEvent) => void;
 }
 
 /** @internal event type → listener name. */
@@ -79,5 +81,6 @@ export const LISTENER_NAMES: Partial<Record<EventType, keyof CommandEvents>> = {
   CANCELLED: 'cancelled',
   EMIT: 'emit',
   RETRY: 'retry',
+  LOAD_SHED: 'loadShed',
   HEDGE: 'hedge',
 };

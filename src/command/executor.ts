@@ -9,6 +9,7 @@ import { CancelledError, CommandError, isBadRequestError, TimeoutError, type Fai
 import { limiterFor } from '../limiter/registry.js';
 import type { Limiter } from '../limiter/Limiter.js';
 import type { TokenWait } from '../limiter/TokenBucket.js';
+import { shedder } from '../shedding/loadShedding.js';
 import { EV, EVENT_TYPES, type EventType } from '../metrics/eventType.js';
 import { AttemptContext } from '../policy/AttemptContext.js';
 import { HedgeRun, type HedgeHost } from '../policy/HedgeRun.js';
@@ -84,6 +85,7 @@ const MESSAGES: Record<FailureType, string> = {
   REJECTED_SEMAPHORE_FALLBACK: 'fallback execution rejected',
   BAD_REQUEST_EXCEPTION: 'was called with a bad request',
   RATE_LIMITED: 'was rate-limited',
+  LOAD_SHED: 'was shed: the event loop is overloaded',
 };
 
 /** Events that refuse a call before `run` (their error is the shared rejection). */
@@ -229,6 +231,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
         ctx.record(this.log); // capped as Hystrix's request log
       }
     }
+    // 1b: load shedding (before the circuit: a shed call must not become a half-open trial)
+    if (cfg.sheddable && shedder.state.active) return this.reject(EV.LOAD_SHED, 'LOAD_SHED', now);
     // 2: circuit
     const admission = rt.breaker.attempt(now);
     if (admission === REFUSE) return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);

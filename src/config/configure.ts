@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../time/Clock.js';
 import { configError } from '../errors.js';
-import type { CommandSettings, PoolOptions, SharedLimiterOptions } from './options.js';
+import { normalizeLoadShedding } from './normalizeLoadShedding.js';
+import type { CommandSettings, LoadSheddingConfig, LoadSheddingOptions, PoolOptions, SharedLimiterOptions } from './options.js';
 import { mergeBreaker, normalizeLimiter, normalizePool, normalizeSettings, resolveCommandConfig, resolvePoolConfig, type SettingsLayer } from './resolve.js';
 import { KEY_EXPIRY_DEFAULT } from './defaults.js';
 import { CHANGED_ALL, notifyConfigChange, store } from './store.js';
@@ -30,6 +31,12 @@ export interface ConfigureOptions {
    * @defaultValue 300000 (5 minutes)
    */
   readonly keyExpiry?: number | false;
+  /**
+   * Load shedding on the process's event-loop delay (docs/load-shedding.md): while a sample is above
+   * `maxEventLoopDelay`, commands marked `sheddable: true` are refused at once (LOAD_SHED) and
+   * `loadSheddingMiddleware()` answers 503. `false` switches it off. @defaultValue false
+   */
+  readonly loadShedding?: LoadSheddingOptions | false;
 }
 
 /**
@@ -48,7 +55,7 @@ export interface ConfigureOptions {
  * ```
  */
 export function configure(options: ConfigureOptions): void {
-  const raw = readKnown(options, 'configure', ['defaults', 'commands', 'pools', 'limiters', 'clock', 'keyExpiry']);
+  const raw = readKnown(options, 'configure', ['defaults', 'commands', 'pools', 'limiters', 'clock', 'keyExpiry', 'loadShedding']);
   let defaults: SettingsLayer | undefined;
   const commands = new Map<string, SettingsLayer>();
   const pools = new Map<string, PoolOptions>();
@@ -83,7 +90,10 @@ export function configure(options: ConfigureOptions): void {
     clock = c;
   }
   const keyExpiry = raw.keyExpiry === undefined ? undefined : expectTimeout(raw.keyExpiry, 'keyExpiry');
+  let loadShedding: LoadSheddingConfig | false | undefined;
+  if (raw.loadShedding !== undefined) loadShedding = normalizeLoadShedding(raw.loadShedding);
   // Everything validated: apply.
+  if (loadShedding !== undefined) store.loadShedding = loadShedding;
   if (defaults !== undefined) store.defaults = mergeLayers(store.defaults, defaults);
   for (const [key, layer] of commands) store.commands.set(key, mergeLayers(store.commands.get(key), layer));
   for (const [key, layer] of pools) store.pools.set(key, Object.freeze({ ...store.pools.get(key), ...layer }));
@@ -132,5 +142,6 @@ export function resetConfiguration(): void {
   store.limiters.clear();
   store.clock = systemClock;
   store.keyExpiry = KEY_EXPIRY_DEFAULT;
+  store.loadShedding = false;
   notifyConfigChange(CHANGED_ALL);
 }

@@ -46,6 +46,7 @@ export const COMMAND_DEFAULTS = Object.freeze({
   fallbackEnabled: true, // fallback.enabled
   requestCache: true, // requestCache.enabled
   requestLog: true, // requestLog.enabled
+  sheddable: false, // beyond Hystrix: see docs/load-shedding.md
 });
 
 /** How long a command key may stay idle before it is released (`configure({ keyExpiry })`): 5 minutes. */

@@ -302,6 +302,11 @@ export interface CommandSettings {
   readonly hedge?: HedgeOptions | false;
   /** The command is safe to run more than once for one call (required by `hedge`). @defaultValue false */
   readonly idempotent?: boolean;
+  /**
+   * Refuse this command at once (LOAD_SHED, to the fallback; not a health error) while the process sheds load
+   * (`configure({ loadShedding })`, docs/load-shedding.md). @defaultValue false
+   */
+  readonly sheddable?: boolean;
 }
 
 /** A command's complete, validated, frozen settings. */
@@ -340,4 +345,41 @@ export interface CommandConfig {
   readonly hedge: HedgeConfig | false;
   /** Whether the command declared itself idempotent. */
   readonly idempotent: boolean;
+  /** Whether the command is refused while the process sheds load. */
+  readonly sheddable: boolean;
+}
+
+/**
+ * `configure({ loadShedding })`: refuse sheddable work while the process's own event loop is late.
+ *
+ * @example
+ * ```ts
+ * configure({ loadShedding: { maxEventLoopDelay: 100 } });  // shed above 100 ms, recover at 50 ms
+ * configure({ loadShedding: false });                        // off again (the default)
+ * ```
+ */
+export interface LoadSheddingOptions {
+  /** Start shedding when a sample of the event-loop delay is above this many ms. Required. */
+  readonly maxEventLoopDelay: number;
+  /**
+   * Stop shedding when a sample is at or below this many ms (the hysteresis: below `maxEventLoopDelay`).
+   * @defaultValue half of `maxEventLoopDelay`
+   */
+  readonly recoverEventLoopDelay?: number;
+  /** How often (ms) the delay is sampled: the worst delay seen in each interval is one sample. @defaultValue 100 */
+  readonly sampleInterval?: number;
+  /** Seconds the HTTP middleware's 503 asks clients to wait, in `Retry-After`. @defaultValue 1 */
+  readonly retryAfter?: number;
+}
+
+/** Resolved {@link LoadSheddingOptions}: every field present. */
+export interface LoadSheddingConfig {
+  /** ms above which shedding starts. */
+  readonly maxEventLoopDelay: number;
+  /** ms at or below which shedding stops. */
+  readonly recoverEventLoopDelay: number;
+  /** ms between samples. */
+  readonly sampleInterval: number;
+  /** `Retry-After` seconds of the HTTP middleware's 503. */
+  readonly retryAfter: number;
 }

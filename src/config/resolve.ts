@@ -42,6 +42,7 @@ const SETTINGS_KEYS = [
   'retry',
   'hedge',
   'idempotent',
+  'sheddable',
 ] as const;
 
 /** Keys a functional command's options may hold besides the settings. */
@@ -186,7 +187,7 @@ export function normalizeSettings(value: unknown, path: string, extraKeys: reado
   if ('maxConcurrent' in raw) out.maxConcurrent = expectNumber(raw.maxConcurrent, join(path, 'maxConcurrent'), { min: 1, max: 1_000_000, integer: true });
   if ('fallbackMaxConcurrent' in raw)
     out.fallbackMaxConcurrent = expectNumber(raw.fallbackMaxConcurrent, join(path, 'fallbackMaxConcurrent'), { min: 1, max: 1_000_000, integer: true });
-  for (const key of ['fallbackEnabled', 'requestCache', 'requestLog', 'idempotent']) if (key in raw) out[key] = expectBoolean(raw[key], join(path, key));
+  for (const key of ['fallbackEnabled', 'requestCache', 'requestLog', 'idempotent', 'sheddable']) if (key in raw) out[key] = expectBoolean(raw[key], join(path, key));
   if ('pool' in raw) out.pool = typeof raw.pool === 'string' ? expectKey(raw.pool, join(path, 'pool')) : normalizePool(raw.pool, join(path, 'pool'), true);
   if ('circuitBreaker' in raw) out.circuitBreaker = normalizeBreaker(raw.circuitBreaker, join(path, 'circuitBreaker'));
   if ('metrics' in raw) out.metrics = normalizeMetrics(raw.metrics, join(path, 'metrics'));
@@ -216,6 +217,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
   let fallbackEnabled: boolean = COMMAND_DEFAULTS.fallbackEnabled;
   let requestCache: boolean = COMMAND_DEFAULTS.requestCache;
   let requestLog: boolean = COMMAND_DEFAULTS.requestLog;
+  let sheddable: boolean = COMMAND_DEFAULTS.sheddable;
   let pool: SettingsLayer['pool'];
   let rateLimit: RateLimitOptions | false = false;
   let circuitBreaker: CircuitBreakerConfig = CIRCUIT_BREAKER_DEFAULTS;
@@ -233,6 +235,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     if (layer.fallbackEnabled !== undefined) fallbackEnabled = layer.fallbackEnabled;
     if (layer.requestCache !== undefined) requestCache = layer.requestCache;
     if (layer.requestLog !== undefined) requestLog = layer.requestLog;
+    if (layer.sheddable !== undefined) sheddable = layer.sheddable;
     if (layer.pool !== undefined) pool = layer.pool;
     if (layer.rateLimit !== undefined) rateLimit = layer.rateLimit;
     if (layer.circuitBreaker !== undefined) circuitBreaker = mergeBreaker(circuitBreaker, layer.circuitBreaker);
@@ -271,6 +274,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     retry: finishRetry(retry, where),
     hedge: finishHedge(hedge, idempotent, where, HEDGE_DEFAULTS),
     idempotent,
+    sheddable,
   });
 }
 

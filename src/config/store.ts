@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../time/Clock.js';
 import { KEY_EXPIRY_DEFAULT } from './defaults.js';
-import type { PoolOptions, SharedLimiterOptions } from './options.js';
+import type { LoadSheddingConfig, PoolOptions, SharedLimiterOptions } from './options.js';
 import type { SettingsLayer } from './resolve.js';
 
 /**
@@ -47,6 +47,8 @@ export const store = {
   limiters: new Map<string, SharedLimiterOptions>(),
   /** Idle command keys are released after this many ms (at least their longest metrics window), or never. */
   keyExpiry: KEY_EXPIRY_DEFAULT as number | false,
+  /** `configure({ loadShedding })`; the shedder (src/shedding) follows it. */
+  loadShedding: false as LoadSheddingConfig | false,
   /** Bumped by every `configure()`; config caches compare it. */
   version: 0,
   listeners: [] as ((change: ConfigChange) => void)[],

@@ -3,7 +3,8 @@
  * unused `FALLBACK_DISABLED` and `COMMAND_MAX_ACTIVE`), plus breakwater's `RATE_LIMITED`, `RETRY` (an execution
  * started another attempt after a failed one: see the `retry` option) and `HEDGE` (an execution started a parallel
  * attempt because the first was slow: see the `hedge` option). RETRY and HEDGE are markers: each attempt's own
- * outcome (SUCCESS, FAILURE, TIMEOUT) is counted as usual, and the markers do not count toward health.
+ * outcome (SUCCESS, FAILURE, TIMEOUT) is counted as usual, and the markers do not count toward health. `LOAD_SHED`:
+ * a `sheddable` command refused at once because the process's event loop was overloaded (not a health event).
  *
  * @see {@link EVENT_TYPES} for the list in order.
  */
@@ -27,7 +28,8 @@ export type EventType =
   | 'COLLAPSED'
   | 'RATE_LIMITED'
   | 'RETRY'
-  | 'HEDGE';
+  | 'HEDGE'
+  | 'LOAD_SHED';
 
 /** All event types, in Hystrix's ordinal order (the order of the request log). */
 export const EVENT_TYPES: readonly EventType[] = Object.freeze([
@@ -51,6 +53,7 @@ export const EVENT_TYPES: readonly EventType[] = Object.freeze([
   'RATE_LIMITED',
   'RETRY',
   'HEDGE',
+  'LOAD_SHED',
 ]);
 
 /** @internal dense indices, for typed-array counters. */
@@ -75,6 +78,7 @@ export const EV = Object.freeze({
   RATE_LIMITED: 17,
   RETRY: 18,
   HEDGE: 19,
+  LOAD_SHED: 20,
 } as const satisfies Record<EventType, number>);
 
 /** @internal */

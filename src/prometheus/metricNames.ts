@@ -47,6 +47,12 @@ export const METRIC_NAMES = Object.freeze({
   limiterStoreUnavailable: 'limiter_store_unavailable_total',
   /** Counter: a store-backed limiter's decisions taken without its store (label `limiter`). */
   limiterStoreFallbackDecisions: 'limiter_store_fallback_decisions_total',
+  /** Gauge: 1 while the process sheds load (`configure({ loadShedding })`), else 0. */
+  loadShedding: 'load_shedding',
+  /** Gauge: the latest event-loop delay sample of load shedding, seconds (0 while it is off). */
+  eventLoopDelay: 'load_shedding_event_loop_delay_seconds',
+  /** Counter: HTTP requests `loadSheddingMiddleware()` answered with 503 since load shedding was switched on. */
+  loadShedHttpRequests: 'load_shed_http_requests_total',
 });
 
 /**
@@ -79,6 +85,9 @@ export const CLUSTER_AGGREGATION: Readonly<Record<(typeof METRIC_NAMES)[keyof ty
   limiter_store_available: 'min',
   limiter_store_unavailable_total: 'sum',
   limiter_store_fallback_decisions_total: 'sum',
+  load_shedding: 'max',
+  load_shedding_event_loop_delay_seconds: 'max',
+  load_shed_http_requests_total: 'sum',
 });
 
 /** Label names used by the exporter. */

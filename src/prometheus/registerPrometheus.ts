@@ -4,8 +4,10 @@ import { readKnown } from '../config/validate.js';
 import type { PoolSnapshot } from '../bulkhead/Pool.js';
 import { CLUSTER_AGGREGATION, METRIC_NAMES } from './metricNames.js';
 import { Family } from './Family.js';
+import { loadSheddingSnapshot } from '../shedding/loadShedding.js';
 import {
   eventSeries,
+  NO_LABELS,
   latencyMeanSeries,
   latencySeries,
   stateSeries,
@@ -70,7 +72,9 @@ const PREFIX_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
  * `breakwater_command_concurrent_executions`, `breakwater_command_concurrent_executions_rolling_max`,
  * `breakwater_command_latency_seconds{command,group,kind,quantile}`, `breakwater_command_latency_mean_seconds`,
  * and per pool `breakwater_pool_active`, `_queued`, `_core_size`, `_max_queue_size`,
- * `_queue_rejection_threshold`, `_active_rolling_max`, `_largest_active`, `_executions_total`, `_rejections_total`.
+ * `_queue_rejection_threshold`, `_active_rolling_max`, `_largest_active`, `_executions_total`, `_rejections_total`;
+ * for the process `breakwater_load_shedding`, `breakwater_load_shedding_event_loop_delay_seconds` and
+ * `breakwater_load_shed_http_requests_total`.
  *
  * @param registry - the prom-client registry; defaults to prom-client's global `register`.
  * @example
@@ -177,6 +181,18 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
   perLimiter(METRIC_NAMES.limiterStoreAvailable, "Whether a store-backed limiter's store answers (1) or it decides without it (0).", 'gauge', (l) => (l.storeAvailable ? 1 : 0));
   perLimiter(METRIC_NAMES.limiterStoreUnavailable, 'Times a store-backed limiter gave its store up.', 'counter', (l) => l.unavailableCount);
   perLimiter(METRIC_NAMES.limiterStoreFallbackDecisions, 'Decisions a store-backed limiter took without its store.', 'counter', (l) => l.fallbackDecisions);
+
+  // the process's load shedding (0 while it is off)
+  const perProcess = (name: string, help: string, type: Family['type'], value: () => number): void => {
+    families.push(new Family(prefix + name, help, type, registry, { of: 'process', series: (emit) => emit(NO_LABELS, null, value()) }, clusterAggregation(name)));
+  };
+  perProcess(METRIC_NAMES.loadShedding, 'Whether the process sheds load now (1) or not (0): event-loop delay above loadShedding.maxEventLoopDelay.', 'gauge', () =>
+    loadSheddingSnapshot().shedding ? 1 : 0,
+  );
+  perProcess(METRIC_NAMES.eventLoopDelay, 'The latest event-loop delay sample of load shedding, in seconds (0 while it is off).', 'gauge', () => loadSheddingSnapshot().eventLoopDelayMs / 1000);
+  perProcess(METRIC_NAMES.loadShedHttpRequests, 'HTTP requests answered 503 by loadSheddingMiddleware() since load shedding was switched on.', 'counter', () =>
+    loadSheddingSnapshot().httpRequestsShed,
+  );
 
   const added: string[] = [];
   try {

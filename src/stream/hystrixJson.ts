@@ -87,6 +87,8 @@ export interface HystrixCommandJson {
   readonly rollingCountRetry: number;
   /** HEDGE in the rolling window (parallel attempts started after the hedge delay, see the `hedge` option). */
   readonly rollingCountHedge: number;
+  /** LOAD_SHED in the rolling window (`sheddable` calls refused while the event loop was overloaded). */
+  readonly rollingCountLoadShed: number;
   /** The circuit state in words, so a page can tell HALF_OPEN from OPEN. */
   readonly circuitState: CircuitState;
   /** `circuitBreaker.strategy`: `'errorPercentage'` (Hystrix's rule), `'consecutive'` or `'countWindow'`. */
@@ -319,6 +321,7 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
     rollingCountRateLimited: r.RATE_LIMITED,
     rollingCountRetry: r.RETRY,
     rollingCountHedge: r.HEDGE,
+    rollingCountLoadShed: r.LOAD_SHED,
     circuitState: s.circuit,
     propertyValue_circuitBreakerStrategy: cb.strategy,
     propertyValue_circuitBreakerConsecutiveFailures: cb.consecutiveFailures,

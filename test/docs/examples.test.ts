@@ -26,6 +26,7 @@ const DOCUMENTS = [
   'docs/bulkheads-and-pools.md',
   'docs/rate-limiting.md',
   'docs/request-scope.md',
+  'docs/load-shedding.md',
   'docs/decorators.md',
   'docs/fleet.md',
   'docs/retries-and-hedging.md',

@@ -247,6 +247,7 @@ export class Card {
     if (d.forceClosed) notes.push(['', 'forced closed']);
     if (d.breakerDisabled) notes.push(['', 'breaker disabled']);
     if (d.rateLimited > 0) notes.push(['', `${fmtCount(d.rateLimited)} rate-limited`]);
+    if (d.loadShed > 0) notes.push(['', `${fmtCount(d.loadShed)} load-shed`]);
     if (d.fallbackFailed > 0) notes.push(['bad', `${fmtCount(d.fallbackFailed)} fallback failed`]);
     if (d.fallbackMissing > 0) notes.push(['', `${fmtCount(d.fallbackMissing)} without fallback`]);
     if (d.isolation === 'pool') notes.push(['', 'pool isolation']);

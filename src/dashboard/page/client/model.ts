@@ -37,6 +37,8 @@ export interface CommandData {
   readonly fallbackMissing: number;
   /** -1 when the stream has no such field (not breakwater). */
   readonly rateLimited: number;
+  /** LOAD_SHED in the window (0 when the stream has no such field). */
+  readonly loadShed: number;
   readonly p50: number;
   readonly p90: number;
   readonly p99: number;
@@ -116,6 +118,7 @@ export function readCommand(d: Fields): CommandData {
     fallbackFailed: num(d.rollingCountFallbackFailure) + num(d.rollingCountFallbackRejection),
     fallbackMissing: num(d.rollingCountFallbackMissing),
     rateLimited: d.rollingCountRateLimited === undefined ? -1 : num(d.rollingCountRateLimited),
+    loadShed: num(d.rollingCountLoadShed),
     p50: field(d.latencyExecute, '50') / hosts,
     p90: field(d.latencyExecute, '90') / hosts,
     p99: field(d.latencyExecute, '99') / hosts,
@@ -214,6 +217,7 @@ export function mergeCommands(list: readonly CommandData[]): CommandData {
     fallbackFailed: sum(list, (d) => d.fallbackFailed),
     fallbackMissing: sum(list, (d) => d.fallbackMissing),
     rateLimited,
+    loadShed: sum(list, (d) => d.loadShed),
     p50: mean(list.map((d) => d.p50)),
     p90: mean(list.map((d) => d.p90)),
     p99: mean(list.map((d) => d.p99)),

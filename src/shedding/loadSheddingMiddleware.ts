@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { shedder } from './loadShedding.js';
+
+/** Options of {@link loadSheddingMiddleware}. */
+export interface LoadSheddingMiddlewareOptions {
+  /**
+   * Which requests may be shed; return false to always serve one (health checks, the stream, `/metrics`).
+   * @defaultValue every request
+   */
+  readonly filter?: (req: IncomingMessage) => boolean;
+}
+
+/** A Fastify-style reply: `code(n).header(k, v).send(body)`. */
+interface ReplyLike {
+  code(statusCode: number): ReplyLike;
+  header(name: string, value: string): ReplyLike;
+  send(body: string): unknown;
+}
+
+/**
+ * The handler {@link loadSheddingMiddleware} returns. Call it first in a request handler: it returns true after
+ * answering `503 Service Unavailable` with `Retry-After` (the request is done), false after calling `next` (if
+ * given) when the request may go on.
+ */
+export type LoadSheddingHandler = (req: IncomingMessage, res: ServerResponse | ReplyLike, next?: (error?: unknown) => void) => boolean;
+
+const BODY = 'Service Unavailable: overloaded, retry later\n';
+
+/**
+ * HTTP load shedding in the same state as sheddable commands: while the process sheds load
+ * (`configure({ loadShedding })`), requests are answered at once with `503` and `Retry-After:
+ * loadShedding.retryAfter` seconds, before any work is done for them. One function fits node:http handlers, Express
+ * (and Connect) middleware, and Fastify `onRequest` hooks; with load shedding off it only calls `next`.
+ *
+ * @example
+ * ```ts
+ * const shed = loadSheddingMiddleware({ filter: (req) => req.url !== '/health' });
+ * http.createServer((req, res) => { if (shed(req, res)) return; handle(req, res); });  // node:http
+ * app.use(shed);                                                                       // Express
+ * fastify.addHook('onRequest', shed);                                                  // Fastify
+ * ```
+ * @see {@link loadSheddingSnapshot}
+ */
+export function loadSheddingMiddleware(options: LoadSheddingMiddlewareOptions = {}): LoadSheddingHandler {
+  const filter = options.filter;
+  if (filter !== undefined && typeof filter !== 'function') {
+    throw new TypeError(`breakwater: \`loadSheddingMiddleware.filter\` must be a function, got ${typeof filter}`);
+  }
+  return (req, res, next) => {
+    const config = shedder.config;
+    if (config === false || !shedder.state.active || (filter !== undefined && !filter(req))) {
+      next?.();
+      return false;
+    }
+    shedder.httpShed++;
+    const retryAfter = String(config.retryAfter);
+    if (isReply(res)) {
+      res.code(503).header('Retry-After', retryAfter).header('Content-Type', 'text/plain; charset=utf-8').send(BODY);
+      return true;
+    }
+    res.statusCode = 503;
+    res.setHeader('Retry-After', retryAfter);
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(BODY);
+    return true;
+  };
+}
+
+function isReply(res: ServerResponse | ReplyLike): res is ReplyLike {
+  return typeof (res as Partial<ReplyLike>).code === 'function' && typeof (res as Partial<ReplyLike>).send === 'function';
+}

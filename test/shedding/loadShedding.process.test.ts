@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpGet } from './support/httpGet.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+let child: ChildProcess;
+let port = 0;
+
+beforeAll(async () => {
+  child = spawn(process.execPath, ['--import', 'tsx', 'test/shedding/support/busyServer.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not start within 20 s')), 20_000);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /port (\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(Number(match[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited (${code})`)));
+  });
+});
+
+afterAll(() => {
+  child.stdin!.end();
+  child.kill();
+});
+
+const get = (path: string) => httpGet(port, path);
+
+/** Polls `probe` until it returns true, at most `withinMs`; returns the ms it took. */
+async function until(what: string | (() => string), probe: () => Promise<boolean>, withinMs: number): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < withinMs) {
+    if (await probe()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${typeof what === 'string' ? what : what()}: not within ${withinMs} ms`);
+}
+
+describe('a process whose event loop is busy (real timing, loopback)', () => {
+  it('sheds sheddable commands and HTTP requests while busy, and recovers once idle', async () => {
+    // idle: served (a loaded CI machine may need a moment to settle after start-up)
+    await until('served while idle', async () => (await get('/cmd')).body === 'ran' && (await get('/')).status === 200, 5000);
+
+    expect((await get('/busy?ms=3000')).body).toBe('busy');
+    let sawCommandShed = false;
+    let sawHttpShed = false;
+    await until(() => `shed while busy (command shed: ${String(sawCommandShed)}, HTTP 503: ${String(sawHttpShed)})`, async () => {
+      if ((await get('/cmd')).body === 'shed') sawCommandShed = true;
+      const page = await get('/');
+      if (page.status === 503) {
+        expect(page.retryAfter).toBe('2');
+        sawHttpShed = true;
+      }
+      return sawCommandShed && sawHttpShed;
+    }, 2500);
+
+    // the busy spell ends 3 s after it started; recovery takes a few samples of 50 ms after that
+    const recoveredIn = await until('recovered once idle', async () => (await get('/cmd')).body === 'ran' && (await get('/')).status === 200, 6000);
+    expect(recoveredIn).toBeLessThan(6000);
+  }, 30_000);
+});
