@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import { CircuitBreaker } from '../circuit/CircuitBreaker.js';
+import { AdaptiveBulkhead } from '../bulkhead/AdaptiveBulkhead.js';
 import { addPoolUser, removePoolUser } from '../bulkhead/registry.js';
 import { Semaphore } from '../bulkhead/Semaphore.js';
 import type { CommandConfig } from '../config/options.js';
@@ -25,6 +26,8 @@ export class CommandRuntime {
   readonly metrics: CommandMetrics;
   readonly breaker: CircuitBreaker;
   readonly semaphore: Semaphore;
+  /** The adaptive limit of `isolation: 'adaptive'`; null for the other strategies (nothing sampled then). */
+  adaptive: AdaptiveBulkhead | null = null;
   readonly fallbackSemaphore: Semaphore;
   readonly events: EventEmitter<CommandEvents> = new SafeEmitter<CommandEvents>();
   /** The config of the latest execution (or of the command that created this runtime). */
@@ -63,6 +66,7 @@ export class CommandRuntime {
       },
     );
     this.semaphore = new Semaphore(config.maxConcurrent);
+    if (config.isolation === 'adaptive') this.adaptive = new AdaptiveBulkhead(config.adaptive);
     this.fallbackSemaphore = new Semaphore(config.fallbackMaxConcurrent);
     this.applyBudget(config);
   }
@@ -109,8 +113,16 @@ export class CommandRuntime {
     this.breaker.config = config.circuitBreaker;
     this.breaker.healthInterval = config.metrics.healthSnapshotInterval;
     this.semaphore.limit = config.maxConcurrent;
+    if (config.isolation !== 'adaptive') this.adaptive = null;
+    else if (this.adaptive === null) this.adaptive = new AdaptiveBulkhead(config.adaptive);
+    else this.adaptive.reconfigure(config.adaptive);
     this.fallbackSemaphore.limit = config.fallbackMaxConcurrent;
     this.applyBudget(config);
+  }
+
+  /** @internal the adaptive bulkhead of an `isolation: 'adaptive'` execution (created if this runtime has none yet). */
+  adaptiveFor(config: CommandConfig): AdaptiveBulkhead {
+    return (this.adaptive ??= new AdaptiveBulkhead(config.adaptive));
   }
 
   /**

@@ -305,10 +305,10 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.begin(now);
   }
 
-  /** The key's semaphore, or its pool. */
+  /** The key's semaphore, its adaptive limit, or its pool. */
   bulkheadFor(): Bulkhead {
     const { runtime: rt, config: cfg } = this.spec;
-    return cfg.isolation === 'semaphore' ? rt.semaphore : poolFor(cfg.poolKey, cfg.poolOptions);
+    return cfg.isolation === 'semaphore' ? rt.semaphore : cfg.isolation === 'adaptive' ? rt.adaptiveFor(cfg) : poolFor(cfg.poolKey, cfg.poolOptions);
   }
 
   /** Called by a pool when a queued execution gets its slot. */
@@ -462,6 +462,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.mark(EV.SUCCESS, now);
     rt.metrics.recordExecute((this.runMs = now - runStartedAt), now);
     rt.breaker.onSuccess(this.runMs, now, this.trial);
+    if (rt.adaptive !== null) rt.adaptive.sample(this.runMs, false, false); // adaptive isolation: latency
     this.notify('SUCCESS', now, undefined);
     this.deliver(value, now);
   }
@@ -495,6 +496,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     }
     this.mark(EV.FAILURE, now);
     rt.breaker.onFailure(now - runStartedAt, now, this.trial);
+    if (rt.adaptive !== null) rt.adaptive.sample(now - runStartedAt, true, false); // a failure is a drop
     this.trial = false; // a retry asks the breaker again
     const x = this.x;
     if (x !== null && x.hedge !== null && x.hedge.inFlight(this.runSettled) > 0) return; // another attempt may win
@@ -666,6 +668,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     }
     this.mark(EV.TIMEOUT, now);
     rt.breaker.onFailure(phase === QUEUED_PHASE ? 0 : now - this.runStartedAt, now, this.trial);
+    if (rt.adaptive !== null && phase === RUNNING) rt.adaptive.sample(now - this.runStartedAt, true, !this.runSettled); // a timeout is a drop
     this.trial = false;
     const forFallback = rt.rejection('TIMEOUT', MESSAGES.TIMEOUT);
     const ctx = this.requestContext;

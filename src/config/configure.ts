@@ -128,6 +128,7 @@ function mergeLayers(base: SettingsLayer | undefined, next: SettingsLayer): Sett
   const merged: Record<string, unknown> = { ...base, ...next };
   if (base.circuitBreaker && next.circuitBreaker) merged.circuitBreaker = Object.freeze(mergeBreaker(base.circuitBreaker, next.circuitBreaker));
   if (base.metrics && next.metrics) merged.metrics = Object.freeze({ ...base.metrics, ...next.metrics });
+  if (base.adaptive && next.adaptive) merged.adaptive = Object.freeze({ ...base.adaptive, ...next.adaptive });
   return Object.freeze(merged) as SettingsLayer;
 }
 

@@ -264,8 +264,45 @@ export interface HedgeOptions {
   readonly floor?: number;
 }
 
-/** Isolation strategy: a per-key semaphore, or a pool shared by key. */
-export type IsolationStrategy = 'semaphore' | 'pool';
+/**
+ * Isolation strategy: a per-key semaphore, a pool shared by key, or a per-key semaphore whose size adapts to the
+ * dependency's measured latency and drops (`'adaptive'`, docs/adaptive-concurrency.md).
+ */
+export type IsolationStrategy = 'semaphore' | 'pool' | 'adaptive';
+
+/** The adaptive concurrency-limit algorithms (Netflix concurrency-limits v0.5.4). */
+export type AdaptiveAlgorithm = 'aimd' | 'vegas' | 'gradient2';
+
+/**
+ * An adaptive limit (`isolation: 'adaptive'`). Defaults are concurrency-limits v0.5.4's and depend on the algorithm;
+ * options another algorithm uses are ignored. See docs/adaptive-concurrency.md.
+ */
+export interface AdaptiveConfig {
+  /** The algorithm. @defaultValue 'vegas' (concurrency-limits' default) */
+  readonly algorithm: AdaptiveAlgorithm;
+  /** The limit to start from. @defaultValue 20 */
+  readonly initialLimit: number;
+  /** The lowest limit. @defaultValue 20 (aimd, gradient2), 1 (vegas) */
+  readonly minLimit: number;
+  /** The highest limit. @defaultValue 200 (aimd, gradient2), 1000 (vegas) */
+  readonly maxLimit: number;
+  /** aimd: the multiplier on a drop, in [0.5, 1). @defaultValue 0.9 */
+  readonly backoffRatio: number;
+  /** aimd: a call slower than this (ms) counts as a drop. @defaultValue 5000 */
+  readonly timeout: number;
+  /** vegas, gradient2: the weight of a new estimate, (0, 1]. @defaultValue 1 (vegas), 0.2 (gradient2) */
+  readonly smoothing: number;
+  /** vegas: the no-load RTT is re-measured about every `probeMultiplier × limit` samples. @defaultValue 30 */
+  readonly probeMultiplier: number;
+  /** gradient2: how far the limit may grow past the gradient's estimate. @defaultValue 4 */
+  readonly queueSize: number;
+  /** gradient2: samples in the long-term RTT average. @defaultValue 600 */
+  readonly longWindow: number;
+  /** gradient2: how much slower than the long-term RTT a call may be before the limit shrinks (≥ 1). @defaultValue 1.5 */
+  readonly rttTolerance: number;
+}
+/** User input for {@link AdaptiveConfig}: every field optional. */
+export type AdaptiveOptions = Partial<AdaptiveConfig>;
 
 /**
  * The tunable settings of a command (everything but its functions). Usable as `configure({ defaults })` and as
@@ -284,6 +321,8 @@ export interface CommandSettings {
   readonly pool?: string | (PoolOptions & { readonly key?: string });
   /** Concurrent fallbacks. Hystrix: `fallback.isolation.semaphore.maxConcurrentRequests`. @defaultValue 10 */
   readonly fallbackMaxConcurrent?: number;
+  /** The adaptive limit of `isolation: 'adaptive'`. @defaultValue `{ algorithm: 'vegas' }` */
+  readonly adaptive?: AdaptiveOptions;
   /** Whether the fallback is used. Hystrix: `fallback.enabled`. @defaultValue true */
   readonly fallbackEnabled?: boolean;
   /** Circuit breaker settings. */
@@ -327,6 +366,8 @@ export interface CommandConfig {
   readonly poolOptions: PoolOptions | undefined;
   /** Concurrent fallbacks allowed. */
   readonly fallbackMaxConcurrent: number;
+  /** The adaptive limit's settings (used with `isolation: 'adaptive'`). */
+  readonly adaptive: AdaptiveConfig;
   /** Whether the fallback is used. */
   readonly fallbackEnabled: boolean;
   /** Complete circuit breaker settings. */

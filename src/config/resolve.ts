@@ -2,7 +2,10 @@ import { configError } from '../errors.js';
 import { normalizeSnapshot } from './normalizeSnapshot.js';
 import { finishHedge, finishRetry, mergeHedge, mergeRetry, normalizeHedge, normalizeRetry } from '../policy/retryConfig.js';
 import { CIRCUIT_BREAKER_DEFAULTS, COMMAND_DEFAULTS, HEDGE_DEFAULTS, MAX_TIMEOUT_MS, METRICS_DEFAULTS, POOL_DEFAULTS } from './defaults.js';
+import { normalizeAdaptive, resolveAdaptive } from './normalizeAdaptive.js';
 import type {
+  AdaptiveOptions,
+  IsolationStrategy,
   CircuitBreakerConfig,
   CircuitBreakerOptions,
   CommandConfig,
@@ -33,6 +36,7 @@ const SETTINGS_KEYS = [
   'maxConcurrent',
   'pool',
   'fallbackMaxConcurrent',
+  'adaptive',
   'fallbackEnabled',
   'circuitBreaker',
   'metrics',
@@ -183,7 +187,8 @@ export function normalizeSettings(value: unknown, path: string, extraKeys: reado
   const out: Record<string, unknown> = {};
   if ('group' in raw) out.group = expectKey(raw.group, join(path, 'group'));
   if ('timeout' in raw) out.timeout = expectTimeout(raw.timeout, join(path, 'timeout'));
-  if ('isolation' in raw) out.isolation = expectOneOf(raw.isolation, join(path, 'isolation'), ['semaphore', 'pool'] as const);
+  if ('isolation' in raw) out.isolation = expectOneOf(raw.isolation, join(path, 'isolation'), ['semaphore', 'pool', 'adaptive'] as const);
+  if ('adaptive' in raw) out.adaptive = normalizeAdaptive(raw.adaptive, join(path, 'adaptive'));
   if ('maxConcurrent' in raw) out.maxConcurrent = expectNumber(raw.maxConcurrent, join(path, 'maxConcurrent'), { min: 1, max: 1_000_000, integer: true });
   if ('fallbackMaxConcurrent' in raw)
     out.fallbackMaxConcurrent = expectNumber(raw.fallbackMaxConcurrent, join(path, 'fallbackMaxConcurrent'), { min: 1, max: 1_000_000, integer: true });
@@ -211,7 +216,8 @@ function checkDivisible(windowMs: number, buckets: number, windowPath: string, b
 export function resolveCommandConfig(key: string, layers: readonly (SettingsLayer | undefined)[], where = ''): CommandConfig {
   let group: string | undefined;
   let timeout: number | false = COMMAND_DEFAULTS.timeout;
-  let isolation: 'semaphore' | 'pool' = COMMAND_DEFAULTS.isolation;
+  let isolation: IsolationStrategy = COMMAND_DEFAULTS.isolation;
+  let adaptive: AdaptiveOptions | undefined;
   let maxConcurrent: number = COMMAND_DEFAULTS.maxConcurrent;
   let fallbackMaxConcurrent: number = COMMAND_DEFAULTS.fallbackMaxConcurrent;
   let fallbackEnabled: boolean = COMMAND_DEFAULTS.fallbackEnabled;
@@ -237,6 +243,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     if (layer.requestLog !== undefined) requestLog = layer.requestLog;
     if (layer.sheddable !== undefined) sheddable = layer.sheddable;
     if (layer.pool !== undefined) pool = layer.pool;
+    if (layer.adaptive !== undefined) adaptive = { ...adaptive, ...layer.adaptive };
     if (layer.rateLimit !== undefined) rateLimit = layer.rateLimit;
     if (layer.circuitBreaker !== undefined) circuitBreaker = mergeBreaker(circuitBreaker, layer.circuitBreaker);
     if (layer.metrics !== undefined) metrics = { ...metrics, ...layer.metrics };
@@ -245,6 +252,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     if (layer.idempotent !== undefined) idempotent = layer.idempotent;
   }
   const m = where === '' ? 'metrics' : `${where}.metrics`;
+  const resolvedAdaptive = resolveAdaptive(adaptive, where === '' ? 'adaptive' : `${where}.adaptive`);
   checkDivisible(metrics.rollingWindow, metrics.rollingBuckets, `${m}.rollingWindow`, 'metrics.rollingBuckets');
   checkDivisible(metrics.percentileWindow, metrics.percentileBuckets, `${m}.percentileWindow`, 'metrics.percentileBuckets');
   const resolvedGroup = group ?? key;
@@ -265,6 +273,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     poolKey,
     poolOptions,
     fallbackMaxConcurrent,
+    adaptive: resolvedAdaptive,
     fallbackEnabled,
     circuitBreaker: Object.freeze(circuitBreaker),
     metrics: Object.freeze(metrics),

@@ -47,6 +47,8 @@ export const METRIC_NAMES = Object.freeze({
   limiterStoreUnavailable: 'limiter_store_unavailable_total',
   /** Counter: a store-backed limiter's decisions taken without its store (label `limiter`). */
   limiterStoreFallbackDecisions: 'limiter_store_fallback_decisions_total',
+  /** Gauge: the current adaptive concurrency limit of an `isolation: 'adaptive'` command (in flight: `command_concurrent_executions`). */
+  concurrencyLimit: 'command_concurrency_limit',
   /** Gauge: 1 while the process sheds load (`configure({ loadShedding })`), else 0. */
   loadShedding: 'load_shedding',
   /** Gauge: the latest event-loop delay sample of load shedding, seconds (0 while it is off). */
@@ -88,6 +90,7 @@ export const CLUSTER_AGGREGATION: Readonly<Record<(typeof METRIC_NAMES)[keyof ty
   load_shedding: 'max',
   load_shedding_event_loop_delay_seconds: 'max',
   load_shed_http_requests_total: 'sum',
+  command_concurrency_limit: 'sum',
 });
 
 /** Label names used by the exporter. */

@@ -150,6 +150,9 @@ export function registerPrometheus(registry: Registry = defaultRegistry, options
     r.snapshot.health.requestCount === 0 ? 0 : r.snapshot.health.errorCount / r.snapshot.health.requestCount,
   );
   perCommand(METRIC_NAMES.concurrentExecutions, 'Executions running now.', (r) => r.snapshot.concurrency.current);
+  command(METRIC_NAMES.concurrencyLimit, 'The adaptive concurrency limit of an isolation: adaptive command.', 'gauge', (row, emit) => {
+    if (row.limit >= 0) emit(row.labels, null, row.limit);
+  });
   perCommand(METRIC_NAMES.concurrentExecutionsMax, 'Highest concurrency in the rolling window.', (r) => r.snapshot.concurrency.rollingMax);
   if (percentiles) {
     // Quantiles are exposed as a summary (Prometheus reserves the `quantile` label for summaries); there is no

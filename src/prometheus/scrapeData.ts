@@ -23,6 +23,8 @@ export interface CommandRow {
   readonly snapshot: CommandMetricsSnapshot;
   readonly open: boolean;
   readonly percentiles: boolean;
+  /** `isolation: 'adaptive'`: the current limit, else -1. */
+  readonly limit: number;
 }
 
 /** @internal one pool, read once per scrape. */
@@ -101,6 +103,7 @@ export function scrapeData(): Promise<ScrapeData> {
           snapshot,
           open: snapshot.circuit !== 'CLOSED',
           percentiles: rt.config.metrics.percentileEnabled,
+          limit: rt.adaptive?.limit ?? -1,
         });
       },
       (error) => {

@@ -64,8 +64,12 @@ function stateOf(rt: CommandRuntime, now: number, wall: number): KeyState {
   }
   const snapshot = m.snapshot(now, false);
   const isCircuitBreakerOpen = circuit !== 'CLOSED';
+  // an adaptive limit changes only with an outcome, which changes `events` too: the checks above see it
+  const concurrencyLimit = rt.adaptive?.limit;
   const json = toHystrixCommand(
-    limiterStore === undefined ? { snapshot, config: rt.config, isCircuitBreakerOpen } : { snapshot, config: rt.config, isCircuitBreakerOpen, limiterStore },
+    limiterStore === undefined
+      ? { snapshot, config: rt.config, isCircuitBreakerOpen, concurrencyLimit }
+      : { snapshot, config: rt.config, isCircuitBreakerOpen, limiterStore, concurrencyLimit },
     wall,
   );
   const state: KeyState = {

@@ -2,7 +2,7 @@ import { allPools } from '../bulkhead/registry.js';
 import type { PoolSnapshot } from '../bulkhead/Pool.js';
 import type { CircuitState } from '../circuit/breakerState.js';
 import { allRuntimes } from '../command/CommandRuntime.js';
-import type { CircuitBreakerStrategy, CommandConfig } from '../config/options.js';
+import type { AdaptiveAlgorithm, CircuitBreakerStrategy, CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import { existingStoreLimiter } from '../limiter/registry.js';
 import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
@@ -89,6 +89,11 @@ export interface HystrixCommandJson {
   readonly rollingCountHedge: number;
   /** LOAD_SHED in the rolling window (`sheddable` calls refused while the event loop was overloaded). */
   readonly rollingCountLoadShed: number;
+  /**
+   * `isolation: 'adaptive'`: the algorithm (`'aimd'`, `'vegas'`, `'gradient2'`), else `''`. The adaptive limit is then
+   * `propertyValue_executionIsolationSemaphoreMaxConcurrentRequests` (the isolation strategy reads `SEMAPHORE`).
+   */
+  readonly propertyValue_executionIsolationAdaptiveAlgorithm: AdaptiveAlgorithm | '';
   /** The circuit state in words, so a page can tell HALF_OPEN from OPEN. */
   readonly circuitState: CircuitState;
   /** `circuitBreaker.strategy`: `'errorPercentage'` (Hystrix's rule), `'consecutive'` or `'countWindow'`. */
@@ -203,6 +208,8 @@ export interface CommandSample {
   readonly isCircuitBreakerOpen: boolean;
   /** The store-backed limiter the command's `rateLimit` names, if any (adds the `limiterStore…` fields). */
   readonly limiterStore?: LimiterStoreSample;
+  /** `isolation: 'adaptive'`: the current limit, reported as the semaphore's size. */
+  readonly concurrencyLimit?: number | undefined;
 }
 
 /** A store-backed limiter's counts, as the stream reports them on its commands. */
@@ -309,7 +316,7 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
     propertyValue_executionTimeoutInMilliseconds: timeout,
     propertyValue_executionIsolationThreadInterruptOnTimeout: true,
     propertyValue_executionIsolationThreadPoolKeyOverride: c.poolKey !== c.group ? c.poolKey : '',
-    propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: c.maxConcurrent,
+    propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: sample.concurrencyLimit ?? c.maxConcurrent,
     propertyValue_fallbackIsolationSemaphoreMaxConcurrentRequests: c.fallbackMaxConcurrent,
     propertyValue_metricsRollingStatisticalWindowInMilliseconds: c.metrics.rollingWindow,
     propertyValue_requestCacheEnabled: c.requestCache,
@@ -322,6 +329,7 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
     rollingCountRetry: r.RETRY,
     rollingCountHedge: r.HEDGE,
     rollingCountLoadShed: r.LOAD_SHED,
+    propertyValue_executionIsolationAdaptiveAlgorithm: c.isolation === 'adaptive' ? c.adaptive.algorithm : '',
     circuitState: s.circuit,
     propertyValue_circuitBreakerStrategy: cb.strategy,
     propertyValue_circuitBreakerConsecutiveFailures: cb.consecutiveFailures,
@@ -458,7 +466,7 @@ export function hystrixDashboardSample(): HystrixDashboardObject[] {
   const wall = clock.wallTime();
   const out: HystrixDashboardObject[] = [];
   for (const rt of allRuntimes()) {
-    const sample: CommandSample = { snapshot: rt.metrics.snapshot(now), config: rt.config, isCircuitBreakerOpen: rt.breaker.isOpen };
+    const sample: CommandSample = { snapshot: rt.metrics.snapshot(now), config: rt.config, isCircuitBreakerOpen: rt.breaker.isOpen, concurrencyLimit: rt.adaptive?.limit };
     const limiterStore = limiterStoreOf(rt.config);
     out.push(toHystrixCommand(limiterStore === undefined ? sample : { ...sample, limiterStore }, wall));
   }

@@ -23,7 +23,7 @@ describe('option validation at construction', () => {
     ['timeout above 2^31-1', { timeout: 2 ** 31 }, /`timeout`.*got 2147483648/, 'RangeError'],
     ['timeout true', { timeout: true }, /`timeout`.*got true \(boolean\)/, 'TypeError'],
     ['string timeout', { timeout: '100' }, /`timeout`.*got "100" \(string\)/, 'TypeError'],
-    ['unknown isolation', { isolation: 'thread' }, /`isolation` must be one of 'semaphore', 'pool', got "thread"/, 'RangeError'],
+    ['unknown isolation', { isolation: 'thread' }, /`isolation` must be one of 'semaphore', 'pool', 'adaptive', got "thread"/, 'RangeError'],
     ['negative sleep window', { circuitBreaker: { sleepWindow: -1 } }, /`circuitBreaker.sleepWindow` must be a finite number between 0 and 2147483647 \(ms\), got -1/, 'RangeError'],
     ['percentage over 100', { circuitBreaker: { errorThresholdPercentage: 101 } }, /`circuitBreaker.errorThresholdPercentage` must be .*between 0 and 100.*got 101/, 'RangeError'],
     ['fractional volume', { circuitBreaker: { requestVolumeThreshold: 1.5 } }, /`circuitBreaker.requestVolumeThreshold` must be an integer/, 'RangeError'],

@@ -27,6 +27,7 @@ const DOCUMENTS = [
   'docs/rate-limiting.md',
   'docs/request-scope.md',
   'docs/load-shedding.md',
+  'docs/adaptive-concurrency.md',
   'docs/decorators.md',
   'docs/fleet.md',
   'docs/retries-and-hedging.md',

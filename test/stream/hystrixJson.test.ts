@@ -42,7 +42,7 @@ const COMMAND_BOOLEANS = [
   'propertyValue_requestCacheEnabled', 'propertyValue_requestLogEnabled', 'propertyValue_executionTimeoutEnabled',
 ] as const;
 const COMMAND_STRINGS = ['type', 'name', 'group', 'propertyValue_executionIsolationStrategy',
-  'propertyValue_executionIsolationThreadPoolKeyOverride', 'threadPool', 'circuitState', 'propertyValue_circuitBreakerStrategy'] as const;
+  'propertyValue_executionIsolationThreadPoolKeyOverride', 'threadPool', 'circuitState', 'propertyValue_circuitBreakerStrategy', 'propertyValue_executionIsolationAdaptiveAlgorithm'] as const;
 const COMMAND_OBJECTS = ['latencyExecute', 'latencyTotal'] as const;
 const LATENCY_KEYS = ['0', '25', '50', '75', '90', '95', '99', '99.5', '100'];
 

@@ -251,6 +251,7 @@ export class Card {
     if (d.fallbackFailed > 0) notes.push(['bad', `${fmtCount(d.fallbackFailed)} fallback failed`]);
     if (d.fallbackMissing > 0) notes.push(['', `${fmtCount(d.fallbackMissing)} without fallback`]);
     if (d.isolation === 'pool') notes.push(['', 'pool isolation']);
+    if (d.adaptive) notes.push(['', `adaptive limit ${fmtCount(d.limit)} (${d.adaptive}), ${fmtCount(d.inFlight)} in flight`]);
     if (d.rule) notes.push(['', `breaker ${d.rule}`]);
     const key = notes.map((n) => n.join(':')).join('|');
     if (key === this.notesKey) return;

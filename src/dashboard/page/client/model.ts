@@ -50,6 +50,10 @@ export interface CommandData {
   readonly isolation: 'pool' | 'semaphore';
   /** The breaker's trip rule in words when it is not Hystrix's default one ('' otherwise). */
   readonly rule: string;
+  /** `isolation: 'adaptive'`: the algorithm ('' otherwise); its current limit is `limit`. */
+  readonly adaptive: string;
+  /** The semaphore size the stream reports (the current limit of an adaptive bulkhead). */
+  readonly limit: number;
 }
 
 /** One pool as the table shows it. */
@@ -129,6 +133,8 @@ export function readCommand(d: Fields): CommandData {
     breakerDisabled: d.propertyValue_circuitBreakerEnabled === false,
     isolation: d.propertyValue_executionIsolationStrategy === 'THREAD' ? 'pool' : 'semaphore',
     rule: breakerRule(d),
+    adaptive: typeof d.propertyValue_executionIsolationAdaptiveAlgorithm === 'string' ? d.propertyValue_executionIsolationAdaptiveAlgorithm : '',
+    limit: num(d.propertyValue_executionIsolationSemaphoreMaxConcurrentRequests),
   };
 }
 
@@ -228,6 +234,8 @@ export function mergeCommands(list: readonly CommandData[]): CommandData {
     breakerDisabled: list.some((d) => d.breakerDisabled),
     isolation: first.isolation,
     rule: first.rule,
+    adaptive: first.adaptive,
+    limit: sum(list, (d) => d.limit),
   };
 }
 
