@@ -47,10 +47,12 @@ describe('a process whose event loop is busy (real timing, loopback)', () => {
     // idle: served (a loaded CI machine may need a moment to settle after start-up)
     await until('served while idle', async () => (await get('/cmd')).body === 'ran' && (await get('/')).status === 200, 5000);
 
-    expect((await get('/busy?ms=3000')).body).toBe('busy');
+    expect((await get('/busy?ms=4000')).body).toBe('busy');
     let sawCommandShed = false;
     let sawHttpShed = false;
-    await until(() => `shed while busy (command shed: ${String(sawCommandShed)}, HTTP 503: ${String(sawHttpShed)})`, async () => {
+    let state = '';
+    await until(() => `shed while busy (command shed: ${String(sawCommandShed)}, HTTP 503: ${String(sawHttpShed)}, last state ${state})`, async () => {
+      state = (await get('/state')).body;
       if ((await get('/cmd')).body === 'shed') sawCommandShed = true;
       const page = await get('/');
       if (page.status === 503) {
@@ -58,9 +60,9 @@ describe('a process whose event loop is busy (real timing, loopback)', () => {
         sawHttpShed = true;
       }
       return sawCommandShed && sawHttpShed;
-    }, 2500);
+    }, 3500);
 
-    // the busy spell ends 3 s after it started; recovery takes a few samples of 50 ms after that
+    // the busy spell ends 4 s after it started; recovery takes a few samples of 50 ms after that
     const recoveredIn = await until('recovered once idle', async () => (await get('/cmd')).body === 'ran' && (await get('/')).status === 200, 6000);
     expect(recoveredIn).toBeLessThan(6000);
   }, 30_000);

@@ -1,17 +1,17 @@
 /**
  * A process for loadShedding.process.test.ts: a loopback HTTP server with load shedding on. `/busy?ms=N` keeps
- * its event loop busy in 60 ms chunks for N ms; `/cmd` runs a sheddable command (body: 'ran' or 'shed'); every
+ * its event loop busy in 120 ms chunks for N ms; `/state` answers `loadSheddingSnapshot()`; `/cmd` runs a sheddable command (body: 'ran' or 'shed'); every
  * other path goes through the HTTP middleware. Prints its port, exits when stdin closes.
  */
 import { createServer } from 'node:http';
-import { command, configure, loadSheddingMiddleware } from '../../../src/index.js';
+import { command, configure, loadSheddingMiddleware, loadSheddingSnapshot } from '../../../src/index.js';
 
 configure({ loadShedding: { maxEventLoopDelay: 40, recoverEventLoopDelay: 20, sampleInterval: 50, retryAfter: 2 } });
 const work = command({ key: 'Work', sheddable: true, run: async () => 'ran', fallback: () => 'shed' });
 const shed = loadSheddingMiddleware({ filter: (req) => req.url === '/' });
 
 function busy(untilMs: number): void {
-  const chunkEnd = Date.now() + 60;
+  const chunkEnd = Date.now() + 120;
   while (Date.now() < chunkEnd) {
     // burn the event loop
   }
@@ -23,6 +23,10 @@ const server = createServer((req, res) => {
   if (url.pathname === '/busy') {
     setImmediate(busy, Date.now() + Number(url.searchParams.get('ms')));
     res.end('busy');
+    return;
+  }
+  if (url.pathname === '/state') {
+    res.end(JSON.stringify(loadSheddingSnapshot()));
     return;
   }
   if (url.pathname === '/cmd') {
