@@ -90,6 +90,20 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
 
 const timeoutArb = fc.oneof({ arbitrary: fc.constant(false as const), weight: 1 }, { arbitrary: fc.integer({ min: 1, max: 1500 }), weight: 4 });
 
+/** The strategies beyond Hystrix's rule (docs/circuit-breaker.md), with small numbers so they trip often. */
+function strategyArbs() {
+  return {
+    strategy: fc.oneof(
+      { arbitrary: fc.constant('errorPercentage' as const), weight: 2 },
+      fc.constant('consecutive' as const),
+      fc.constant('countWindow' as const),
+    ),
+    consecutiveFailures: fc.integer({ min: 1, max: 4 }),
+    windowSize: fc.integer({ min: 1, max: 6 }),
+    minimumCalls: fc.integer({ min: 1, max: 8 }),
+  };
+}
+
 const breakerLayerArb: fc.Arbitrary<Partial<BreakerSettings>> = fc.record(
   {
     enabled: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, fc.constant(false)),
@@ -98,6 +112,8 @@ const breakerLayerArb: fc.Arbitrary<Partial<BreakerSettings>> = fc.record(
     sleepWindow: fc.integer({ min: 0, max: 2000 }),
     forceOpen: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, fc.constant(true)),
     forceClosed: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, fc.constant(true)),
+    ...strategyArbs(),
+    halfOpen: fc.record({ permittedCalls: fc.integer({ min: 1, max: 3 }), successThreshold: fc.integer({ min: 1, max: 3 }) }, { requiredKeys: [] }),
   },
   { requiredKeys: [] },
 );
@@ -128,6 +144,8 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
     sleepWindow: fc.integer({ min: 0, max: 2000 }),
     forceOpen: fc.constant(false),
     forceClosed: fc.constant(false),
+    ...strategyArbs(),
+    halfOpen: fc.record({ permittedCalls: fc.integer({ min: 1, max: 3 }), successThreshold: fc.integer({ min: 1, max: 3 }) }),
   }),
   bucketMs: fc.constantFrom(10, 50, 100, 250, 500),
   buckets: fc.constantFrom(1, 2, 4, 5, 10),

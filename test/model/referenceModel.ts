@@ -13,7 +13,10 @@ import { EVENT_TYPES, type EventType } from '../../src/metrics/eventType.js';
  * - a trial rejected by the bulkhead/limiter or ending in a bad request is "released": back to OPEN with the sleep
  *   window still elapsed, so the next call is the trial;
  * - a cancelled trial re-opens the circuit (a new sleep window);
- * - configuration changes reach a command key's breaker and semaphore at its next execution.
+ * - configuration changes reach a command key's breaker and semaphore at its next execution;
+ * - strategies beyond Hystrix's (docs/circuit-breaker.md): 'consecutive' (failures in a row) and 'countWindow' (the
+ *   last windowSize calls) count only calls that reached the dependency while CLOSED, and trip at that outcome;
+ *   halfOpen lets permittedCalls trials run at once and closes after successThreshold successes.
  *
  * Time: every instant the model schedules has a fractional part unique to its source (see `slotTime`), so no two
  * timers ever fall due at the same instant and the order of events is fully determined by time.
@@ -51,6 +54,39 @@ export interface BreakerSettings {
   sleepWindow: number;
   forceOpen: boolean;
   forceClosed: boolean;
+  strategy?: 'errorPercentage' | 'consecutive' | 'countWindow';
+  consecutiveFailures?: number;
+  windowSize?: number;
+  minimumCalls?: number;
+  halfOpen?: { permittedCalls?: number; successThreshold?: number };
+}
+
+/** The breaker settings with the strategy defaults filled in. */
+interface FullBreaker {
+  strategy: 'errorPercentage' | 'consecutive' | 'countWindow';
+  consecutiveFailures: number;
+  windowSize: number;
+  minimumCalls: number;
+  permittedCalls: number;
+  successThreshold: number;
+}
+
+function full(cb: BreakerSettings): FullBreaker {
+  return {
+    strategy: cb.strategy ?? 'errorPercentage',
+    consecutiveFailures: cb.consecutiveFailures ?? 5,
+    windowSize: cb.windowSize ?? 100,
+    minimumCalls: cb.minimumCalls ?? 100,
+    permittedCalls: cb.halfOpen?.permittedCalls ?? 1,
+    successThreshold: cb.halfOpen?.successThreshold ?? 1,
+  };
+}
+
+/** Breaker layers merge field by field, `halfOpen` too. */
+function mergeBreakerSettings<T extends Partial<BreakerSettings>>(base: T, next: Partial<BreakerSettings>): T {
+  const merged = { ...base, ...next };
+  if (base.halfOpen !== undefined && next.halfOpen !== undefined) merged.halfOpen = { ...base.halfOpen, ...next.halfOpen };
+  return merged;
 }
 
 /** The settings the model varies; built-in defaults < the command's own options < per-key overrides. */
@@ -87,7 +123,7 @@ export function resolveSettings(layers: readonly (SettingsLayer | undefined)[]):
     if (layer === undefined) continue;
     if (layer.timeout !== undefined) out.timeout = layer.timeout;
     if (layer.maxConcurrent !== undefined) out.maxConcurrent = layer.maxConcurrent;
-    if (layer.circuitBreaker !== undefined) out.circuitBreaker = { ...out.circuitBreaker, ...layer.circuitBreaker };
+    if (layer.circuitBreaker !== undefined) out.circuitBreaker = mergeBreakerSettings(out.circuitBreaker, layer.circuitBreaker);
     if (layer.metrics?.healthSnapshotInterval !== undefined) out.healthSnapshotInterval = layer.metrics.healthSnapshotInterval;
   }
   return out;
@@ -97,7 +133,7 @@ export function resolveSettings(layers: readonly (SettingsLayer | undefined)[]):
 export function mergeLayer(base: SettingsLayer | undefined, next: SettingsLayer): SettingsLayer {
   if (base === undefined) return next;
   const merged: SettingsLayer = { ...base, ...next };
-  if (base.circuitBreaker && next.circuitBreaker) merged.circuitBreaker = { ...base.circuitBreaker, ...next.circuitBreaker };
+  if (base.circuitBreaker && next.circuitBreaker) merged.circuitBreaker = mergeBreakerSettings(base.circuitBreaker, next.circuitBreaker);
   if (base.metrics && next.metrics) merged.metrics = { ...base.metrics, ...next.metrics };
   return merged;
 }
@@ -165,6 +201,12 @@ export class CommandModel {
   lastSnapshotAt = -Infinity;
   healthTimerAt: number | null = null;
   lastHealth: Health = EMPTY;
+  /** 'consecutive': failures in a row; 'countWindow': the outcomes (true = failed) of the last windowSize calls. */
+  inARow = 0;
+  window: boolean[] = [];
+  /** Half-open: trials running, trials that succeeded. */
+  trialsRunning = 0;
+  trialSuccesses = 0;
   // counting
   readonly events: { t: number; type: EventName }[] = [];
   healthEvents: { t: number; error: boolean }[] = [];
@@ -199,7 +241,7 @@ export class CommandModel {
   /** `configure({ commands: { Key: layer } })`: applied at once (the key's runtime re-resolves its config). */
   configure(layer: SettingsLayer): void {
     this.override = mergeLayer(this.override, layer);
-    this.active = resolveSettings([this.own, this.override]);
+    this.applySettings(resolveSettings([this.own, this.override]));
     if (this.isolation === 'pool') this.drain(this.t); // every configure() pushes pool settings (and drains)
   }
 
@@ -223,6 +265,9 @@ export class CommandModel {
     this.manualClosed = false;
     this.status = 'CLOSED';
     this.openedAt = -1;
+    this.forgetCounts();
+    this.trialsRunning = 0;
+    this.trialSuccesses = 0;
     this.healthEvents = [];
     this.lastHealth = EMPTY;
     this.lastSnapshotAt = -Infinity;
@@ -234,7 +279,7 @@ export class CommandModel {
    * answer, asked only when the breaker admits the call: the model checks the limiter's bound separately.
    */
   call(id: number, slot: number, plan: Plan, sync = false, rateLimited: () => boolean = () => false): ModelExec {
-    this.active = resolveSettings([this.own, this.override]);
+    this.applySettings(resolveSettings([this.own, this.override]));
     const t = this.t;
     const exec: ModelExec = {
       id,
@@ -320,6 +365,19 @@ export class CommandModel {
     this.t = target;
   }
 
+  /** New settings: another strategy or window size starts its counts afresh (numbers alone keep them). */
+  private applySettings(next: ModelSettings): void {
+    const a = full(this.active.circuitBreaker);
+    const b = full(next.circuitBreaker);
+    if (a.strategy !== b.strategy || a.windowSize !== b.windowSize) this.forgetCounts();
+    this.active = next;
+  }
+
+  private forgetCounts(): void {
+    this.inARow = 0;
+    this.window = [];
+  }
+
   // ---- the flow --------------------------------------------------------------------------------------------
 
   private nextDue(target: number): { at: number; fire: () => void } | null {
@@ -351,9 +409,15 @@ export class CommandModel {
     if (!cb.enabled) return 'admit';
     if (this.manualClosed || cb.forceClosed) return 'admit';
     if (this.status === 'CLOSED') return 'admit';
-    if (this.status === 'HALF_OPEN') return 'refuse';
+    if (this.status === 'HALF_OPEN') {
+      if (this.trialsRunning >= full(cb).permittedCalls) return 'refuse';
+      this.trialsRunning++;
+      return 'trial';
+    }
     if (t > this.openedAt + cb.sleepWindow || t < this.openedAt) {
       this.status = 'HALF_OPEN';
+      this.trialsRunning = 1;
+      this.trialSuccesses = 0;
       this.sawHalfOpen = true;
       return 'trial';
     }
@@ -420,12 +484,12 @@ export class CommandModel {
     exec.deadlineAt = null;
     if (exec.plan.outcome === 'ok') {
       this.mark('SUCCESS', t);
-      this.onHealthEvent(t);
+      this.outcome(false, t);
       if (exec.trial) this.trialSucceeded(t);
       this.deliver(exec, { kind: 'value', id: exec.id });
     } else if (exec.plan.outcome === 'fail') {
       this.mark('FAILURE', t);
-      this.onHealthEvent(t);
+      this.outcome(true, t);
       if (exec.trial) this.trialFailed(t);
       this.fallback(exec, 'COMMAND_EXCEPTION', t);
     } else {
@@ -440,7 +504,7 @@ export class CommandModel {
     exec.deadlineAt = null;
     if (exec.phase === 'queued') this.queue.splice(this.queue.indexOf(exec), 1);
     this.mark('TIMEOUT', t);
-    this.onHealthEvent(t);
+    this.outcome(true, t);
     if (exec.trial) this.trialFailed(t);
     this.fallback(exec, 'TIMEOUT', t);
   }
@@ -468,7 +532,37 @@ export class CommandModel {
     exec.delivered = delivered;
   }
 
-  // ---- the breaker -----------------------------------------------------------------------------------------
+  // ---- the breaker -------------------------------------------------------------------------------------------
+
+  /** A call that reached the dependency ended: the strategy counts it (CLOSED only), then the health snapshot. */
+  private outcome(failed: boolean, t: number): void {
+    let trip = false;
+    if (this.status === 'CLOSED') {
+      const f = full(this.active.circuitBreaker);
+      if (f.strategy === 'consecutive') {
+        this.inARow = failed ? this.inARow + 1 : 0;
+        trip = this.inARow >= f.consecutiveFailures;
+      } else if (f.strategy === 'countWindow') {
+        this.window.push(failed);
+        if (this.window.length > f.windowSize) this.window.shift();
+        const failures = this.window.filter((x) => x).length;
+        trip = this.window.length >= Math.min(f.minimumCalls, f.windowSize) && Math.floor((failures * 100) / this.window.length) >= this.active.circuitBreaker.errorThresholdPercentage;
+      }
+    }
+    this.onHealthEvent(t);
+    if (trip) this.trip(t);
+  }
+
+  private trip(t: number): void {
+    const cb = this.active.circuitBreaker;
+    if (this.status !== 'CLOSED' || !cb.enabled) return;
+    if (this.manualClosed || cb.forceClosed) return;
+    this.status = 'OPEN';
+    this.openedAt = t;
+    this.sawOpen = true;
+  }
+
+  // ---- health snapshots ------------------------------------------------------------------------
 
   private onHealthEvent(t: number): void {
     const interval = this.active.healthSnapshotInterval;
@@ -483,6 +577,7 @@ export class CommandModel {
     if (this.status !== 'CLOSED' || !cb.enabled) return;
     if (this.manualClosed || cb.forceClosed) return;
     const h = this.lastHealth;
+    if (full(cb).strategy !== 'errorPercentage') return;
     if (h.requestCount >= cb.requestVolumeThreshold && h.errorPercentage >= cb.errorThresholdPercentage) {
       this.status = 'OPEN';
       this.openedAt = t;
@@ -492,6 +587,11 @@ export class CommandModel {
 
   private trialSucceeded(t: number): void {
     if (this.status !== 'HALF_OPEN') return;
+    this.trialsRunning = Math.max(0, this.trialsRunning - 1);
+    if (++this.trialSuccesses < full(this.active.circuitBreaker).successThreshold) return;
+    this.trialsRunning = 0;
+    this.trialSuccesses = 0;
+    this.forgetCounts();
     this.status = 'CLOSED';
     this.openedAt = -1;
     this.healthEvents = [];
@@ -504,10 +604,13 @@ export class CommandModel {
     if (this.status !== 'HALF_OPEN') return;
     this.status = 'OPEN';
     this.openedAt = t;
+    this.trialsRunning = 0;
   }
 
   private trialReleased(): void {
     if (this.status !== 'HALF_OPEN') return;
+    this.trialsRunning = Math.max(0, this.trialsRunning - 1);
+    if (this.trialsRunning > 0 || this.trialSuccesses > 0) return;
     this.status = 'OPEN';
   }
 
