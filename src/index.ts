@@ -92,7 +92,7 @@ export { redisStore, RedisStore, type RedisStoreOptions, type RedisClientLike, t
 /* Load shedding */
 export type { LoadSheddingOptions, LoadSheddingConfig } from './config/options.js';
 export { loadSheddingSnapshot, type LoadSheddingSnapshot } from './shedding/loadShedding.js';
-export { loadSheddingMiddleware, type LoadSheddingMiddlewareOptions, type LoadSheddingHandler } from './shedding/loadSheddingMiddleware.js';
+export { loadSheddingMiddleware, type LoadSheddingMiddlewareOptions, type LoadSheddingHandler, type ReplyLike } from './shedding/loadSheddingMiddleware.js';
 
 /* Metrics */
 export { CommandMetrics, type CommandMetricsSnapshot, type EventCounts } from './metrics/CommandMetrics.js';

@@ -165,6 +165,7 @@ export class CircuitBreaker {
     return this.cfg;
   }
 
+  /** @internal replaces the config; a change of strategy or window starts a new trip rule. */
   set config(config: CircuitBreakerConfig) {
     if (config === this.cfg) return;
     // a change of numbers keeps what the rule counted; another kind of rule (or window) starts empty

@@ -10,10 +10,13 @@ export interface LoadSheddingMiddlewareOptions {
   readonly filter?: (req: IncomingMessage) => boolean;
 }
 
-/** A Fastify-style reply: `code(n).header(k, v).send(body)`. */
-interface ReplyLike {
+/** A Fastify-style reply, as {@link loadSheddingMiddleware} answers through it: `code(n).header(k, v).send(body)`. */
+export interface ReplyLike {
+  /** Sets the status code. */
   code(statusCode: number): ReplyLike;
+  /** Sets a header. */
   header(name: string, value: string): ReplyLike;
+  /** Sends the body. */
   send(body: string): unknown;
 }
 
