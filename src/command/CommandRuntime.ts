@@ -29,7 +29,8 @@ export class CommandRuntime {
   /** The adaptive limit of `isolation: 'adaptive'`; null for the other strategies (nothing sampled then). */
   adaptive: AdaptiveBulkhead | null = null;
   readonly fallbackSemaphore: Semaphore;
-  readonly events: EventEmitter<CommandEvents> = new SafeEmitter<CommandEvents>();
+  /** The key's own emitter, created when something first asks for {@link CommandRuntime.events}: most keys never have a listener. */
+  emitter: EventEmitter<CommandEvents> | null = null;
   /** The config of the latest execution (or of the command that created this runtime). */
   config: CommandConfig;
   /** Created on the first rejection: most keys never see one. */
@@ -62,7 +63,7 @@ export class CommandRuntime {
       config.metrics.healthSnapshotInterval,
       getClock,
       (name, payload) => {
-        if (hasListeners(this.events, name)) emitBoth(this.events, name, payload);
+        if (hasListeners(this.emitter, name)) emitBoth(this.emitter, name, payload);
       },
     );
     this.semaphore = new Semaphore(config.maxConcurrent);
@@ -81,6 +82,11 @@ export class CommandRuntime {
     if (this.budget === null) this.budget = new RetryBudget(budget, this.metrics.config.rollingWindow, this.metrics.config.rollingBuckets);
     else this.budget.config = budget;
     if (config.hedge !== false) this.hedgeDelay ??= new HedgeDelay();
+  }
+
+  /** The key's events (what `handle.events` returns), created on first use. */
+  get events(): EventEmitter<CommandEvents> {
+    return (this.emitter ??= new SafeEmitter<CommandEvents>());
   }
 
   /** The own options of the command that applied the config last: `configure()` re-resolves with them at once. */
@@ -164,7 +170,7 @@ export class CommandRuntime {
       this.semaphore.inUse === 0 &&
       this.fallbackSemaphore.inUse === 0 &&
       this.breaker.isReleasable &&
-      !hasOwnListeners(this.events) &&
+      !hasOwnListeners(this.emitter) &&
       ownLimiterIdle(this.config.key, now)
     );
   }
@@ -178,8 +184,8 @@ export class CommandRuntime {
   }
 }
 
-function hasOwnListeners(emitter: EventEmitter<CommandEvents>): boolean {
-  return (emitter as unknown as { _eventsCount: number })._eventsCount !== 0;
+function hasOwnListeners(emitter: EventEmitter<CommandEvents> | null): boolean {
+  return emitter !== null && (emitter as unknown as { _eventsCount: number })._eventsCount !== 0;
 }
 
 const runtimes = new KeyedRegistry<CommandRuntime>();

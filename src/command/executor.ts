@@ -838,7 +838,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   }
 
   private notify(eventType: keyof typeof EV, now: number, error: unknown): void {
-    const local = this.spec.runtime.events;
+    const local = this.spec.runtime.emitter;
     if (!hasAnyListener(local)) return;
     const name = LISTENER_NAMES[eventType];
     if (name === undefined) return;

@@ -58,18 +58,24 @@ setLimiterStoreSink((name, event) => {
  * the event names with listeners, so this is one property read each, where `listenerCount(name)` is a keyed
  * lookup that turns megamorphic once several event names are asked for.
  */
-export function hasAnyListener(local: EventEmitter<CommandEvents>): boolean {
-  return (local as unknown as { _eventsCount: number })._eventsCount !== 0 || (events as unknown as { _eventsCount: number })._eventsCount !== 0;
+export function hasAnyListener(local: EventEmitter<CommandEvents> | null): boolean {
+  return (
+    (local !== null && (local as unknown as { _eventsCount: number })._eventsCount !== 0) ||
+    (events as unknown as { _eventsCount: number })._eventsCount !== 0
+  );
 }
 
-/** @internal true when a key's emitter or the global one listens for `name` (check before building a payload). */
-export function hasListeners(local: EventEmitter<CommandEvents>, name: keyof CommandEvents): boolean {
-  return local.listenerCount(name) !== 0 || events.listenerCount(name) !== 0;
+/**
+ * @internal true when a key's emitter (`null`: none created yet) or the global one listens for `name` (check
+ * before building a payload).
+ */
+export function hasListeners(local: EventEmitter<CommandEvents> | null, name: keyof CommandEvents): boolean {
+  return (local !== null && local.listenerCount(name) !== 0) || events.listenerCount(name) !== 0;
 }
 
-/** @internal emits on a key's emitter and on the global one. */
-export function emitBoth(local: EventEmitter<CommandEvents>, name: keyof CommandEvents, payload: unknown): void {
-  (local as EventEmitter<any>).emit(name, payload);
+/** @internal emits on a key's emitter (if it has one) and on the global one. */
+export function emitBoth(local: EventEmitter<CommandEvents> | null, name: keyof CommandEvents, payload: unknown): void {
+  if (local !== null) (local as EventEmitter<any>).emit(name, payload);
   (events as EventEmitter<any>).emit(name, payload);
 }
 

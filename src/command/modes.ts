@@ -88,8 +88,8 @@ function recordCacheHit(spec: ExecutionSpec, ctx: RequestContext, entry: CacheEn
   const now = getClock().now();
   rt.lastUsedAt = now;
   rt.metrics.mark(EV.RESPONSE_FROM_CACHE, now);
-  if (hasListeners(rt.events, 'responseFromCache')) {
-    emitBoth(rt.events, 'responseFromCache', { commandKey: spec.config.key, eventType: 'RESPONSE_FROM_CACHE', latencyMs: 0 });
+  if (hasListeners(rt.emitter, 'responseFromCache')) {
+    emitBoth(rt.emitter, 'responseFromCache', { commandKey: spec.config.key, eventType: 'RESPONSE_FROM_CACHE', latencyMs: 0 });
   }
   let log: LogEntry | null = null;
   if (spec.config.requestLog) {
