@@ -157,7 +157,6 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   private requestContext: RequestContext | undefined = undefined;
   /** Bit per event type recorded by this execution (for the request log). */
   private eventBits = 0;
-  private totalMs = 0;
   /** @internal the value delivered in sync mode, or during `start()` in async mode (before a Promise was attached). */
   syncValue: unknown = undefined;
   /** @internal the error delivered in sync mode, or during `start()` in async mode (before a Promise was attached). */
@@ -853,7 +852,6 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   }
 
   private finishLog(now: number): void {
-    this.totalMs = Math.max(0, now - this.startedAt);
     const log = this.log;
     if (log === null) return;
     log.events = this.eventList();
@@ -870,11 +868,6 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
       if ((this.eventBits & (1 << i)) !== 0) events.push(EVENT_TYPES[i]!);
     }
     return events;
-  }
-
-  /** Milliseconds from start to result, or -1 while running. */
-  get latencyMs(): number {
-    return this.phase === DONE ? this.totalMs : -1;
   }
 
   /** @internal the bit set of recorded events (bit = the event's index in `EVENT_TYPES`). */
