@@ -47,6 +47,14 @@ describe('the dashboard page client, outside the browser', () => {
     expect([d.errorPct, d.p50, d.p90, d.p99, d.mean, d.requests, d.rate]).toEqual([25, 10, 20, 40, 12, 400, 40]);
   });
 
+  it('reads rollingCountRetry and rollingCountHedge (0 from a stream without them) and sums them across instances', () => {
+    const a = readCommand(command({ rollingCountRetry: 3, rollingCountHedge: 1 }));
+    const b = readCommand(command({}));
+    expect([a.retries, a.hedges, b.retries, b.hedges]).toEqual([3, 1, 0, 0]);
+    const m = mergeCommands([a, readCommand(command({ rollingCountRetry: 2 }))]);
+    expect([m.retries, m.hedges]).toEqual([5, 1]);
+  });
+
   it('merges instances: counts summed, error % from the summed counts, hosts counted, mixed state kept', () => {
     const a = readCommand(command({ requestCount: 50, errorCount: 40, errorPercentage: 80, isCircuitBreakerOpen: true, circuitState: 'OPEN' }));
     const b = readCommand(command({ requestCount: 50, errorCount: 5, errorPercentage: 10 }));

@@ -248,6 +248,8 @@ export class Card {
     if (d.breakerDisabled) notes.push(['', 'breaker disabled']);
     if (d.rateLimited > 0) notes.push(['', `${fmtCount(d.rateLimited)} rate-limited`]);
     if (d.loadShed > 0) notes.push(['', `${fmtCount(d.loadShed)} load-shed`]);
+    if (d.retries > 0) notes.push(['', `${fmtCount(d.retries)} retried`]);
+    if (d.hedges > 0) notes.push(['', `${fmtCount(d.hedges)} hedged`]);
     if (d.fallbackFailed > 0) notes.push(['bad', `${fmtCount(d.fallbackFailed)} fallback failed`]);
     if (d.fallbackMissing > 0) notes.push(['', `${fmtCount(d.fallbackMissing)} without fallback`]);
     if (d.isolation === 'pool') notes.push(['', 'pool isolation']);

@@ -39,6 +39,9 @@ export interface CommandData {
   readonly rateLimited: number;
   /** LOAD_SHED in the window (0 when the stream has no such field). */
   readonly loadShed: number;
+  /** RETRY and HEDGE in the rolling window (0 when the stream has no such field). */
+  readonly retries: number;
+  readonly hedges: number;
   readonly p50: number;
   readonly p90: number;
   readonly p99: number;
@@ -123,6 +126,8 @@ export function readCommand(d: Fields): CommandData {
     fallbackMissing: num(d.rollingCountFallbackMissing),
     rateLimited: d.rollingCountRateLimited === undefined ? -1 : num(d.rollingCountRateLimited),
     loadShed: num(d.rollingCountLoadShed),
+    retries: num(d.rollingCountRetry),
+    hedges: num(d.rollingCountHedge),
     p50: field(d.latencyExecute, '50') / hosts,
     p90: field(d.latencyExecute, '90') / hosts,
     p99: field(d.latencyExecute, '99') / hosts,
@@ -224,6 +229,8 @@ export function mergeCommands(list: readonly CommandData[]): CommandData {
     fallbackMissing: sum(list, (d) => d.fallbackMissing),
     rateLimited,
     loadShed: sum(list, (d) => d.loadShed),
+    retries: sum(list, (d) => d.retries),
+    hedges: sum(list, (d) => d.hedges),
     p50: mean(list.map((d) => d.p50)),
     p90: mean(list.map((d) => d.p90)),
     p99: mean(list.map((d) => d.p99)),
