@@ -48,6 +48,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // `import.meta.url` in the CommonJS build (src/internal/promClient.ts's createRequire) becomes the file's own URL.
+  shims: true,
   splitting: true,
   treeshake: true,
   outDir: 'dist',

@@ -7,6 +7,7 @@
  *   npm run bench -- success open       only scenarios whose id contains "success" or "open"
  *   npm run bench -- keys               the scale benchmark (bench/keys.ts): bytes per key, expiry, configure(), …
  *   npm run bench -- keys memory        … only its sections whose id contains "memory"
+ *   npm run bench -- startup            only the start-up row: import() of the built dist vs opossum, cockatiel
  *   npm run bench -- --list             the scenario ids
  *   npm run bench -- --chart --from bench/results/latest.json   re-render without measuring
  *   npm run bench -- --src /tmp/old --out /tmp/before.json        measure another checkout's src/ (before/after)
@@ -27,6 +28,7 @@ import { keySections } from './keys.js';
 import { consoleTable, markdownTable, sortRows, targetSummary, toRow, type ChildResult, type Row } from './report.js';
 import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios.js';
+import { measureStartup, startupMarkdown, type StartupResult } from './startup.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
@@ -169,6 +171,8 @@ interface Results {
   /** The scale benchmark: one entry per section, one row per key count. */
   readonly keys?: Record<string, Record<string, unknown>[]>;
   readonly floors?: { readonly bareNs: number; readonly bareInflightNs?: number; readonly floors: Record<string, FloorResult> };
+  /** Start-up: `import()` of the built library vs opossum and cockatiel, each in fresh processes (bench/startup.ts). */
+  readonly startup?: StartupResult;
   readonly failures: { id: string; error: string }[];
   readonly targets: { text: string; met: boolean }[];
 }
@@ -186,6 +190,7 @@ function print(r: Results): void {
     console.log(`\nfloors (bare await ${r.floors.bareNs.toFixed(1)} ns${inflightNote(r.floors)}):`);
     for (const f of Object.values(r.floors.floors)) console.log(`  ${f.ns.toFixed(1).padStart(7)} ns  ${f.ratio.toFixed(2).padStart(5)}×  ${f.title}`);
   }
+  if (r.startup !== undefined) console.log(`\nstart-up (import() in a fresh process):\n${startupMarkdown(r.startup).join('\n')}`);
   console.log('\ntargets (issue 6):');
   for (const t of r.targets) console.log(`  ${t.met ? '✓' : '✗'} ${t.text}`);
   for (const f of r.failures) console.log(`\n✗ ${f.id} failed:\n${f.error}`);
@@ -290,6 +295,7 @@ function updateDocs(r: Results): void {
       ...r.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.text}`),
     ]);
   }
+  if (r.startup !== undefined) doc = replaceBlock(doc, 'startup', [`_${subtitle(r)}._`, '', ...startupMarkdown(r.startup)]);
   if (r.keys !== undefined) doc = replaceBlock(doc, 'keys', [`_${subtitle(r)}._`, '', keysMarkdown(r.keys)]);
   writeFileSync(DOC, doc);
   console.log(`wrote ${relative(ROOT, DOC)}`);
@@ -309,12 +315,14 @@ async function main(): Promise<void> {
     const o = args.quick ? QUICK : FULL;
     // `keys [section…]` is the scale benchmark alone; its other words filter its sections, not the scenarios
     const keysOnly = args.filters.includes('keys');
-    const selected = keysOnly
+    const startupOnly = args.filters.length === 1 && args.filters[0] === 'startup';
+    const selected = keysOnly || startupOnly
       ? []
       : scenarios.filter((s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f))) && (!args.quick || s.quick !== false));
     const wantKeys = args.filters.length === 0 || keysOnly;
-    const wantFloors = !keysOnly && (args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f)));
-    if (selected.length === 0 && !wantKeys && !wantFloors) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
+    const wantStartup = args.filters.length === 0 || args.filters.includes('startup');
+    const wantFloors = !keysOnly && !startupOnly && (args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f)));
+    if (selected.length === 0 && !wantKeys && !wantFloors && !wantStartup) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
     if (selected.some((s) => s.library === 'hystrixjs')) ensureHystrixjs();
     const bundle = await buildChild(args.src);
     const rows: Row[] = [];
@@ -363,6 +371,17 @@ async function main(): Promise<void> {
         failures.push({ id: 'floors', error: error instanceof Error ? error.message : String(error) });
       }
     }
+    let startup: StartupResult | undefined;
+    if (wantStartup) {
+      process.stdout.write('startup … ');
+      try {
+        startup = measureStartup(childNode, args.src === undefined ? ROOT : resolve(args.src), args.quick ? 5 : 15);
+        console.log(startup.rows.map((r) => `${r.library} ${r.ms.toFixed(1)} ms`).join(', '));
+      } catch (error) {
+        console.log('failed');
+        failures.push({ id: 'startup', error: error instanceof Error ? error.message : String(error) });
+      }
+    }
     const sorted = sortRows(
       rows,
       scenarios.map((s) => s.id),
@@ -376,6 +395,7 @@ async function main(): Promise<void> {
       rows: sorted,
       ...(keys === undefined ? {} : { keys }),
       ...(floors === undefined ? {} : { floors }),
+      ...(startup === undefined ? {} : { startup }),
       failures,
       targets: targetSummary(sorted),
     };

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Observable } from 'rxjs';
-import { Observable as RxObservable } from 'rxjs';
+// Narrow path: in Node 'rxjs' is its CommonJS build, so this is the same class users get from 'rxjs' (start-up cost).
+import { Observable as RxObservable } from 'rxjs/internal/Observable';
 import type { CommandConfig, CommandSettings } from '../config/options.js';
 import { normalizeSettings, resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
 import { store } from '../config/store.js';

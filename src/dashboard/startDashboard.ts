@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Registry } from 'prom-client';
+import { promClient } from '../internal/promClient.js';
 import { readKnown, expectBoolean, expectFunction, expectNumber } from '../config/validate.js';
 import { registerPrometheus } from '../prometheus/registerPrometheus.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
@@ -114,7 +114,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   // The server checks every route's Host below, so the stream handler need not check it again.
   const stream = hystrixStreamHandler({ maxConnections, writeTimeout, allowedHosts: 'all', ...(intervalMs === undefined ? {} : { intervalMs }) });
   const proxy = new StreamProxy(upstreams, maxConnections, writeTimeout);
-  const registry = new Registry();
+  const registry = new (promClient().Registry)();
   const prometheus = registerPrometheus(registry);
   const pageStreams: PageStream[] =
     upstreams.length === 0

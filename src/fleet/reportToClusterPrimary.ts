@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import { AggregatorRegistry, register as defaultRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from '../internal/promClient.js';
 import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { configError } from '../errors.js';
@@ -46,6 +47,7 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
     throw new Error(`breakwater: ${OPTION}() must be called in a node:cluster worker (the primary calls startClusterPrimary())`);
   }
   const intervalMs = raw.intervalMs === undefined ? 500 : expectNumber(raw.intervalMs, `${OPTION}.intervalMs`, { min: 10, max: 600_000, integer: true, unit: 'ms' });
+  const { AggregatorRegistry, register: defaultRegistry } = promClient();
   const registry = raw.registry === undefined ? defaultRegistry : (raw.registry as Registry);
   if (typeof registry !== 'object' || registry === null || typeof (registry as Partial<Registry>).getMetricsAsJSON !== 'function') {
     throw configError(`${OPTION}.registry`, 'a prom-client Registry', registry, 'type');

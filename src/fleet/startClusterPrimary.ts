@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AggregatorRegistry } from 'prom-client';
+import { promClient } from '../internal/promClient.js';
 import { getClock } from '../config/store.js';
 import { expectFunction, expectNumber, readKnown } from '../config/validate.js';
 import { expectHost } from '../dashboard/listen.js';
@@ -109,7 +109,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
   };
   cluster.on('message', onMessage);
   cluster.on('exit', onExit);
-  const metricsRegistry = new AggregatorRegistry();
+  const metricsRegistry = new (promClient().AggregatorRegistry)();
 
   const workers = (): InstanceStatus[] => {
     const clock = getClock();

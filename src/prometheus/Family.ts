@@ -1,4 +1,5 @@
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from '../internal/promClient.js';
 import { SLICE_BUDGET_MS, sliceEach } from '../stream/sampleSlices.js';
 import { scrapeData, type CommandRow, type Emit, type LabelSet, type LimiterRow, type PoolRow, type ScrapeData } from './scrapeData.js';
 
@@ -106,7 +107,7 @@ export class Family {
 
 /** True when prom-client will write `metricName value` untouched: no default labels, Prometheus text format. */
 function plainText(registry: Registry): boolean {
-  if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return false;
+  if (registry.contentType !== promClient().Registry.PROMETHEUS_CONTENT_TYPE) return false;
   const defaults = (registry as unknown as { _defaultLabels?: Record<string, unknown> })._defaultLabels;
   return defaults !== undefined && Object.keys(defaults).length === 0;
 }

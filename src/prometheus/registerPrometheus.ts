@@ -1,4 +1,5 @@
-import { register as defaultRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from '../internal/promClient.js';
 import { configError } from '../errors.js';
 import { readKnown } from '../config/validate.js';
 import type { PoolSnapshot } from '../bulkhead/Pool.js';
@@ -87,7 +88,7 @@ const PREFIX_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
  * prometheus.unregister();
  * ```
  */
-export function registerPrometheus(registry: Registry = defaultRegistry, options: PrometheusOptions = {}): PrometheusRegistration {
+export function registerPrometheus(registry: Registry = promClient().register, options: PrometheusOptions = {}): PrometheusRegistration {
   if (typeof registry !== 'object' || registry === null || typeof (registry as Partial<Registry>).registerMetric !== 'function') {
     throw configError('registerPrometheus.registry', 'a prom-client Registry', registry, 'type');
   }

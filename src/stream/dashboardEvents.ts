@@ -1,4 +1,5 @@
-import { Observable } from 'rxjs';
+// Narrow path, not rxjs's index (start-up cost); the same class users get from 'rxjs'.
+import { Observable } from 'rxjs/internal/Observable';
 import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { MAX_TIMEOUT_MS } from '../config/defaults.js';
