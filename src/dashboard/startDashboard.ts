@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { promClient } from '../internal/promClient.js';
+import { promClient } from '../internal/lazyModules.js';
 import { readKnown, expectBoolean, expectFunction, expectNumber } from '../config/validate.js';
 import { registerPrometheus } from '../prometheus/registerPrometheus.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';

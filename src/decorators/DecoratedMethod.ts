@@ -2,9 +2,8 @@
 // Narrow paths, not rxjs's index (~90 ms to load): the same CommonJS files users' 'rxjs' loads, so one rxjs.
 import { lastValueFrom } from 'rxjs/internal/lastValueFrom';
 import { Observable } from 'rxjs/internal/Observable';
-import { from } from 'rxjs/internal/observable/from';
-import { of } from 'rxjs/internal/observable/of';
 import { isObservable } from 'rxjs/internal/util/isObservable';
+import { rxjsCreation } from '../internal/lazyModules.js';
 import { existingRuntime, type CommandRuntime } from '../command/CommandRuntime.js';
 import type { RunContext } from '../command/executor.js';
 import { command, type CommandHandle } from '../command/functional.js';
@@ -81,8 +80,9 @@ function describeResult(value: unknown): string {
 
 function toObservable(value: unknown): Observable<unknown> {
   if (isObservable(value)) return value;
-  if (isThenable(value)) return from(value);
-  return of(value);
+  // `from`/`of` bring most of rxjs's scheduling modules: loaded at the first call that needs them (start-up cost)
+  if (isThenable(value)) return rxjsCreation().from(value);
+  return rxjsCreation().of(value);
 }
 
 const call0 = (method: AnyFunction, self: unknown): unknown => method.call(self);
@@ -267,7 +267,7 @@ export class DecoratedMethod {
       if (this.mode === undefined && isThenable(result)) {
         this.probe = 'async';
         this.mode = 'async';
-        return from(result);
+        return rxjsCreation().from(result);
       }
       if (isThenable(result)) result.then(undefined, () => undefined);
       throw new BadRequestError(

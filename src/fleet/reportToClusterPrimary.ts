@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Registry } from 'prom-client';
-import { promClient } from '../internal/promClient.js';
+import { promClient } from '../internal/lazyModules.js';
 import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { configError } from '../errors.js';

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { promClient } from '../internal/promClient.js';
+import { promClient } from '../internal/lazyModules.js';
 import { getClock } from '../config/store.js';
 import { expectFunction, expectNumber, readKnown } from '../config/validate.js';
 import { expectHost } from '../dashboard/listen.js';

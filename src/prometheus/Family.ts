@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { promClient } from '../internal/promClient.js';
+import { promClient } from '../internal/lazyModules.js';
 import { SLICE_BUDGET_MS, sliceEach } from '../stream/sampleSlices.js';
 import { scrapeData, type CommandRow, type Emit, type LabelSet, type LimiterRow, type PoolRow, type ScrapeData } from './scrapeData.js';
 

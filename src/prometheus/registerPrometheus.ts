@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { promClient } from '../internal/promClient.js';
+import { promClient } from '../internal/lazyModules.js';
 import { configError } from '../errors.js';
 import { readKnown } from '../config/validate.js';
 import type { PoolSnapshot } from '../bulkhead/Pool.js';

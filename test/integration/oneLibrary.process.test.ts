@@ -116,6 +116,36 @@ console.log('one state');
     expect(code, output).toBe(0);
   });
 
+  it('loads prom-client and rxjs lazily, yet they stay the instances the app imports', async () => {
+    // the app's own rxjs and prom-client: the very packages breakwater uses (as npm would dedupe them)
+    for (const name of ['rxjs', 'prom-client']) symlinkSync(join(ROOT, 'node_modules', name), join(work, 'node_modules', name), 'dir');
+    writeFileSync(
+      join(work, 'lazy.cjs'),
+      `const assert = require('node:assert/strict');
+const bw = require('breakwater');
+const loaded = () => Object.keys(require.cache);
+assert.ok(!loaded().some((p) => p.includes('prom-client')), 'prom-client is not loaded by require("breakwater")');
+assert.ok(!loaded().some((p) => /rxjs.dist.cjs.index\\.js$/.test(p)), "rxjs's whole index is not loaded");
+(async () => {
+  const { Observable, of, isObservable, lastValueFrom, toArray } = require('rxjs');
+  const ticks = bw.observableCommand({ key: 'LazyTicks', construct: () => of(1, 2) });
+  const out = ticks.toObservable();
+  assert.ok(out instanceof Observable, "a command's Observable is an instance of the app's rxjs Observable");
+  assert.ok(isObservable(out));
+  assert.deepEqual(await lastValueFrom(out.pipe(toArray())), [1, 2]);
+  const { Registry } = require('prom-client');
+  const registry = new Registry();
+  bw.registerPrometheus(registry);
+  assert.match(await registry.metrics(), /LazyTicks/);
+  console.log('lazy ok');
+})().catch((e) => { console.error(e); process.exit(1); });
+`,
+    );
+    const { code, output } = await runNode(join(work, 'lazy.cjs'));
+    expect(output).toContain('lazy ok');
+    expect(code, output).toBe(0);
+  });
+
   it('the built CLI prints its version', () => {
     const out = execFileSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000 });
     const { version } = JSON.parse(execFileSync(process.execPath, ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: ROOT, encoding: 'utf8' })) as { version: string };
