@@ -1,7 +1,5 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Observable } from 'rxjs';
-// Narrow path: in Node 'rxjs' is its CommonJS build, so this is the same class users get from 'rxjs' (start-up cost).
-import { Observable as RxObservable } from 'rxjs/internal/Observable';
 import type { CommandConfig, CommandSettings } from '../config/options.js';
 import { normalizeSettings, resolveCommandConfig, type SettingsLayer } from '../config/resolve.js';
 import { store } from '../config/store.js';
@@ -12,6 +10,7 @@ import type { CommandEvents } from './events.js';
 import { ExecutionRecord, withRecord } from './ExecutionRecord.js';
 import type { Execution, ExecutionSpec, RunContext } from './executor.js';
 import { executeAsync, executeSync, observeHot, toObservableMulti, toObservableSingle, type CacheKeyFn } from './modes.js';
+import { rxjsCore } from '../internal/lazyModules.js';
 
 /** Options of a class-style command: the settings plus a required key. */
 export interface CommandClassOptions extends CommandSettings {
@@ -72,7 +71,7 @@ abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec
 
   /** @internal a cold Observable that claims the single execution when subscribed. */
   protected claimed<R>(open: (cache: CacheKeyFn) => Observable<unknown>): Observable<R> {
-    return new RxObservable<R>((subscriber) => {
+    return new (rxjsCore().Observable)<R>((subscriber) => {
       try {
         this.claim();
       } catch (error) {

@@ -1,6 +1,7 @@
-// Narrow paths, not rxjs's index (~90 ms to load): the same CommonJS files users' 'rxjs' loads, so one rxjs.
-import { Observable } from 'rxjs/internal/Observable';
-import { ReplaySubject } from 'rxjs/internal/ReplaySubject';
+// rxjs is loaded at the first observable call (start-up cost): see src/internal/lazyModules.ts.
+import type { Observable } from 'rxjs/internal/Observable';
+import type { ReplaySubject } from 'rxjs/internal/ReplaySubject';
+import { rxjsCore } from '../internal/lazyModules.js';
 import { getClock } from '../config/store.js';
 import { BreakwaterError } from '../errors.js';
 import { EV } from '../metrics/eventType.js';
@@ -202,7 +203,7 @@ const NO_SINK: Sink = {
 
 /** @internal cold single-value Observable: starts on subscribe; unsubscribing early cancels (CANCELLED). */
 export function toObservableSingle(spec: ExecutionSpec, args: readonly unknown[], cacheKey: CacheKeyFn): Observable<unknown> {
-  return new Observable<unknown>((subscriber) => {
+  return new (rxjsCore().Observable)<unknown>((subscriber) => {
     let slot: [RequestContext, string] | undefined;
     try {
       slot = cacheSlot(spec, cacheKey, args);
@@ -267,7 +268,7 @@ export function toObservableSingle(spec: ExecutionSpec, args: readonly unknown[]
 
 /** @internal cold multi-value Observable (observable commands). */
 export function toObservableMulti(spec: ExecutionSpec, args: readonly unknown[], cacheKey: CacheKeyFn): Observable<unknown> {
-  return new Observable<unknown>((subscriber) => {
+  return new (rxjsCore().Observable)<unknown>((subscriber) => {
     let slot: [RequestContext, string] | undefined;
     try {
       slot = cacheSlot(spec, cacheKey, args);
@@ -282,7 +283,7 @@ export function toObservableMulti(spec: ExecutionSpec, args: readonly unknown[],
       if (entry !== undefined && entry.observable !== undefined) {
         hit = recordCacheHit(spec, ctx, entry, undefined);
       } else {
-        const replay = new ReplaySubject<unknown>();
+        const replay = new (rxjsCore().ReplaySubject)<unknown>();
         const exec = startMulti(spec, args, replay);
         entry = { observable: replay.asObservable(), execution: exec, subscribers: 0 };
         ctx.cache.set(key, entry);
@@ -343,7 +344,7 @@ function startMulti(spec: ExecutionSpec, args: readonly unknown[], into: ReplayS
  * is cancelled.
  */
 export function observeHot(cold: Observable<unknown>): Observable<unknown> {
-  const replay = new ReplaySubject<unknown>();
+  const replay = new (rxjsCore().ReplaySubject)<unknown>();
   let finished = false;
   const source = cold.subscribe({
     next: (v) => replay.next(v),
@@ -357,7 +358,7 @@ export function observeHot(cold: Observable<unknown>): Observable<unknown> {
     },
   });
   let subscribers = 0;
-  return new Observable<unknown>((subscriber) => {
+  return new (rxjsCore().Observable)<unknown>((subscriber) => {
     subscribers++;
     const inner = replay.subscribe(subscriber);
     return () => {

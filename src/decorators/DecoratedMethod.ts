@@ -1,9 +1,7 @@
 // @internal machinery of @HystrixCommand (not re-exported): one decorated method, its wrapper and its commands.
-// Narrow paths, not rxjs's index (~90 ms to load): the same CommonJS files users' 'rxjs' loads, so one rxjs.
-import { lastValueFrom } from 'rxjs/internal/lastValueFrom';
-import { Observable } from 'rxjs/internal/Observable';
-import { isObservable } from 'rxjs/internal/util/isObservable';
-import { rxjsCreation } from '../internal/lazyModules.js';
+// rxjs is loaded at the first call (start-up cost): see src/internal/lazyModules.ts.
+import type { Observable } from 'rxjs/internal/Observable';
+import { rxjsCore, rxjsCreation } from '../internal/lazyModules.js';
 import { existingRuntime, type CommandRuntime } from '../command/CommandRuntime.js';
 import type { RunContext } from '../command/executor.js';
 import { command, type CommandHandle } from '../command/functional.js';
@@ -79,7 +77,7 @@ function describeResult(value: unknown): string {
 }
 
 function toObservable(value: unknown): Observable<unknown> {
-  if (isObservable(value)) return value;
+  if (rxjsCore().isObservable(value)) return value;
   // `from`/`of` bring most of rxjs's scheduling modules: loaded at the first call that needs them (start-up cost)
   if (isThenable(value)) return rxjsCreation().from(value);
   return rxjsCreation().of(value);
@@ -111,13 +109,13 @@ function runMethod(method: AnyFunction, args: unknown[]): unknown {
 
 /** Subscribes to `source` inside the execution, so `currentExecution()` also works in `defer`/`new Observable` bodies. */
 function subscribeInside(ctx: RunContext, source: Observable<unknown>): Observable<unknown> {
-  return new Observable<unknown>((subscriber) => executionStorage.run(ctx, () => source.subscribe(subscriber)));
+  return new (rxjsCore().Observable)<unknown>((subscriber) => executionStorage.run(ctx, () => source.subscribe(subscriber)));
 }
 
 /** A hot Observable that is also awaitable: for a call whose mode is not known yet (the method has not run). */
 function awaitable(hot: Observable<unknown>): Observable<unknown> & PromiseLike<unknown> {
   let promise: Promise<unknown> | undefined;
-  const settle = (): Promise<unknown> => (promise ??= lastValueFrom(hot, { defaultValue: undefined }));
+  const settle = (): Promise<unknown> => (promise ??= rxjsCore().lastValueFrom(hot, { defaultValue: undefined }));
   const extra: Pick<Promise<unknown>, 'then' | 'catch' | 'finally'> = {
     then: (onValue, onError) => settle().then(onValue, onError),
     catch: (onError) => settle().catch(onError),
@@ -205,7 +203,7 @@ export class DecoratedMethod {
     const seen = this.probe;
     this.probe = undefined;
     if (seen === 'observable') return hot;
-    if (seen === 'async') return lastValueFrom(hot, { defaultValue: undefined });
+    if (seen === 'async') return rxjsCore().lastValueFrom(hot, { defaultValue: undefined });
     return awaitable(hot); // the method did not run (short-circuited, rejected, queued): serve both shapes
   }
 
@@ -238,7 +236,7 @@ export class DecoratedMethod {
     const method = this.method;
     const run = (...rest: unknown[]): unknown => {
       const result = runMethod(method, rest);
-      if (isObservable(result)) {
+      if (rxjsCore().isObservable(result)) {
         throw new BadRequestError(`breakwater: ${this.key} returned an Observable in '${this.mode}' mode; use mode: 'observable'`);
       }
       return result;
@@ -259,7 +257,7 @@ export class DecoratedMethod {
     const construct = (...rest: unknown[]): Observable<unknown> => {
       const ctx = rest[rest.length - 1] as RunContext;
       const result = runMethod(method, rest);
-      if (isObservable(result)) {
+      if (rxjsCore().isObservable(result)) {
         this.probe = 'observable';
         this.mode ??= 'observable';
         return subscribeInside(ctx, result);

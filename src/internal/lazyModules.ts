@@ -1,7 +1,11 @@
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
+import type { lastValueFrom as rxLastValueFrom } from 'rxjs/internal/lastValueFrom';
+import type { Observable as RxObservable } from 'rxjs/internal/Observable';
 import type { from as rxFrom } from 'rxjs/internal/observable/from';
 import type { of as rxOf } from 'rxjs/internal/observable/of';
+import type { ReplaySubject as RxReplaySubject } from 'rxjs/internal/ReplaySubject';
+import type { isObservable as rxIsObservable } from 'rxjs/internal/util/isObservable';
 
 /**
  * @internal modules loaded at their first use rather than when breakwater is imported (start-up cost, see
@@ -13,11 +17,33 @@ import type { of as rxOf } from 'rxjs/internal/observable/of';
 const load = createRequire(import.meta.url);
 
 let prom: typeof PromClient | undefined;
+/** @internal the rxjs parts every observable mode uses. */
+export interface RxjsCore {
+  readonly Observable: typeof RxObservable;
+  readonly ReplaySubject: typeof RxReplaySubject;
+  readonly lastValueFrom: typeof rxLastValueFrom;
+  readonly isObservable: typeof rxIsObservable;
+}
+
+let core: RxjsCore | undefined;
 let rx: { readonly from: typeof rxFrom; readonly of: typeof rxOf } | undefined;
 
 /** @internal prom-client, at the first registerPrometheus, startDashboard or cluster reporter. */
 export function promClient(): typeof PromClient {
   return (prom ??= load('prom-client') as typeof PromClient);
+}
+
+/**
+ * @internal rxjs's Observable core, at the first observable call (toObservable/observe, observable commands,
+ * decorated methods, the dashboard stream): the same CommonJS files users' 'rxjs' loads in Node, so one rxjs.
+ */
+export function rxjsCore(): RxjsCore {
+  return (core ??= {
+    Observable: (load('rxjs/internal/Observable') as { Observable: typeof RxObservable }).Observable,
+    ReplaySubject: (load('rxjs/internal/ReplaySubject') as { ReplaySubject: typeof RxReplaySubject }).ReplaySubject,
+    lastValueFrom: (load('rxjs/internal/lastValueFrom') as { lastValueFrom: typeof rxLastValueFrom }).lastValueFrom,
+    isObservable: (load('rxjs/internal/util/isObservable') as { isObservable: typeof rxIsObservable }).isObservable,
+  });
 }
 
 /** @internal rxjs's `from` and `of` (with their scheduling machinery), at the first decorated call that needs one. */

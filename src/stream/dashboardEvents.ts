@@ -1,5 +1,5 @@
-// Narrow path, not rxjs's index (start-up cost); the same class users get from 'rxjs'.
-import { Observable } from 'rxjs/internal/Observable';
+import type { Observable } from 'rxjs/internal/Observable';
+import { rxjsCore } from '../internal/lazyModules.js';
 import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { MAX_TIMEOUT_MS } from '../config/defaults.js';
@@ -46,7 +46,7 @@ export function expectInterval(value: unknown, option: string): number {
 export function dashboardEvents(options: DashboardEventsOptions = {}): Observable<HystrixDashboardObject> {
   const raw = readKnown(options, 'dashboardEvents', ['intervalMs']);
   const intervalMs = raw.intervalMs === undefined ? 500 : expectInterval(raw.intervalMs, 'dashboardEvents.intervalMs');
-  return new Observable<HystrixDashboardObject>((subscriber) => {
+  return new (rxjsCore().Observable)<HystrixDashboardObject>((subscriber) => {
     let timer: TimerHandle | null = null;
     const tick = (): void => {
       timer = null;
