@@ -85,6 +85,39 @@ export class CommandError extends BreakwaterError {
   static override [Symbol.hasInstance](value: unknown): boolean {
     return branded(value, COMMAND_BRAND);
   }
+
+  /**
+   * The `CommandError` behind an error a caller received: the error itself when it is one, or, for a command with
+   * `unwrapErrors: true` that handed the caller `run`'s own error, the `CommandError` it would have thrown (with
+   * `commandKey`, `failureType` and `fallbackError`). `undefined` for any other error.
+   *
+   * @example
+   * ```ts
+   * try { await getUser.execute('42'); }
+   * catch (e) { const info = CommandError.from(e); log(info?.commandKey, info?.failureType); throw e; }
+   * ```
+   */
+  static from(error: unknown): CommandError | undefined {
+    if (branded(error, COMMAND_BRAND)) return error as CommandError;
+    return typeof error === 'object' && error !== null ? unwrapped.get(error) : undefined;
+  }
+}
+
+/**
+ * Original errors handed to callers by `unwrapErrors`, each with the `CommandError` it stands for. A WeakMap, so
+ * the user's error object is never modified and nothing is kept once the caller drops it.
+ */
+const unwrapped = new WeakMap<object, CommandError>();
+
+/**
+ * @internal what the caller of a command with `unwrapErrors` receives in place of `error`: `run`'s own error when
+ * the command failed because `run` threw an object (COMMAND_EXCEPTION), else `error` itself.
+ */
+export function unwrapForCaller(error: CommandError): unknown {
+  const cause = error.cause;
+  if (error.failureType !== 'COMMAND_EXCEPTION' || typeof cause !== 'object' || cause === null) return error;
+  unwrapped.set(cause, error);
+  return cause;
 }
 
 /**

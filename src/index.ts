@@ -66,6 +66,7 @@ export type {
   AdaptiveAlgorithm,
   AdaptiveConfig,
   AdaptiveOptions,
+  IgnoreExceptions,
 } from './config/options.js';
 export { CIRCUIT_BREAKER_DEFAULTS, METRICS_DEFAULTS, POOL_DEFAULTS, COMMAND_DEFAULTS } from './config/defaults.js';
 export { RETRY_DEFAULTS, RETRY_BACKOFF_DEFAULTS, RETRY_BUDGET_DEFAULTS, HEDGE_DEFAULTS } from './config/defaults.js';

@@ -5,7 +5,7 @@ import { poolFor } from '../bulkhead/registry.js';
 import { ADMIT, ADMIT_TRIAL, REFUSE } from '../circuit/breakerState.js';
 import type { CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
-import { CancelledError, CommandError, isBadRequestError, TimeoutError, type FailureType } from '../errors.js';
+import { CancelledError, CommandError, isBadRequestError, TimeoutError, unwrapForCaller, type FailureType } from '../errors.js';
 import { limiterFor } from '../limiter/registry.js';
 import type { Limiter } from '../limiter/Limiter.js';
 import type { TokenWait } from '../limiter/TokenBucket.js';
@@ -481,7 +481,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
    */
   private attemptFailed(error: unknown, runStartedAt: number, now: number): void {
     const rt = this.spec.runtime;
-    if (isBadRequestError(error)) {
+    if (isBadRequestError(error) || this.ignored(error)) {
       // Not the dependency's fault: no fallback, no health effect; a half-open trial is released, not failed.
       if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
       if (this.x !== null) this.stopAttempts(undefined);
@@ -625,6 +625,18 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
       }
     }
     if (reason !== undefined) x.attempt?.abort(reason);
+  }
+
+  /** Whether `ignoreExceptions` makes `run`'s error the caller's. A throwing predicate ignores nothing. */
+  private ignored(error: unknown): boolean {
+    const ignore = this.spec.config.ignoreExceptions;
+    if (ignore === null) return false;
+    try {
+      return ignore(error) === true;
+    } catch (predicateError) {
+      reportCallbackError('ignoreExceptions', this.commandKey, predicateError);
+      return false;
+    }
   }
 
   /** The shared deadline timer fired. */
@@ -791,14 +803,16 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.fail(this.commandError('and fallback failed.', error), now);
   }
 
-  private commandError(suffix: string, fallbackError: unknown): CommandError {
-    return new CommandError(
+  /** What the caller gets when no value came: a `CommandError`, or with `unwrapErrors` `run`'s own error. */
+  private commandError(suffix: string, fallbackError: unknown): unknown {
+    const error = new CommandError(
       this.commandKey,
       this.failureType,
       `${this.commandKey} ${MESSAGES[this.failureType]} ${suffix}`,
       this.cause,
       fallbackError,
     );
+    return this.spec.config.unwrapErrors ? unwrapForCaller(error) : error;
   }
 
   /** The execution left the key's in-flight count (delivered, failed or cancelled: exactly once). */
@@ -913,5 +927,17 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   /** @internal the request log entry, for cache hits that copy the original's events. */
   get logEntry(): LogEntry | null {
     return this.log;
+  }
+}
+
+/** A user callback outside the flow (e.g. `ignoreExceptions`) threw: warn, and carry on as if it said no. */
+function reportCallbackError(option: string, commandKey: string, error: unknown): void {
+  try {
+    process.emitWarning(
+      `breakwater: command '${commandKey}' ${option} threw: ${error instanceof Error ? error.message : String(error)}`,
+      { code: 'BW_CALLBACK_ERROR' },
+    );
+  } catch {
+    // nothing more can be done
   }
 }

@@ -47,6 +47,7 @@ export const COMMAND_DEFAULTS = Object.freeze({
   requestCache: true, // requestCache.enabled
   requestLog: true, // requestLog.enabled
   sheddable: false, // beyond Hystrix: see docs/load-shedding.md
+  unwrapErrors: false, // (Javanica's default is to unwrap: @HystrixCommand sets true)
 });
 
 /** How long a command key may stay idle before it is released (`configure({ keyExpiry })`): 5 minutes. */

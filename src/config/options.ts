@@ -346,7 +346,24 @@ export interface CommandSettings {
    * (`configure({ loadShedding })`, docs/load-shedding.md). @defaultValue false
    */
   readonly sheddable?: boolean;
+  /**
+   * Errors from `run` that are the caller's business, not the dependency's (an HTTP 404, a validation error):
+   * error classes (matched with `instanceof`) or a predicate. Such an error is treated as a bad request: it reaches
+   * the caller as itself, triggers no fallback, does not count against the circuit, and is recorded as
+   * `BAD_REQUEST`. Javanica: `ignoreExceptions`. @defaultValue none
+   */
+  readonly ignoreExceptions?: IgnoreExceptions;
+  /**
+   * When `run` threw and there is no usable fallback, hand the caller the error `run` threw instead of a
+   * `CommandError` wrapping it (`CommandError.from(error)` still gives the key and failure type). Rejections,
+   * short-circuits and timeouts, which have no error of `run`'s, still give a `CommandError`.
+   * @defaultValue false, and true for `@HystrixCommand` (as Javanica)
+   */
+  readonly unwrapErrors?: boolean;
 }
+
+/** Error classes (matched with `instanceof`) or a predicate: see {@link CommandSettings.ignoreExceptions}. */
+export type IgnoreExceptions = readonly (abstract new (...args: never[]) => unknown)[] | ((error: unknown) => boolean);
 
 /** A command's complete, validated, frozen settings. */
 export interface CommandConfig {
@@ -388,6 +405,10 @@ export interface CommandConfig {
   readonly idempotent: boolean;
   /** Whether the command is refused while the process sheds load. */
   readonly sheddable: boolean;
+  /** Whether an error of `run` is the caller's (treated as a bad request); `null` when none is ignored. */
+  readonly ignoreExceptions: ((error: unknown) => boolean) | null;
+  /** Whether the caller receives `run`'s own error instead of a `CommandError` wrapping it. */
+  readonly unwrapErrors: boolean;
 }
 
 /**

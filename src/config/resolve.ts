@@ -11,6 +11,7 @@ import type {
   CommandConfig,
   CommandSettings,
   HedgeConfig,
+  IgnoreExceptions,
   MetricsConfig,
   MetricsOptions,
   PoolConfig,
@@ -47,6 +48,8 @@ const SETTINGS_KEYS = [
   'hedge',
   'idempotent',
   'sheddable',
+  'ignoreExceptions',
+  'unwrapErrors',
 ] as const;
 
 /** Keys a functional command's options may hold besides the settings. */
@@ -192,7 +195,8 @@ export function normalizeSettings(value: unknown, path: string, extraKeys: reado
   if ('maxConcurrent' in raw) out.maxConcurrent = expectNumber(raw.maxConcurrent, join(path, 'maxConcurrent'), { min: 1, max: 1_000_000, integer: true });
   if ('fallbackMaxConcurrent' in raw)
     out.fallbackMaxConcurrent = expectNumber(raw.fallbackMaxConcurrent, join(path, 'fallbackMaxConcurrent'), { min: 1, max: 1_000_000, integer: true });
-  for (const key of ['fallbackEnabled', 'requestCache', 'requestLog', 'idempotent', 'sheddable']) if (key in raw) out[key] = expectBoolean(raw[key], join(path, key));
+  for (const key of ['fallbackEnabled', 'requestCache', 'requestLog', 'idempotent', 'sheddable', 'unwrapErrors']) if (key in raw) out[key] = expectBoolean(raw[key], join(path, key));
+  if ('ignoreExceptions' in raw) out.ignoreExceptions = normalizeIgnoreExceptions(raw.ignoreExceptions, join(path, 'ignoreExceptions'));
   if ('pool' in raw) out.pool = typeof raw.pool === 'string' ? expectKey(raw.pool, join(path, 'pool')) : normalizePool(raw.pool, join(path, 'pool'), true);
   if ('circuitBreaker' in raw) out.circuitBreaker = normalizeBreaker(raw.circuitBreaker, join(path, 'circuitBreaker'));
   if ('metrics' in raw) out.metrics = normalizeMetrics(raw.metrics, join(path, 'metrics'));
@@ -200,6 +204,25 @@ export function normalizeSettings(value: unknown, path: string, extraKeys: reado
   if ('retry' in raw) out.retry = normalizeRetry(raw.retry, join(path, 'retry'));
   if ('hedge' in raw) out.hedge = normalizeHedge(raw.hedge, join(path, 'hedge'));
   return Object.freeze(out) as SettingsLayer;
+}
+
+/** `ignoreExceptions`: a predicate, or a list of error classes (each a function, for `instanceof`). */
+function normalizeIgnoreExceptions(value: unknown, path: string): IgnoreExceptions {
+  if (typeof value === 'function') return value as IgnoreExceptions;
+  if (!Array.isArray(value)) throw configError(path, 'an array of error classes or a function (error) => boolean', value, 'type');
+  value.forEach((item: unknown, i) => {
+    if (typeof item !== 'function') throw configError(`${path}[${i}]`, 'an error class (a constructor, for instanceof)', item, 'type');
+  });
+  return Object.freeze([...value]) as IgnoreExceptions;
+}
+
+/** Compiles `ignoreExceptions` into one predicate, or `null` when nothing is ignored. */
+function ignorePredicate(ignore: IgnoreExceptions | undefined): ((error: unknown) => boolean) | null {
+  if (ignore === undefined) return null;
+  if (typeof ignore === 'function') return ignore as (error: unknown) => boolean;
+  if (ignore.length === 0) return null;
+  const classes = ignore;
+  return (error) => classes.some((c) => error instanceof c);
 }
 
 /** Checks that a window divides evenly into buckets, as Hystrix requires. */
@@ -224,6 +247,8 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
   let requestCache: boolean = COMMAND_DEFAULTS.requestCache;
   let requestLog: boolean = COMMAND_DEFAULTS.requestLog;
   let sheddable: boolean = COMMAND_DEFAULTS.sheddable;
+  let unwrapErrors: boolean = COMMAND_DEFAULTS.unwrapErrors;
+  let ignoreExceptions: IgnoreExceptions | undefined;
   let pool: SettingsLayer['pool'];
   let rateLimit: RateLimitOptions | false = false;
   let circuitBreaker: CircuitBreakerConfig = CIRCUIT_BREAKER_DEFAULTS;
@@ -242,6 +267,8 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     if (layer.requestCache !== undefined) requestCache = layer.requestCache;
     if (layer.requestLog !== undefined) requestLog = layer.requestLog;
     if (layer.sheddable !== undefined) sheddable = layer.sheddable;
+    if (layer.unwrapErrors !== undefined) unwrapErrors = layer.unwrapErrors;
+    if (layer.ignoreExceptions !== undefined) ignoreExceptions = layer.ignoreExceptions;
     if (layer.pool !== undefined) pool = layer.pool;
     if (layer.adaptive !== undefined) adaptive = { ...adaptive, ...layer.adaptive };
     if (layer.rateLimit !== undefined) rateLimit = layer.rateLimit;
@@ -284,6 +311,8 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     hedge: finishHedge(hedge, idempotent, where, HEDGE_DEFAULTS),
     idempotent,
     sheddable,
+    ignoreExceptions: ignorePredicate(ignoreExceptions),
+    unwrapErrors,
   });
 }
 

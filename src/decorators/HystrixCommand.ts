@@ -172,13 +172,18 @@ export function HystrixCommand(options?: HystrixCommandOptions): HystrixMethodDe
 }
 
 const DECORATOR_KEYS = ['key', 'mode', 'fallback', 'cacheKey'] as const;
+/**
+ * Settings a decorated method has unless its options say otherwise: as Javanica's `@HystrixCommand`, the caller
+ * gets the error the method threw, not the library's wrapper (`unwrapErrors: false` restores the wrapper).
+ */
+const DECORATOR_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({ unwrapErrors: true });
 const MODES = ['async', 'sync', 'observable'] as const;
 
 function readSpec(options: HystrixCommandOptions | undefined): DecoratorSpec {
-  if (options === undefined) return { key: undefined, group: undefined, mode: undefined, fallback: undefined, cacheKey: undefined, settings: {} };
+  if (options === undefined) return { key: undefined, group: undefined, mode: undefined, fallback: undefined, cacheKey: undefined, settings: DECORATOR_DEFAULTS };
   const raw = expectObject(options, 'options');
   const layer = normalizeSettings(raw, '', DECORATOR_KEYS); // unknown or invalid settings fail here, at class definition
-  const settings: Record<string, unknown> = {};
+  const settings: Record<string, unknown> = { ...DECORATOR_DEFAULTS };
   for (const name of Object.keys(layer)) if (name !== 'group') settings[name] = raw[name];
   return {
     key: raw.key === undefined ? undefined : expectKey(raw.key, 'key'),
