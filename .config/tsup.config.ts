@@ -27,7 +27,10 @@ export const inlinePageScript: EsbuildPlugin = {
  * module (Node caches it by path), so there is one set of registries, one `configure()` and one dashboard, and
  * `instanceof` works across them. (Two builds, one per format, would give two copies with two states.)
  */
-const ESM_ENTRIES = ['index', 'testing'] as const;
+const ESM_ENTRIES = ['index', 'testing', 'frameworks/express', 'frameworks/fastify'] as const;
+
+/** The file name of an entry (`frameworks/express` → `express`): a wrapper sits beside its CommonJS file. */
+const base = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
 
 async function writeEsmWrappers(): Promise<void> {
   await mkdir('dist', { recursive: true });
@@ -36,13 +39,19 @@ async function writeEsmWrappers(): Promise<void> {
     // cjs-module-lexer reads); `default` is the exports object, as `require` returns it. Types: the `.d.cts`.
     await writeFile(
       `dist/${name}.js`,
-      `// ESM entry of breakwater: re-exports the CommonJS build, so import and require share one state.\nexport * from './${name}.cjs';\nexport { default } from './${name}.cjs';\n`,
+      `// ESM entry of breakwater: re-exports the CommonJS build, so import and require share one state.\nexport * from './${base(name)}.cjs';\nexport { default } from './${base(name)}.cjs';\n`,
     );
   }
 }
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing.ts', 'cli/main': 'src/cli/main.ts' },
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing.ts',
+    'cli/main': 'src/cli/main.ts',
+    'frameworks/express': 'src/frameworks/express.ts',
+    'frameworks/fastify': 'src/frameworks/fastify.ts',
+  },
   format: ['cjs'],
   dts: true,
   sourcemap: true,

@@ -31,6 +31,7 @@ const DOCUMENTS = [
   'docs/decorators.md',
   'docs/fleet.md',
   'docs/retries-and-hedging.md',
+  'docs/frameworks.md',
 ] as const;
 
 /** Longest a single example may run. */
@@ -71,11 +72,20 @@ const examples = DOCUMENTS.flatMap((doc) => extract(doc));
 const runnable = examples.filter((e) => !e.skipped);
 const workDir = join(ROOT, '.cache', `docs-examples-${process.pid}`);
 
+/** The package's subpath entries and their sources. */
+const ENTRIES: Record<string, string> = {
+  '': 'src/index.js',
+  '/testing': 'src/testing.js',
+  '/express': 'src/frameworks/express.js',
+  '/fastify': 'src/frameworks/fastify.js',
+};
+
 /** Points the package's own name at its sources, relative to the generated file. */
 function rewriteImports(code: string): string {
   const rel = (target: string): string => relative(workDir, join(ROOT, target)).split('\\').join('/');
-  return code.replace(/(from\s+|import\s*\(\s*)(['"])breakwater(\/testing)?\2/g, (_m, lead: string, quote: string, testing: string | undefined) =>
-    `${lead}${quote}${rel(testing ? 'src/testing.js' : 'src/index.js')}${quote}`,
+  return code.replace(
+    /(from\s+|import\s*\(\s*)(['"])breakwater(\/testing|\/express|\/fastify)?\2/g,
+    (_m, lead: string, quote: string, entry: string | undefined) => `${lead}${quote}${rel(ENTRIES[entry ?? ''] ?? 'src/index.js')}${quote}`,
   );
 }
 
