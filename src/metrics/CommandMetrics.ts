@@ -184,7 +184,7 @@ export class CommandMetrics {
 
   /**
    * A plain snapshot (see {@link CommandMetricsSnapshot}). Its percentiles are up to date unless `freshPercentiles`
-   * is false (see {@link CommandMetrics.latencySnapshots}).
+   * is false (see `latencySnapshots`).
    */
   snapshot(now: number = getClock().now(), freshPercentiles = true): CommandMetricsSnapshot {
     const [latencyExecute, latencyTotal] = this.latencySnapshots(now, freshPercentiles);
