@@ -10,18 +10,24 @@ import { frameworkRoutes, type FrameworkRoutesOptions } from './routes.js';
 export type { FrameworkRoutesOptions } from './routes.js';
 
 /** The parts of a Fastify request the plugin reads. */
-interface FastifyRequestLike {
+export interface FastifyRequestLike {
+  /** Node's request. */
   readonly raw: IncomingMessage;
 }
 /** The parts of a Fastify reply the plugin uses. */
-interface FastifyReplyLike {
+export interface FastifyReplyLike {
+  /** Node's response. */
   readonly raw: ServerResponse;
+  /** Takes the response out of Fastify's hands (the stream writes it itself). */
   hijack(): unknown;
 }
 /** The parts of a Fastify instance the plugin uses. */
 export interface FastifyInstanceLike {
+  /** Adds the hook that runs each request in its own `RequestContext`. */
   addHook(name: 'onRequest', hook: (req: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void): unknown;
+  /** Adds the hook that ends live streams before the server closes. */
   addHook(name: 'preClose', hook: (done: () => void) => void): unknown;
+  /** Adds a GET route (Fastify adds HEAD beside it). */
   get(path: string, handler: (req: FastifyRequestLike, reply: FastifyReplyLike) => unknown): unknown;
 }
 
