@@ -82,6 +82,12 @@ function labelsOf(rt: CommandRuntime, key: string, group: string): LabelSet {
 let pending: Promise<ScrapeData> | null = null;
 
 /**
+ * @internal how a scrape is sliced. Tests set `maxPerSlice` to see slicing on a machine fast enough to read every
+ * key within one slice's time budget.
+ */
+export const scrapeSlicing: { maxPerSlice?: number } = {};
+
+/**
  * @internal every command key and pool, each read once, in event-loop slices. prom-client asks every metric of a
  * registry in one turn, so every family (and every registration) of one scrape shares this one read; the next
  * scrape reads again.
@@ -126,6 +132,7 @@ export function scrapeData(): Promise<ScrapeData> {
         }
         resolve({ commands, pools, limiters });
       },
+      scrapeSlicing,
     );
   });
   pending = read;
