@@ -13,6 +13,7 @@
 import { command, configure, type AdaptiveOptions, type CommandSettings } from '../src/index.js';
 import { existingRuntime } from '../src/command/CommandRuntime.js';
 import { useFakeClock } from '../src/testing.js';
+import { seededRandom } from '../test/support/seededRandom.js';
 
 /** What the simulation varies. */
 export interface SimulationOptions {
@@ -55,17 +56,6 @@ export interface SimulationResult {
   readonly meanLimit: number;
 }
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Poisson-distributed count with mean `lambda` (Knuth; lambda is small here). */
 function poisson(lambda: number, random: () => number): number {
@@ -96,9 +86,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const offered = options.offeredPerMs ?? 2;
   const duration = options.durationMs ?? 30_000;
   const every = options.sampleEveryMs ?? 100;
-  const random = prng(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const realRandom = Math.random;
-  Math.random = prng((options.seed ?? 1) + 7); // Vegas' probe jitter, made repeatable
+  Math.random = seededRandom((options.seed ?? 1) + 7); // Vegas' probe jitter, made repeatable
   const clock = useFakeClock();
   try {
     const key = `Sim.${options.name}`;

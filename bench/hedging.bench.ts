@@ -7,6 +7,7 @@
  * the dependency calls per caller call.
  */
 import { command, configure, metricsFor, systemClock } from '../src/index.js';
+import { seededRandom } from '../test/support/seededRandom.js';
 
 const BASE_MS = 10;
 const TAIL_FACTOR = 50;
@@ -15,17 +16,6 @@ const CALLS = Number(process.env.BW_HEDGE_CALLS ?? 5000);
 const WARMUP = 500;
 const CONCURRENCY = 50;
 
-/** mulberry32: the same slow calls in both runs. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Outcome {
   readonly p50: number;
@@ -37,7 +27,7 @@ interface Outcome {
 }
 
 async function measure(key: string, hedge: boolean): Promise<Outcome> {
-  const random = seeded(42);
+  const random = seededRandom(42);
   let dependencyCalls = 0;
   const dependency = (signal: AbortSignal): Promise<number> => {
     dependencyCalls++;

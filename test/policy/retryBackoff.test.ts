@@ -2,18 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { RetryBackoffConfig } from '../../src/config/options.js';
 import { retryBackoff } from '../../src/policy/retryBackoff.js';
 import { RetryBudget } from '../../src/policy/RetryBudget.js';
+import { seededRandom } from '../support/seededRandom.js';
 
-/** A seeded random (mulberry32), so a run is reproducible and still covers [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const backoff = (jitter: RetryBackoffConfig['jitter']): RetryBackoffConfig => ({ initial: 100, max: 1000, multiplier: 2, jitter });
 
@@ -24,7 +14,7 @@ describe('retryBackoff', () => {
   });
 
   it("'full' stays in [0, base) and spreads over it", () => {
-    const random = seeded(1);
+    const random = seededRandom(1);
     for (let n = 1; n <= 6; n++) {
       const base = Math.min(1000, 100 * 2 ** (n - 1));
       const waits = Array.from({ length: 500 }, () => retryBackoff(backoff('full'), n, 0, random));
@@ -38,7 +28,7 @@ describe('retryBackoff', () => {
   });
 
   it("'equal' stays in [base/2, base)", () => {
-    const random = seeded(2);
+    const random = seededRandom(2);
     for (let n = 1; n <= 6; n++) {
       const base = Math.min(1000, 100 * 2 ** (n - 1));
       const waits = Array.from({ length: 500 }, () => retryBackoff(backoff('equal'), n, 0, random));
@@ -49,7 +39,7 @@ describe('retryBackoff', () => {
   });
 
   it("'decorrelated' stays in [initial, min(max, previous × multiplier))", () => {
-    const random = seeded(3);
+    const random = seededRandom(3);
     let previous = 0;
     for (let n = 1; n <= 50; n++) {
       const wait = retryBackoff(backoff('decorrelated'), n, previous, random);
