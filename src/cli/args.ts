@@ -3,6 +3,7 @@
  * out), so every rule is unit-tested without starting anything.
  */
 import packageJson from '../../package.json' with { type: 'json' };
+import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
 
 /** @internal a command line the CLI cannot run; the message says why, for a person. */
 export class CliUsageError extends Error {
@@ -20,12 +21,20 @@ export class CliUsageError extends Error {
 export type CliInvocation =
   | { readonly kind: 'help'; readonly topic?: Subcommand }
   | { readonly kind: 'version' }
-  | { readonly kind: 'demo'; readonly port: number; readonly host: string }
-  | { readonly kind: 'dashboard'; readonly port: number; readonly host: string; readonly streams: readonly string[]; readonly aggregate?: true }
+  | { readonly kind: 'demo'; readonly port: number; readonly host: string; readonly allowedHosts?: AllowedHosts }
+  | {
+      readonly kind: 'dashboard';
+      readonly port: number;
+      readonly host: string;
+      readonly streams: readonly string[];
+      readonly aggregate?: true;
+      readonly allowedHosts?: AllowedHosts;
+    }
   | {
       readonly kind: 'turbine';
       readonly port: number;
       readonly host: string;
+      readonly allowedHosts?: AllowedHosts;
       readonly streams: readonly string[];
       readonly dns: readonly { readonly dns: string; readonly path: string }[];
     };
@@ -80,6 +89,9 @@ Prints the dashboard URL as the first line on stdout; runs until Ctrl+C (SIGINT)
 Options:
   --port N              Port to listen on; 0 picks a free one. Default: $PORT, else ${DEFAULT_PORT}.
   --host HOST           Interface to bind. Default: 127.0.0.1 (this machine only).
+  --allowed-host NAME   Also answer requests whose Host header is NAME (the machine's name when bound to
+                        0.0.0.0); repeatable; '.example.com' allows its subdomains; 'all' turns the check
+                        off. Loopback names and the bound address are always allowed; others get 403.
   -h, --help            Show this help.
 `;
 
@@ -96,6 +108,9 @@ Options:
                         (hosts, "Open on 2 of 5 hosts", each instance in the card's details).
   --port N              Port to listen on; 0 picks a free one. Default: $PORT, else ${DEFAULT_PORT}.
   --host HOST           Interface to bind. Default: 127.0.0.1 (this machine only).
+  --allowed-host NAME   Also answer requests whose Host header is NAME (the machine's name when bound to
+                        0.0.0.0); repeatable; '.example.com' allows its subdomains; 'all' turns the check
+                        off. Loopback names and the bound address are always allowed; others get 403.
   -h, --help            Show this help.
 `;
 
@@ -113,6 +128,9 @@ Options:
                         (PATH defaults to /hystrix.stream); re-resolved every 10 s. Repeatable.
   --port N              Port to listen on; 0 picks a free one. Default: $PORT, else ${TURBINE_DEFAULT_PORT}.
   --host HOST           Interface to bind. Default: 127.0.0.1 (this machine only).
+  --allowed-host NAME   Also answer requests whose Host header is NAME (the machine's name when bound to
+                        0.0.0.0); repeatable; '.example.com' allows its subdomains; 'all' turns the check
+                        off. Loopback names and the bound address are always allowed; others get 403.
   -h, --help            Show this help.
 
 At least one --stream or --dns is required.
@@ -159,6 +177,17 @@ function parseDns(text: string): { dns: string; path: string } {
   return { dns: `${m[1]!}:${m[2]!}`, path: m[3] ?? '/hystrix.stream' };
 }
 
+/** `--allowed-host`: a name as `allowedHosts` takes it (checked again there), or `all`. */
+function parseAllowedHost(text: string, sub: Subcommand): string {
+  if (text === 'all') return text;
+  try {
+    parseAllowedHosts([text], '--allowed-host');
+  } catch {
+    throw new CliUsageError(`--allowed-host must be a host name, an IP address, a .suffix or all, got ${JSON.stringify(text)}`, sub);
+  }
+  return text;
+}
+
 function parseHost(text: string, sub: Subcommand): string {
   if (text.length === 0 || /[\s/?#@]/.test(text)) {
     throw new CliUsageError(`--host must be a host name or IP address, got ${JSON.stringify(text)}`, sub);
@@ -195,6 +224,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   const streams: string[] = [];
   let aggregate = false;
   const dns: { dns: string; path: string }[] = [];
+  const allowedHosts: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return { kind: 'help', topic: sub };
@@ -205,7 +235,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     if (!arg.startsWith('--')) throw new CliUsageError(`unexpected argument ${JSON.stringify(arg)} for '${sub}'`, sub);
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
-    const allowed = sub === 'dashboard' ? ['--port', '--host', '--stream'] : sub === 'turbine' ? ['--port', '--host', '--stream', '--dns'] : ['--port', '--host'];
+    const allowed = ['--port', '--host', '--allowed-host', ...(sub === 'dashboard' ? ['--stream'] : sub === 'turbine' ? ['--stream', '--dns'] : [])];
     if (!allowed.includes(name)) throw new CliUsageError(`unknown option ${JSON.stringify(name)} for '${sub}'`, sub);
     let value: string;
     if (eq !== -1) {
@@ -222,6 +252,8 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     } else if (name === '--host') {
       if (host !== undefined) throw new CliUsageError('--host given twice', sub);
       host = parseHost(value, sub);
+    } else if (name === '--allowed-host') {
+      allowedHosts.push(parseAllowedHost(value, sub));
     } else if (name === '--dns') {
       dns.push(parseDns(value));
     } else {
@@ -234,11 +266,15 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     port = fromEnv === undefined || fromEnv === '' ? (sub === 'turbine' ? TURBINE_DEFAULT_PORT : DEFAULT_PORT) : parsePort(fromEnv, 'the PORT environment variable', sub);
   }
   host ??= '127.0.0.1';
-  if (sub === 'demo') return { kind: 'demo', port, host };
+  if (allowedHosts.includes('all') && allowedHosts.length > 1) {
+    throw new CliUsageError("--allowed-host all turns the Host check off; it cannot be combined with names", sub);
+  }
+  const hosts = allowedHosts.length === 0 ? {} : { allowedHosts: allowedHosts[0] === 'all' ? ('all' as const) : allowedHosts };
+  if (sub === 'demo') return { kind: 'demo', port, host, ...hosts };
   if (sub === 'turbine') {
     if (streams.length === 0 && dns.length === 0) throw new CliUsageError("'turbine' needs at least one --stream URL or --dns NAME:PORT", 'turbine');
-    return { kind: 'turbine', port, host, streams, dns };
+    return { kind: 'turbine', port, host, ...hosts, streams, dns };
   }
   if (streams.length === 0) throw new CliUsageError("'dashboard' needs at least one --stream URL", 'dashboard');
-  return { kind: 'dashboard', port, host, streams, ...(aggregate ? { aggregate } : {}) };
+  return { kind: 'dashboard', port, host, streams, ...(aggregate ? { aggregate } : {}), ...hosts };
 }

@@ -14,6 +14,7 @@ export async function runDashboardCommand(invocation: Extract<CliInvocation, { k
       host: invocation.host,
       streams: invocation.streams,
       aggregate: invocation.aggregate === true,
+      ...(invocation.allowedHosts === undefined ? {} : { allowedHosts: invocation.allowedHosts }),
     });
   } catch (error) {
     io.err(`breakwater dashboard: ${startFailure(error, invocation.host, invocation.port)}\n`);

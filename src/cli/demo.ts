@@ -11,12 +11,15 @@ import { command, type CommandHandle } from '../command/functional.js';
 import type { RunContext } from '../command/executor.js';
 import type { CommandSettings } from '../config/options.js';
 import { startDashboard, type Dashboard } from '../dashboard/startDashboard.js';
+import type { AllowedHosts } from '../stream/hostCheck.js';
 import { systemClock } from '../time/Clock.js';
 
 /** @internal options of {@link startDemo}. */
 export interface DemoOptions {
   readonly port?: number;
   readonly host?: string;
+  /** Extra Host header names the dashboard answers (`allowedHosts` of `startDashboard`). */
+  readonly allowedHosts?: AllowedHosts;
   /** Stream sampling interval (ms). @defaultValue 500 */
   readonly intervalMs?: number;
 }
@@ -167,6 +170,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     port: options.port ?? 7979,
     host: options.host ?? '127.0.0.1',
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
   });
   let inFlight = 0;
   let onDrained: (() => void) | null = null;

@@ -6,7 +6,11 @@ import { startFailure, type CliIo } from './cliIo.js';
 export async function runDemoCommand(invocation: Extract<CliInvocation, { kind: 'demo' }>, io: CliIo): Promise<number> {
   let demo;
   try {
-    demo = await startDemo({ port: invocation.port, host: invocation.host });
+    demo = await startDemo({
+      port: invocation.port,
+      host: invocation.host,
+      ...(invocation.allowedHosts === undefined ? {} : { allowedHosts: invocation.allowedHosts }),
+    });
   } catch (error) {
     io.err(`breakwater demo: ${startFailure(error, invocation.host, invocation.port)}\n`);
     return 1;

@@ -9,7 +9,12 @@ import { startFailure, type CliIo } from './cliIo.js';
 export async function runTurbineCommand(invocation: Extract<CliInvocation, { kind: 'turbine' }>, io: CliIo): Promise<number> {
   let turbine;
   try {
-    turbine = await startTurbine({ port: invocation.port, host: invocation.host, streams: [...invocation.streams, ...invocation.dns] });
+    turbine = await startTurbine({
+      port: invocation.port,
+      host: invocation.host,
+      streams: [...invocation.streams, ...invocation.dns],
+      ...(invocation.allowedHosts === undefined ? {} : { allowedHosts: invocation.allowedHosts }),
+    });
   } catch (error) {
     io.err(`breakwater turbine: ${startFailure(error, invocation.host, invocation.port)}\n`);
     return 1;

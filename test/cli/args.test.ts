@@ -94,6 +94,31 @@ describe('parseCliArgs', () => {
   });
 });
 
+describe('parseCliArgs: --allowed-host', () => {
+  it('collects repeated names for every subcommand, and "all" alone turns the check off', () => {
+    expect(parseCliArgs(['demo', '--host', '0.0.0.0', '--allowed-host', 'box.local', '--allowed-host=.corp.example'])).toEqual({
+      kind: 'demo',
+      port: 7979,
+      host: '0.0.0.0',
+      allowedHosts: ['box.local', '.corp.example'],
+    });
+    expect(parseCliArgs(['dashboard', '--stream', 'http://a/s', '--allowed-host', 'all'])).toMatchObject({ allowedHosts: 'all' });
+    expect(parseCliArgs(['turbine', '--dns', 'a:1', '--allowed-host', '10.0.0.7'])).toMatchObject({ allowedHosts: ['10.0.0.7'] });
+    expect(parseCliArgs(['demo'])).not.toHaveProperty('allowedHosts');
+    expect(usageOf('demo')).toMatch(/--allowed-host NAME/);
+    expect(usageOf('dashboard')).toMatch(/--allowed-host NAME/);
+    expect(usageOf('turbine')).toMatch(/--allowed-host NAME/);
+  });
+
+  it('refuses a bad name, a name with a port, and "all" mixed with names, naming the flag', () => {
+    for (const bad of ['', 'a b', 'box:8080', 'http://box', 'a/b']) {
+      expect(usageError(['demo', '--allowed-host', bad]).message, bad).toMatch(/^--allowed-host must be a host name/);
+    }
+    expect(usageError(['demo', '--allowed-host', 'all', '--allowed-host', 'x']).message).toMatch(/--allowed-host all .* cannot be combined/);
+    expect(usageError(['demo', '--allowed-host']).message).toBe('--allowed-host needs a value');
+  });
+});
+
 describe('parseCliArgs: turbine', () => {
   it('collects --stream URLs and --dns names (path defaulting to /hystrix.stream), with its own default port', () => {
     expect(

@@ -93,6 +93,18 @@ describe('runCli', () => {
     await expect(send(url)).rejects.toThrow();
   });
 
+  it('answers a Host named by --allowed-host, and refuses other names with 403', async () => {
+    const io = fakeIo();
+    const exit = runCli(['dashboard', '--stream', 'http://127.0.0.1:1/hystrix.stream', '--port', '0', '--allowed-host', 'dash.example.test'], io);
+    const url = await within(io.firstLine, 5000, 'the URL line');
+    const port = new URL(url).port;
+    expect((await send(url, { headers: { host: `dash.example.test:${port}` } })).status).toBe(200);
+    expect((await send(url, { headers: { host: `other.example.test:${port}` } })).status).toBe(403);
+    expect((await send(url)).status).toBe(200); // loopback names stay allowed
+    io.stop();
+    expect(await within(exit, 5000, 'exit')).toBe(0);
+  });
+
   it('exits with 1 and a hint when the port is taken', async () => {
     const busy = await startDashboard({ port: 0 });
     others.push(busy);
