@@ -91,8 +91,9 @@ export type { BucketStore } from './limiter/BucketStore.js';
 export { redisStore, RedisStore, type RedisStoreOptions, type RedisClientLike, type RedisSubscriberLike } from './store/redisStore.js';
 
 /* Load shedding */
-export type { LoadSheddingOptions, LoadSheddingConfig } from './config/options.js';
+export type { LoadSheddingOptions, LoadSheddingConfig, LoadSheddingBounds, LoadSheddingLevel, ShedPriority, SheddablePriority } from './config/options.js';
 export { loadSheddingSnapshot, type LoadSheddingSnapshot } from './shedding/loadShedding.js';
+export type { SheddingLevel } from './shedding/SheddingState.js';
 export { loadSheddingMiddleware, type LoadSheddingMiddlewareOptions, type LoadSheddingHandler, type ReplyLike } from './shedding/loadSheddingMiddleware.js';
 
 /* Metrics */

@@ -231,7 +231,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
       }
     }
     // 1b: load shedding (before the circuit: a shed call must not become a half-open trial)
-    if (cfg.sheddable && shedder.state.active) return this.reject(EV.LOAD_SHED, 'LOAD_SHED', now);
+    if (cfg.sheddable && shedder.state.shed[cfg.priority]) return this.reject(EV.LOAD_SHED, 'LOAD_SHED', now);
     // 2: circuit
     const admission = rt.breaker.attempt(now);
     if (admission === REFUSE) return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);

@@ -33,8 +33,9 @@ export interface ConfigureOptions {
   readonly keyExpiry?: number | false;
   /**
    * Load shedding on the process's event-loop delay (docs/load-shedding.md): while a sample is above
-   * `maxEventLoopDelay`, commands marked `sheddable: true` are refused at once (LOAD_SHED) and
-   * `loadSheddingMiddleware()` answers 503. `false` switches it off. @defaultValue false
+   * `maxEventLoopDelay`, commands of `priority: 'low'` (or `sheddable: true`) are refused at once (LOAD_SHED) and
+   * `loadSheddingMiddleware()` answers 503; `'normal'` and `'high'` follow above their own bounds
+   * (`priorities`), `'critical'` never. `false` switches it off. @defaultValue false
    */
   readonly loadShedding?: LoadSheddingOptions | false;
 }

@@ -47,8 +47,12 @@ export const COMMAND_DEFAULTS = Object.freeze({
   requestCache: true, // requestCache.enabled
   requestLog: true, // requestLog.enabled
   sheddable: false, // beyond Hystrix: see docs/load-shedding.md
+  priority: 'critical' as const, // never shed unless a command says otherwise (sheddable: true is 'low')
   unwrapErrors: false, // (Javanica's default is to unwrap: @HystrixCommand sets true)
 });
+
+/** The load-shedding priorities, most important first (`priority` option, docs/load-shedding.md). */
+export const SHED_PRIORITIES = Object.freeze(['critical', 'high', 'normal', 'low'] as const);
 
 /** How long a command key may stay idle before it is released (`configure({ keyExpiry })`): 5 minutes. */
 export const KEY_EXPIRY_DEFAULT = 300_000;

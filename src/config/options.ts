@@ -343,9 +343,17 @@ export interface CommandSettings {
   readonly idempotent?: boolean;
   /**
    * Refuse this command at once (LOAD_SHED, to the fallback; not a health error) while the process sheds load
-   * (`configure({ loadShedding })`, docs/load-shedding.md). @defaultValue false
+   * (`configure({ loadShedding })`, docs/load-shedding.md). Shorthand: `sheddable: true` is `priority: 'low'`,
+   * `sheddable: false` is `priority: 'critical'`; give one of the two per settings layer. @defaultValue false
    */
   readonly sheddable?: boolean;
+  /**
+   * How important the command is when the process sheds load (docs/load-shedding.md): `'low'` is refused first
+   * (event-loop delay above `loadShedding.maxEventLoopDelay`), `'normal'` and `'high'` only as the delay climbs
+   * further past their own bounds (`loadShedding.priorities`), `'critical'` never.
+   * @defaultValue 'critical' (never shed)
+   */
+  readonly priority?: ShedPriority;
   /**
    * Errors from `run` that are the caller's business, not the dependency's (an HTTP 404, a validation error):
    * error classes (matched with `instanceof`) or a predicate. Such an error is treated as a bad request: it reaches
@@ -403,12 +411,34 @@ export interface CommandConfig {
   readonly hedge: HedgeConfig | false;
   /** Whether the command declared itself idempotent. */
   readonly idempotent: boolean;
-  /** Whether the command is refused while the process sheds load. */
+  /** Whether the command may be refused while the process sheds load (`priority` is not `'critical'`). */
   readonly sheddable: boolean;
+  /** The command's load-shedding priority. */
+  readonly priority: ShedPriority;
   /** Whether an error of `run` is the caller's (treated as a bad request); `null` when none is ignored. */
   readonly ignoreExceptions: ((error: unknown) => boolean) | null;
   /** Whether the caller receives `run`'s own error instead of a `CommandError` wrapping it. */
   readonly unwrapErrors: boolean;
+}
+
+/**
+ * How important work is when the process sheds load: `'low'` is shed first, then `'normal'`, then `'high'`, each as
+ * the event-loop delay climbs past its own bound; `'critical'` is never shed. See docs/load-shedding.md.
+ */
+export type ShedPriority = 'critical' | 'high' | 'normal' | 'low';
+
+/** The priorities load shedding can refuse, lowest first (`'critical'` never is). */
+export type SheddablePriority = Exclude<ShedPriority, 'critical'>;
+
+/** The delay bounds of one priority level (`loadShedding.priorities.normal` / `.high`). */
+export interface LoadSheddingBounds {
+  /** Start shedding this priority when a delay sample is above this many ms. */
+  readonly maxEventLoopDelay: number;
+  /**
+   * Stop shedding it when a sample is at or below this many ms.
+   * @defaultValue `maxEventLoopDelay` × (the top-level `recoverEventLoopDelay` / `maxEventLoopDelay`), half by default
+   */
+  readonly recoverEventLoopDelay?: number;
 }
 
 /**
@@ -432,6 +462,25 @@ export interface LoadSheddingOptions {
   readonly sampleInterval?: number;
   /** Seconds the HTTP middleware's 503 asks clients to wait, in `Retry-After`. @defaultValue 1 */
   readonly retryAfter?: number;
+  /**
+   * The bounds of the higher priorities. `maxEventLoopDelay`/`recoverEventLoopDelay` above are the `'low'`
+   * priority's (and `sheddable: true`'s); `'normal'` is shed only above its own bound, `'high'` above a higher one
+   * still. Each bound must be above the one below it, and each recovery bound at or above the one below it, so a
+   * priority is never shed while a lower one is served.
+   * @defaultValue normal: twice `maxEventLoopDelay`; high: twice normal's; each recovering at the same fraction of
+   * its bound as `'low'` does
+   */
+  readonly priorities?: { readonly normal?: LoadSheddingBounds; readonly high?: LoadSheddingBounds };
+}
+
+/** One resolved priority level of {@link LoadSheddingConfig}. */
+export interface LoadSheddingLevel {
+  /** The priority refused while this level sheds. */
+  readonly priority: SheddablePriority;
+  /** ms above which this priority is shed. */
+  readonly maxEventLoopDelay: number;
+  /** ms at or below which it is served again. */
+  readonly recoverEventLoopDelay: number;
 }
 
 /** Resolved {@link LoadSheddingOptions}: every field present. */
@@ -444,4 +493,6 @@ export interface LoadSheddingConfig {
   readonly sampleInterval: number;
   /** `Retry-After` seconds of the HTTP middleware's 503. */
   readonly retryAfter: number;
+  /** The levels, lowest priority first: `'low'` (the bounds above), `'normal'`, `'high'`. */
+  readonly levels: readonly [LoadSheddingLevel, LoadSheddingLevel, LoadSheddingLevel];
 }

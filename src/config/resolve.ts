@@ -1,7 +1,7 @@
 import { configError } from '../errors.js';
 import { normalizeSnapshot } from './normalizeSnapshot.js';
 import { finishHedge, finishRetry, mergeHedge, mergeRetry, normalizeHedge, normalizeRetry } from '../policy/retryConfig.js';
-import { CIRCUIT_BREAKER_DEFAULTS, COMMAND_DEFAULTS, HEDGE_DEFAULTS, MAX_TIMEOUT_MS, METRICS_DEFAULTS, POOL_DEFAULTS } from './defaults.js';
+import { CIRCUIT_BREAKER_DEFAULTS, COMMAND_DEFAULTS, HEDGE_DEFAULTS, MAX_TIMEOUT_MS, METRICS_DEFAULTS, POOL_DEFAULTS, SHED_PRIORITIES } from './defaults.js';
 import { normalizeAdaptive, resolveAdaptive } from './normalizeAdaptive.js';
 import type {
   AdaptiveOptions,
@@ -19,6 +19,7 @@ import type {
   RateLimitOptions,
   RetryConfig,
   SharedLimiterOptions,
+  ShedPriority,
   TokenBucketOptions,
 } from './options.js';
 import {
@@ -48,6 +49,7 @@ const SETTINGS_KEYS = [
   'hedge',
   'idempotent',
   'sheddable',
+  'priority',
   'ignoreExceptions',
   'unwrapErrors',
 ] as const;
@@ -196,6 +198,10 @@ export function normalizeSettings(value: unknown, path: string, extraKeys: reado
   if ('fallbackMaxConcurrent' in raw)
     out.fallbackMaxConcurrent = expectNumber(raw.fallbackMaxConcurrent, join(path, 'fallbackMaxConcurrent'), { min: 1, max: 1_000_000, integer: true });
   for (const key of ['fallbackEnabled', 'requestCache', 'requestLog', 'idempotent', 'sheddable', 'unwrapErrors']) if (key in raw) out[key] = expectBoolean(raw[key], join(path, key));
+  if ('priority' in raw) {
+    if ('sheddable' in raw) throw configError(join(path, 'priority'), 'given without `sheddable` (its shorthand: true is priority \'low\', false is \'critical\')', raw.priority, 'type');
+    out.priority = expectOneOf(raw.priority, join(path, 'priority'), SHED_PRIORITIES);
+  }
   if ('ignoreExceptions' in raw) out.ignoreExceptions = normalizeIgnoreExceptions(raw.ignoreExceptions, join(path, 'ignoreExceptions'));
   if ('pool' in raw) out.pool = typeof raw.pool === 'string' ? expectKey(raw.pool, join(path, 'pool')) : normalizePool(raw.pool, join(path, 'pool'), true);
   if ('circuitBreaker' in raw) out.circuitBreaker = normalizeBreaker(raw.circuitBreaker, join(path, 'circuitBreaker'));
@@ -246,7 +252,7 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
   let fallbackEnabled: boolean = COMMAND_DEFAULTS.fallbackEnabled;
   let requestCache: boolean = COMMAND_DEFAULTS.requestCache;
   let requestLog: boolean = COMMAND_DEFAULTS.requestLog;
-  let sheddable: boolean = COMMAND_DEFAULTS.sheddable;
+  let priority: ShedPriority = COMMAND_DEFAULTS.priority;
   let unwrapErrors: boolean = COMMAND_DEFAULTS.unwrapErrors;
   let ignoreExceptions: IgnoreExceptions | undefined;
   let pool: SettingsLayer['pool'];
@@ -266,7 +272,8 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     if (layer.fallbackEnabled !== undefined) fallbackEnabled = layer.fallbackEnabled;
     if (layer.requestCache !== undefined) requestCache = layer.requestCache;
     if (layer.requestLog !== undefined) requestLog = layer.requestLog;
-    if (layer.sheddable !== undefined) sheddable = layer.sheddable;
+    if (layer.priority !== undefined) priority = layer.priority;
+    else if (layer.sheddable !== undefined) priority = layer.sheddable ? 'low' : 'critical';
     if (layer.unwrapErrors !== undefined) unwrapErrors = layer.unwrapErrors;
     if (layer.ignoreExceptions !== undefined) ignoreExceptions = layer.ignoreExceptions;
     if (layer.pool !== undefined) pool = layer.pool;
@@ -310,7 +317,8 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
     retry: finishRetry(retry, where),
     hedge: finishHedge(hedge, idempotent, where, HEDGE_DEFAULTS),
     idempotent,
-    sheddable,
+    sheddable: priority !== 'critical',
+    priority,
     ignoreExceptions: ignorePredicate(ignoreExceptions),
     unwrapErrors,
   });

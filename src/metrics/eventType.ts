@@ -4,7 +4,7 @@
  * started another attempt after a failed one: see the `retry` option) and `HEDGE` (an execution started a parallel
  * attempt because the first was slow: see the `hedge` option). RETRY and HEDGE are markers: each attempt's own
  * outcome (SUCCESS, FAILURE, TIMEOUT) is counted as usual, and the markers do not count toward health. `LOAD_SHED`:
- * a `sheddable` command refused at once because the process's event loop was overloaded (not a health event).
+ * a command refused at once because the process's event loop was overloaded past its priority's bound (not a health event).
  *
  * @see {@link EVENT_TYPES} for the list in order.
  */

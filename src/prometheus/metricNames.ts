@@ -51,6 +51,8 @@ export const METRIC_NAMES = Object.freeze({
   concurrencyLimit: 'command_concurrency_limit',
   /** Gauge: 1 while the process sheds load (`configure({ loadShedding })`), else 0. */
   loadShedding: 'load_shedding',
+  /** Gauge: how many priorities the process sheds now: 0 none, 1 'low', 2 'low' and 'normal', 3 'low' to 'high'. */
+  loadSheddingLevel: 'load_shedding_level',
   /** Gauge: the latest event-loop delay sample of load shedding, seconds (0 while it is off). */
   eventLoopDelay: 'load_shedding_event_loop_delay_seconds',
   /** Counter: HTTP requests `loadSheddingMiddleware()` answered with 503 since load shedding was switched on. */
@@ -88,6 +90,7 @@ export const CLUSTER_AGGREGATION: Readonly<Record<(typeof METRIC_NAMES)[keyof ty
   limiter_store_unavailable_total: 'sum',
   limiter_store_fallback_decisions_total: 'sum',
   load_shedding: 'max',
+  load_shedding_level: 'max',
   load_shedding_event_loop_delay_seconds: 'max',
   load_shed_http_requests_total: 'sum',
   command_concurrency_limit: 'sum',

@@ -5,7 +5,7 @@ import { readKnown } from '../config/validate.js';
 import type { PoolSnapshot } from '../bulkhead/Pool.js';
 import { CLUSTER_AGGREGATION, METRIC_NAMES } from './metricNames.js';
 import { Family } from './Family.js';
-import { loadSheddingSnapshot } from '../shedding/loadShedding.js';
+import { loadSheddingSnapshot, shedder } from '../shedding/loadShedding.js';
 import {
   eventSeries,
   NO_LABELS,
@@ -74,7 +74,7 @@ const PREFIX_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
  * `breakwater_command_latency_seconds{command,group,kind,quantile}`, `breakwater_command_latency_mean_seconds`,
  * and per pool `breakwater_pool_active`, `_queued`, `_core_size`, `_max_queue_size`,
  * `_queue_rejection_threshold`, `_active_rolling_max`, `_largest_active`, `_executions_total`, `_rejections_total`;
- * for the process `breakwater_load_shedding`, `breakwater_load_shedding_event_loop_delay_seconds` and
+ * for the process `breakwater_load_shedding`, `breakwater_load_shedding_level`, `breakwater_load_shedding_event_loop_delay_seconds` and
  * `breakwater_load_shed_http_requests_total`.
  *
  * @param registry - the prom-client registry; defaults to prom-client's global `register`.
@@ -192,6 +192,12 @@ export function registerPrometheus(registry: Registry = promClient().register, o
   };
   perProcess(METRIC_NAMES.loadShedding, 'Whether the process sheds load now (1) or not (0): event-loop delay above loadShedding.maxEventLoopDelay.', 'gauge', () =>
     loadSheddingSnapshot().shedding ? 1 : 0,
+  );
+  perProcess(
+    METRIC_NAMES.loadSheddingLevel,
+    "How many priorities the process sheds now: 0 none, 1 'low', 2 'low' and 'normal', 3 'low', 'normal' and 'high' ('critical' is never shed).",
+    'gauge',
+    () => shedder.state.levelCount,
   );
   perProcess(METRIC_NAMES.eventLoopDelay, 'The latest event-loop delay sample of load shedding, in seconds (0 while it is off).', 'gauge', () => loadSheddingSnapshot().eventLoopDelayMs / 1000);
   perProcess(METRIC_NAMES.loadShedHttpRequests, 'HTTP requests answered 503 by loadSheddingMiddleware() since load shedding was switched on.', 'counter', () =>

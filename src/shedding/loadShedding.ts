@@ -2,14 +2,19 @@ import { getClock, onConfigChange, store } from '../config/store.js';
 import type { TimerHandle } from '../time/Clock.js';
 import { monitorDelaySource, type DelaySource } from './eventLoopDelay.js';
 import type { LoadSheddingConfig } from '../config/options.js';
-import { SheddingState } from './SheddingState.js';
+import { SheddingState, type SheddingLevel } from './SheddingState.js';
+import type { SheddablePriority } from '../config/options.js';
 
 /** A point-in-time view of the process's load shedding (`loadSheddingSnapshot()`). */
 export interface LoadSheddingSnapshot {
   /** Whether `configure({ loadShedding })` switched it on. */
   readonly enabled: boolean;
-  /** Whether sheddable commands and HTTP requests are refused now. */
+  /** Whether any commands and HTTP requests are refused now (the `'low'` priority is). */
   readonly shedding: boolean;
+  /** The highest priority being shed now: `'none'`, `'low'`, `'normal'` or `'high'` (`'critical'` never is). */
+  readonly level: SheddingLevel;
+  /** The priorities being shed now, lowest first: `[]`, `['low']`, `['low', 'normal']` or all three. */
+  readonly shedPriorities: readonly SheddablePriority[];
   /** The latest event-loop delay sample, ms (0 while disabled). */
   readonly eventLoopDelayMs: number;
   /** How many times shedding started since it was switched on. */
@@ -21,7 +26,7 @@ export interface LoadSheddingSnapshot {
 /**
  * @internal the one load shedder of the process: a shared delay source and one unref'd sampling timer, both started
  * only while `configure({ loadShedding })` is on. The executor reads {@link shedder}.state.active (a field: no call)
- * for commands marked `sheddable`.
+ * for commands marked `sheddable`, then `state.shed[priority]`.
  */
 class LoadShedder {
   readonly state = new SheddingState();
@@ -75,6 +80,8 @@ class LoadShedder {
     return {
       enabled: this.config !== false,
       shedding: this.state.active,
+      level: this.state.level,
+      shedPriorities: SHED_LISTS[this.state.levelCount]!,
       eventLoopDelayMs: this.state.delayMs,
       episodes: this.state.episodes,
       httpRequestsShed: this.httpShed,
@@ -92,6 +99,10 @@ class LoadShedder {
     this.source.stop();
   }
 }
+
+const SHED_LISTS: readonly (readonly SheddablePriority[])[] = [[], ['low'], ['low', 'normal'], ['low', 'normal', 'high']].map((l) =>
+  Object.freeze(l as SheddablePriority[]),
+);
 
 /** @internal */
 export const shedder = new LoadShedder();

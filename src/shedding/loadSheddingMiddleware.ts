@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { shedder } from './loadShedding.js';
+import { SHED_PRIORITIES } from '../config/defaults.js';
+import { expectOneOf } from '../config/validate.js';
+import type { ShedPriority } from '../config/options.js';
 
 /** Options of {@link loadSheddingMiddleware}. */
 export interface LoadSheddingMiddlewareOptions {
@@ -8,6 +11,14 @@ export interface LoadSheddingMiddlewareOptions {
    * @defaultValue every request
    */
   readonly filter?: (req: IncomingMessage) => boolean;
+  /**
+   * The requests' load-shedding priority, the same as commands' `priority`: one for every request, or a function
+   * of the request (e.g. by route or by a header set by a trusted proxy). A request is answered 503 while its
+   * priority is shed: `'low'` first (delay above `loadShedding.maxEventLoopDelay`), `'normal'` and `'high'` above
+   * their own bounds, `'critical'` never. Called only while something is shed, after `filter`.
+   * @defaultValue 'low' (every request is shed as soon as shedding starts, like a `sheddable: true` command)
+   */
+  readonly priority?: ShedPriority | ((req: IncomingMessage) => ShedPriority);
 }
 
 /** A Fastify-style reply, as {@link loadSheddingMiddleware} answers through it: `code(n).header(k, v).send(body)`. */
@@ -30,14 +41,17 @@ export type LoadSheddingHandler = (req: IncomingMessage, res: ServerResponse | R
 const BODY = 'Service Unavailable: overloaded, retry later\n';
 
 /**
- * HTTP load shedding in the same state as sheddable commands: while the process sheds load
- * (`configure({ loadShedding })`), requests are answered at once with `503` and `Retry-After:
+ * HTTP load shedding by the same rule as commands: while the process sheds a request's priority
+ * (`configure({ loadShedding })`, `'low'` unless `priority` says otherwise), it is answered at once with `503` and `Retry-After:
  * loadShedding.retryAfter` seconds, before any work is done for them. One function fits node:http handlers, Express
  * (and Connect) middleware, and Fastify `onRequest` hooks; with load shedding off it only calls `next`.
  *
  * @example
  * ```ts
- * const shed = loadSheddingMiddleware({ filter: (req) => req.url !== '/health' });
+ * const shed = loadSheddingMiddleware({
+ *   filter: (req) => req.url !== '/health',                          // never shed
+ *   priority: (req) => (req.url?.startsWith('/checkout') ? 'high' : 'low'),
+ * });
  * http.createServer((req, res) => { if (shed(req, res)) return; handle(req, res); });  // node:http
  * app.use(shed);                                                                       // Express
  * fastify.addHook('onRequest', shed);                                                  // Fastify
@@ -49,9 +63,12 @@ export function loadSheddingMiddleware(options: LoadSheddingMiddlewareOptions = 
   if (filter !== undefined && typeof filter !== 'function') {
     throw new TypeError(`breakwater: \`loadSheddingMiddleware.filter\` must be a function, got ${typeof filter}`);
   }
+  const priority = options.priority ?? 'low';
+  if (typeof priority !== 'function') expectOneOf(priority, 'loadSheddingMiddleware.priority', SHED_PRIORITIES);
+  const state = shedder.state;
   return (req, res, next) => {
     const config = shedder.config;
-    if (config === false || !shedder.state.active || (filter !== undefined && !filter(req))) {
+    if (config === false || !state.active || (filter !== undefined && !filter(req)) || !state.shed[priorityOf(priority, req)]) {
       next?.();
       return false;
     }
@@ -67,6 +84,11 @@ export function loadSheddingMiddleware(options: LoadSheddingMiddlewareOptions = 
     res.end(BODY);
     return true;
   };
+}
+
+function priorityOf(priority: ShedPriority | ((req: IncomingMessage) => ShedPriority), req: IncomingMessage): ShedPriority {
+  if (typeof priority !== 'function') return priority;
+  return expectOneOf(priority(req), 'loadSheddingMiddleware.priority(req)', SHED_PRIORITIES);
 }
 
 function isReply(res: ServerResponse | ReplyLike): res is ReplyLike {

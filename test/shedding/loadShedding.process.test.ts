@@ -43,7 +43,7 @@ async function until(what: string | (() => string), probe: () => Promise<boolean
 }
 
 describe('a process whose event loop is busy (real timing, loopback)', () => {
-  it('sheds sheddable commands and HTTP requests while busy, and recovers once idle', async () => {
+  it('sheds sheddable commands and HTTP requests while busy (never a critical one), and recovers once idle', async () => {
     // idle: served (a loaded CI machine may need a moment to settle after start-up)
     await until('served while idle', async () => (await get('/cmd')).body === 'ran' && (await get('/')).status === 200, 5000);
 
@@ -54,6 +54,7 @@ describe('a process whose event loop is busy (real timing, loopback)', () => {
     await until(() => `shed while busy (command shed: ${String(sawCommandShed)}, HTTP 503: ${String(sawHttpShed)}, last state ${state})`, async () => {
       state = (await get('/state')).body;
       if ((await get('/cmd')).body === 'shed') sawCommandShed = true;
+      expect((await get('/critical')).body).toBe('ran'); // priority 'critical': never shed
       const page = await get('/');
       if (page.status === 503) {
         expect(page.retryAfter).toBe('2');

@@ -1,6 +1,6 @@
 /**
  * A process for loadShedding.process.test.ts: a loopback HTTP server with load shedding on. `/busy?ms=N` keeps
- * its event loop busy in 120 ms chunks for N ms; `/state` answers `loadSheddingSnapshot()`; `/cmd` runs a sheddable command (body: 'ran' or 'shed'); every
+ * its event loop busy in 120 ms chunks for N ms; `/state` answers `loadSheddingSnapshot()`; `/cmd` runs a sheddable command (body: 'ran' or 'shed'), `/critical` one of priority 'critical'; every
  * other path goes through the HTTP middleware. Prints its port, exits when stdin closes.
  */
 import { createServer } from 'node:http';
@@ -8,6 +8,7 @@ import { command, configure, loadSheddingMiddleware, loadSheddingSnapshot } from
 
 configure({ loadShedding: { maxEventLoopDelay: 40, recoverEventLoopDelay: 20, sampleInterval: 50, retryAfter: 2 } });
 const work = command({ key: 'Work', sheddable: true, run: async () => 'ran', fallback: () => 'shed' });
+const critical = command({ key: 'Critical', priority: 'critical', run: async () => 'ran', fallback: () => 'shed' });
 const shed = loadSheddingMiddleware({ filter: (req) => req.url === '/' });
 
 function busy(untilMs: number): void {
@@ -29,8 +30,8 @@ const server = createServer((req, res) => {
     res.end(JSON.stringify(loadSheddingSnapshot()));
     return;
   }
-  if (url.pathname === '/cmd') {
-    void work.execute().then((v) => res.end(v));
+  if (url.pathname === '/cmd' || url.pathname === '/critical') {
+    void (url.pathname === '/cmd' ? work : critical).execute().then((v) => res.end(v));
     return;
   }
   if (shed(req, res)) return;
