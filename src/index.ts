@@ -134,8 +134,6 @@ export {
 export { dashboardEvents, type DashboardEventsOptions } from './stream/dashboardEvents.js';
 export {
   hystrixStreamHandler,
-  MIN_STREAM_DELAY_MS,
-  MAX_STREAM_DELAY_MS,
   type HystrixStreamHandler,
   type HystrixStreamOptions,
   type HystrixStreamStats,
@@ -143,6 +141,7 @@ export {
   type StreamAlreadyAnswered,
   type StreamClientDropped,
 } from './stream/sseHandler.js';
+export { MIN_STREAM_DELAY_MS, MAX_STREAM_DELAY_MS } from './stream/streamDelay.js';
 export { type AllowedHosts } from './stream/hostCheck.js';
 export { DEFAULT_WRITE_TIMEOUT_MS } from './stream/writeWatch.js';
 export { registerPrometheus, type PrometheusOptions, type PrometheusRegistration } from './prometheus/registerPrometheus.js';

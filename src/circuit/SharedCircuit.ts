@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../internal/lazyModules.js';
 import type { Clock } from '../time/Clock.js';
 import type { BreakerStore, SharedCircuitState } from './BreakerStore.js';
 import type { CircuitState } from './breakerState.js';
@@ -31,7 +31,7 @@ export interface SharedCircuitHost {
  */
 export class SharedCircuit {
   /** This instance, as `origin` of what it publishes. */
-  readonly id = randomUUID();
+  readonly id = nodeCrypto().randomUUID();
   available = true;
   private lockHeld = false;
   private lockInFlight = false;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as NodeCrypto from 'node:crypto';
 import type * as PromClient from 'prom-client';
 import type { lastValueFrom as rxLastValueFrom } from 'rxjs/internal/lastValueFrom';
 import type { Observable as RxObservable } from 'rxjs/internal/Observable';
@@ -17,6 +18,7 @@ import type { isObservable as rxIsObservable } from 'rxjs/internal/util/isObserv
 const load = createRequire(import.meta.url);
 
 let prom: typeof PromClient | undefined;
+let crypto: typeof NodeCrypto | undefined;
 /** @internal the rxjs parts every observable mode uses. */
 export interface RxjsCore {
   readonly Observable: typeof RxObservable;
@@ -31,6 +33,14 @@ let rx: { readonly from: typeof rxFrom; readonly of: typeof rxOf } | undefined;
 /** @internal prom-client, at the first registerPrometheus, startDashboard or cluster reporter. */
 export function promClient(): typeof PromClient {
   return (prom ??= load('prom-client') as typeof PromClient);
+}
+
+/**
+ * @internal node:crypto, at the first shared (store-backed) breaker or limiter and the first Redis script: loading
+ * it pulls in Node's stream machinery, which a plain command never needs.
+ */
+export function nodeCrypto(): typeof NodeCrypto {
+  return (crypto ??= load('node:crypto') as typeof NodeCrypto);
 }
 
 /**

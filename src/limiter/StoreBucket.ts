@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../internal/lazyModules.js';
 import type { SharedLimiterOptions } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import type { TimerHandle } from '../time/Clock.js';
@@ -67,7 +67,7 @@ export class StoreBucket implements Limiter {
   fallbackDecisions = 0;
   /** Holders the store last reported (this one included). */
   holders = 1;
-  private readonly holder = randomUUID();
+  private readonly holder = nodeCrypto().randomUUID();
   private readonly store: BucketStore;
   private readonly localShare: number | undefined;
   private lease = 0;

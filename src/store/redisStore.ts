@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../internal/lazyModules.js';
 import { expectKey, expectNumber, readKnown } from '../config/validate.js';
 import { configError } from '../errors.js';
 import type { BucketSpec, BucketStore, TokenReply, TokenRequest } from '../limiter/BucketStore.js';
@@ -100,7 +100,7 @@ export class RedisStore implements BucketStore, BreakerStore {
   private async script(source: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     let sha = this.shas.get(source);
     if (sha === undefined) {
-      sha = createHash('sha1').update(source).digest('hex');
+      sha = nodeCrypto().createHash('sha1').update(source).digest('hex');
       this.shas.set(source, sha);
     }
     try {

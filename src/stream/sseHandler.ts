@@ -7,6 +7,7 @@ import type { TimerHandle } from '../time/Clock.js';
 import { expectInterval } from './dashboardEvents.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from './hostCheck.js';
 import { NOSNIFF, plainReply } from './plainReply.js';
+import { MAX_STREAM_DELAY_MS, MIN_STREAM_DELAY_MS } from './streamDelay.js';
 import { buildSampleText, type Done } from './sampleSlices.js';
 import { expectWriteTimeout, flushFrame, WriteWatch } from './writeWatch.js';
 
@@ -100,10 +101,6 @@ export interface HystrixStreamHandler {
   readonly events: EventEmitter<HystrixStreamEvents>;
 }
 
-/** The smallest `?delay` honoured (ms), unless `intervalMs` itself is smaller. */
-export const MIN_STREAM_DELAY_MS = 100;
-/** The largest `?delay` honoured (ms). */
-export const MAX_STREAM_DELAY_MS = 60_000;
 /** A client with more unread bytes than this gets no new sample until it catches up. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 /** Connections whose ticks fall this close together share one serialised sample. */

@@ -146,6 +146,77 @@ assert.ok(!loaded().some((p) => /rxjs.dist.cjs.index\\.js$/.test(p)), "rxjs's wh
     expect(code, output).toBe(0);
   });
 
+  /**
+   * What `import`/`require('breakwater')` loads (start-up cost, docs/benchmarks.md "Start-up"): none of the rooms a
+   * plain command does not use (built as dist/rooms/*, loaded at their first call) and none of the Node modules they
+   * need; then a room used afterwards works and sees the commands made before it.
+   */
+  function roomsScript(format: 'esm' | 'cjs'): string {
+    // what Node had loaded before breakwater (the assert module itself loads net, for its colours)
+    const head =
+      format === 'esm'
+        ? `import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const before = new Set(process.moduleLoadList);
+const bw = await import('breakwater');
+`
+        : `const assert = require('node:assert/strict');
+const before = new Set(process.moduleLoadList);
+const bw = require('breakwater');
+`;
+    return `${head}const natives = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+for (const heavy of ['http', 'https', 'net', 'tls', 'crypto', 'cluster', 'dns/promises']) {
+  assert.ok(!natives.includes(heavy), heavy + ' is not loaded at import (loaded: ' + natives.join(' ') + ')');
+}
+assert.ok(natives.length > 0, 'process.moduleLoadList lists what importing loaded (so the check above can fail)');
+const { readdirSync, readFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+const dep = require('cjs-dep');
+const dist = dirname(require.resolve('breakwater'));
+const built = readdirSync(dist, { recursive: true }).filter((f) => f.endsWith('.cjs')).map((f) => join(dist, f));
+const loaded = () => Object.keys(require.cache).filter((f) => f.startsWith(dist + '/'));
+// each built file's source map lists the source modules whose code it holds (a room's facade is not one of them)
+const ROOMS = ['src/stream/sseHandler.ts', 'src/stream/dashboardEvents.ts', 'src/prometheus/registerPrometheus.ts', 'src/dashboard/startDashboard.ts',
+  'src/dashboard/page/pageHtml.ts', 'src/fleet/startTurbine.ts', 'src/fleet/startClusterPrimary.ts', 'src/fleet/reportToClusterPrimary.ts'];
+const sourcesOf = (file) => JSON.parse(readFileSync(file + '.map', 'utf8')).sources.map((s) => join(dirname(file), s));
+const holds = (files, source) => files.some((f) => sourcesOf(f).includes(join(dist, '..', source)));
+for (const source of ROOMS) {
+  assert.ok(holds(built, source), source + ' is somewhere in the build (so the check below can fail)');
+  assert.ok(!holds(loaded(), source), source + ' is not loaded at import');
+}
+assert.ok(!loaded().some((f) => f.includes('/rooms/')), 'no dist/rooms entry is loaded at import');
+assert.equal(dep.bw.startDashboard, bw.startDashboard, 'one facade for import and require');
+
+const hello = bw.command({ key: 'RoomsLater${format}', run: async () => 'hi' });
+await hello.execute();
+// a synchronous room stays synchronous
+const handler = bw.hystrixStreamHandler();
+assert.equal(typeof handler, 'function');
+handler.close();
+const dashboard = await bw.startDashboard({ port: 0 });
+try {
+  const metrics = await (await fetch(dashboard.url + 'metrics')).text();
+  assert.match(metrics, /RoomsLater${format}/, 'the dashboard loaded afterwards sees the command made before');
+} finally {
+  await dashboard.close();
+}
+assert.ok(holds(loaded(), 'src/dashboard/startDashboard.ts'), 'startDashboard loaded its room');
+assert.ok(!holds(loaded(), 'src/fleet/startTurbine.ts'), 'and only what it needs');
+console.log('rooms ok');
+`;
+  }
+
+  it.each(['esm', 'cjs'] as const)('%s: importing loads none of the rooms nor node:http, and a room loaded later shares the registries', async (format) => {
+    const file = join(work, `rooms.${format === 'esm' ? 'mjs' : 'cjs'}`);
+    const body = roomsScript(format);
+    // CommonJS has no top-level await: the checks run in an async function there
+    writeFileSync(file, format === 'esm' ? body : `(async () => {\n${body}})().catch((e) => { console.error(e); process.exit(1); });\n`);
+    const { code, output } = await runNode(file);
+    expect(output).toContain('rooms ok');
+    expect(code, output).toBe(0);
+  });
+
   it('the built CLI prints its version', () => {
     const out = execFileSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000 });
     const { version } = JSON.parse(execFileSync(process.execPath, ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: ROOT, encoding: 'utf8' })) as { version: string };
