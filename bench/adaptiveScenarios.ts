@@ -9,6 +9,10 @@ export const UNLOADED_MS = 20;
 /** Its capacity, concurrent calls. */
 export const CAPACITY = 20;
 
+/** The fixed semaphores each scenario is compared with, in the same run. */
+export const TOO_BIG = 200;
+export const TOO_SMALL = 5;
+
 /** Steady overload (2× the dependency's throughput) for 30 s: every algorithm and two fixed semaphores. */
 export const OVERLOAD: readonly SimulationOptions[] = (
   [
@@ -16,8 +20,8 @@ export const OVERLOAD: readonly SimulationOptions[] = (
   { name: 'gradient2', bulkhead: { adaptive: { algorithm: 'gradient2' } } },
   { name: 'aimd', bulkhead: { adaptive: { algorithm: 'aimd' } } },
   { name: 'aimd, timeout 50 ms', bulkhead: { adaptive: { algorithm: 'aimd', timeout: 50, minLimit: 1 } } },
-  { name: 'semaphore 200 (too big)', bulkhead: { maxConcurrent: 200 } },
-  { name: 'semaphore 5 (too small)', bulkhead: { maxConcurrent: 5 } },
+  { name: 'semaphore 200 (too big)', bulkhead: { maxConcurrent: TOO_BIG } },
+  { name: 'semaphore 5 (too small)', bulkhead: { maxConcurrent: TOO_SMALL } },
     { name: 'semaphore 20 (hand-sized)', bulkhead: { maxConcurrent: 20 } },
   ] satisfies SimulationOptions[]
 ).map((o): SimulationOptions => ({ ...o, durationMs: 30_000 }));
@@ -26,11 +30,17 @@ export const OVERLOAD: readonly SimulationOptions[] = (
 export const STEP = (t: number): number => (t < 10_000 ? 20 : 80);
 export const RAMP = (t: number): number => (t < 10_000 ? 20 : Math.min(80, 20 + (60 * (t - 10_000)) / 20_000));
 
-/** Latency changes at half the unloaded throughput (0.5 calls per ms: overloaded once the work reaches 40 ms). */
-export function latencyChange(algorithm: 'vegas' | 'gradient2' | 'aimd', shape: 'step' | 'ramp'): SimulationOptions {
+/**
+ * Latency changes at half the unloaded throughput (0.5 calls per ms: overloaded once the work reaches 40 ms), for
+ * an algorithm or a fixed semaphore of `maxConcurrent`.
+ */
+export function latencyChange(bulkhead: 'vegas' | 'gradient2' | 'aimd' | number, shape: 'step' | 'ramp'): SimulationOptions {
   return {
-    name: `${algorithm}, ${shape}`,
-    bulkhead: { adaptive: algorithm === 'aimd' ? { algorithm, timeout: 200, minLimit: 1 } : { algorithm } },
+    name: typeof bulkhead === 'number' ? `semaphore ${bulkhead}, ${shape}` : `${bulkhead}, ${shape}`,
+    bulkhead:
+      typeof bulkhead === 'number'
+        ? { maxConcurrent: bulkhead }
+        : { adaptive: bulkhead === 'aimd' ? { algorithm: bulkhead, timeout: 200, minLimit: 1 } : { algorithm: bulkhead } },
     offeredPerMs: 0.5,
     durationMs: 30_000,
     workMs: shape === 'step' ? STEP : RAMP,

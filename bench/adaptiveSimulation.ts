@@ -54,6 +54,8 @@ export interface SimulationResult {
   readonly timedOut: number;
   /** Mean limit after the warm-up. */
   readonly meanLimit: number;
+  /** [start ms, latency ms] of every successful call, warm-up included, in order of completion. */
+  readonly calls: readonly (readonly [number, number])[];
 }
 
 
@@ -103,6 +105,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     });
     const warmup = Math.floor(duration / 3);
     const latencies: number[] = [];
+    const calls: [number, number][] = [];
     let counted = 0;
     let rejected = 0;
     let timedOut = 0;
@@ -118,6 +121,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         const startedAt = clock.now();
         const measured = startedAt >= warmup;
         void cmd.execute().then((outcome) => {
+          if (outcome === 'ok') calls.push([startedAt, clock.now() - startedAt]);
           if (!measured) return;
           counted++;
           if (outcome === 'ok') latencies.push(clock.now() - startedAt);
@@ -157,6 +161,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       rejected: counted === 0 ? 0 : rejected / counted,
       timedOut: counted === 0 ? 0 : timedOut / counted,
       meanLimit: limitCount === 0 ? 0 : limitSum / limitCount,
+      calls,
     };
   } finally {
     Math.random = realRandom;
@@ -170,15 +175,38 @@ export function limitPercentile(result: SimulationResult, p: number, fromMs: num
   return percentile(values, p);
 }
 
+/** The p-th percentile latency (ms) of the successful calls started in [fromMs, toMs). */
+export function latencyPercentile(result: SimulationResult, p: number, fromMs: number, toMs: number): number {
+  const values = result.calls.filter(([t]) => t >= fromMs && t < toMs).map(([, l]) => l);
+  values.sort((a, b) => a - b);
+  return percentile(values, p);
+}
+
+/** Throughput: successful calls per ms that completed in [fromMs, toMs). */
+export function servedPerMs(result: SimulationResult, fromMs: number, toMs: number): number {
+  return result.calls.filter(([t, latency]) => t + latency >= fromMs && t + latency < toMs).length / (toMs - fromMs);
+}
+
+/** The median and the mean of the recorded limit in each window of `windowMs` (from 0), for saw-tooth limits. */
+export function windowedLimits(result: SimulationResult, windowMs: number): { readonly from: number; readonly median: number; readonly mean: number }[] {
+  const out: { from: number; median: number; mean: number }[] = [];
+  for (let from = 0; ; from += windowMs) {
+    const values = result.limits.filter(([t]) => t >= from && t < from + windowMs).map(([, l]) => l);
+    if (values.length === 0) return out;
+    values.sort((a, b) => a - b);
+    out.push({ from, median: percentile(values, 50), mean: values.reduce((a, b) => a + b, 0) / values.length });
+  }
+}
+
 /**
- * The first time (ms) after which every recorded limit stays within [low, high] to the end of the run, or -1 if
- * the run ends outside the band.
+ * The end (ms) of the first window of `windowMs` from which the windowed `stat` of the limit stays within
+ * [low, high] to the end of the run: "settled within the band by then"; -1 if the last window is outside it.
  */
-export function settledAt(result: SimulationResult, low: number, high: number): number {
+export function bandReachedBy(result: SimulationResult, windowMs: number, stat: 'median' | 'mean', low: number, high: number): number {
   let since = -1;
-  for (const [t, limit] of result.limits) {
-    if (limit >= low && limit <= high) {
-      if (since < 0) since = t;
+  for (const w of windowedLimits(result, windowMs)) {
+    if (w[stat] >= low && w[stat] <= high) {
+      if (since < 0) since = w.from + windowMs;
     } else since = -1;
   }
   return since;
