@@ -14,6 +14,7 @@ import { CommandMetrics } from '../metrics/CommandMetrics.js';
 import { HedgeDelay } from '../policy/hedgeDelay.js';
 import { RetryBudget } from '../policy/RetryBudget.js';
 import type { CommandEvents } from './events.js';
+import { ExecutionPlan } from './ExecutionPlan.js';
 import { emitBoth, hasListeners, SafeEmitter } from './globalEvents.js';
 import { KeySweep } from './KeySweep.js';
 
@@ -33,6 +34,8 @@ export class CommandRuntime {
   emitter: EventEmitter<CommandEvents> | null = null;
   /** The config of the latest execution (or of the command that created this runtime). */
   config: CommandConfig;
+  /** The stages an execution of {@link CommandRuntime.config} runs (see {@link CommandRuntime.planFor}). */
+  private plan: ExecutionPlan;
   /** Created on the first rejection: most keys never see one. */
   private rejections: Map<FailureType, CommandError> | null = null;
   /** The key's retry budget, shared by retries and hedges; null while the key uses neither. */
@@ -53,6 +56,7 @@ export class CommandRuntime {
 
   constructor(config: CommandConfig) {
     this.config = config;
+    this.plan = new ExecutionPlan(config);
     this.lastUsedAt = getClock().now();
     if (config.isolation === 'pool') addPoolUser(config.poolKey);
     this.metrics = new CommandMetrics(config.key, config.group, config.metrics, () => this.breaker.state);
@@ -115,6 +119,7 @@ export class CommandRuntime {
       if (config.isolation === 'pool') addPoolUser(config.poolKey);
     }
     this.config = config;
+    if (this.plan.config !== config) this.plan = new ExecutionPlan(config);
     this.metrics.group = config.group;
     this.breaker.config = config.circuitBreaker;
     this.breaker.healthInterval = config.metrics.healthSnapshotInterval;
@@ -124,6 +129,14 @@ export class CommandRuntime {
     else this.adaptive.reconfigure(config.adaptive);
     this.fallbackSemaphore.limit = config.fallbackMaxConcurrent;
     this.applyBudget(config);
+  }
+
+  /**
+   * @internal the plan of an execution with `config`: the one made when the config was applied (an identity check
+   * per call), or, for a class instance built with other own options than the latest one, a plan of its own.
+   */
+  planFor(config: CommandConfig): ExecutionPlan {
+    return this.plan.config === config ? this.plan : new ExecutionPlan(config);
   }
 
   /** @internal the adaptive bulkhead of an `isolation: 'adaptive'` execution (created if this runtime has none yet). */

@@ -91,6 +91,14 @@ const MESSAGES: Record<FailureType, string> = {
 /** Events that refuse a call before `run` (their error is the shared rejection). */
 const REJECTION_BITS = (1 << EV.SHORT_CIRCUITED) | (1 << EV.SEMAPHORE_REJECTED) | (1 << EV.THREAD_POOL_REJECTED) | (1 << EV.RATE_LIMITED);
 
+// The resolving functions of the Promise being created: one module-level executor, no closure per call.
+let resolveNext: (value: unknown) => void = () => undefined;
+let rejectNext: (error: unknown) => void = () => undefined;
+function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  resolveNext = resolve;
+  rejectNext = reject;
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -166,6 +174,12 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   /** The resolving functions of an async execution's Promise (no Sink object is built for it). */
   private resolveFn: ((value: unknown) => void) | null = null;
   private rejectFn: ((error: unknown) => void) | null = null;
+  /**
+   * The plan's `direct` stage for this call (an `execute()` of a command without timeout or hedge): the first
+   * attempt's `run(…).then(…)` is the caller's Promise ({@link Execution.followed}), not a separately settled one.
+   */
+  private direct = false;
+  private followed: Promise<unknown> | null = null;
 
   constructor(
     private readonly spec: ExecutionSpec,
@@ -173,8 +187,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     readonly args: readonly unknown[],
     /**
      * Where the result goes. `null` (async mode) keeps a result delivered during `start()` in `syncValue` /
-     * `syncError`, so the adapter can return an already-settled Promise and create a pending one (then
-     * {@link Execution.attachPromise} its resolving functions) only when the execution is still running.
+     * `syncError`, so the adapter can return an already-settled Promise, and otherwise takes the caller's Promise
+     * from {@link Execution.promise} (run's own under the direct stage, else a pending one created then).
      */
     private sink: Sink | null,
     private readonly mode: number,
@@ -190,10 +204,32 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     return (this.x ??= new Extras());
   }
 
-  /** @internal attaches the resolving functions of the Promise of an execution started without a sink. */
-  attachPromise(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-    this.resolveFn = resolve;
-    this.rejectFn = reject;
+  /**
+   * @internal the Promise of a started async-mode execution (started without a sink): already settled when it
+   * finished during `start()` (an open circuit, a rejection, a synchronous run, each with its fallback), run's own
+   * `then` under the plan's direct stage, else a pending one that the execution settles when it delivers.
+   */
+  promise(): Promise<unknown> {
+    if (this.phase === DONE) return this.syncFailed ? Promise.reject(this.syncError) : Promise.resolve(this.syncValue);
+    return this.followed ?? this.pending();
+  }
+
+  /** A new Promise that the execution settles when it delivers (its resolving functions kept, no Sink built). */
+  private pending(): Promise<unknown> {
+    const promise = new Promise<unknown>(capture);
+    this.resolveFn = resolveNext;
+    this.rejectFn = rejectNext;
+    return promise;
+  }
+
+  /**
+   * direct: what the caller's Promise (run's `then`) settles with once run's outcome was handled: the delivered value
+   * or error, or, while the execution still goes on (an async fallback, a retry's backoff), a pending Promise.
+   */
+  private outcome(): unknown {
+    if (this.phase !== DONE) return this.pending();
+    if (this.syncFailed) throw this.syncError;
+    return this.syncValue;
   }
 
   /** The execution's AbortSignal, created on first read. */
@@ -223,9 +259,11 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     // in flight until deliver/fail/cancel: an idle key's expiry waits for it (see KeySweep)
     rt.inFlight++;
     rt.lastUsedAt = now;
-    const ctx = (this.requestContext = RequestContext.current());
-    if (cfg.requestLog) {
-      if (ctx !== undefined) {
+    const plan = rt.planFor(cfg);
+    this.direct = plan.direct && this.sink === null && this.mode === MODE_ASYNC;
+    if (plan.requestScope) {
+      const ctx = (this.requestContext = RequestContext.current());
+      if (ctx !== undefined && cfg.requestLog) {
         this.log = new LogEntry(cfg.key);
         ctx.record(this.log); // capped as Hystrix's request log
       }
@@ -383,6 +421,22 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
         this.fail(
           new TypeError(`breakwater: command '${this.commandKey}' run returned a Promise under executeSync(); use execute() for asynchronous work (a decorated method: mode 'async')`),
           now,
+        );
+        return;
+      }
+      if (this.direct && this.resolveFn === null && result instanceof Promise) {
+        // direct: nothing can settle the caller's Promise before run's does, so it is run's own `then` (a native
+        // Promise's: another thenable's `then` may return anything)
+        this.direct = false;
+        this.followed = result.then(
+          (value) => {
+            this.runValue(value);
+            return this.outcome();
+          },
+          (error) => {
+            this.runError(error);
+            return this.outcome();
+          },
         );
         return;
       }

@@ -121,30 +121,11 @@ function leaveShared(ctx: RequestContext, key: string, entry: CacheEntry): void 
   if (ctx.cache.get(key) === entry) ctx.cache.delete(key);
 }
 
-// The resolving functions of the Promise being created: one module-level executor, no closure per call.
-let resolveNext: (value: unknown) => void = () => undefined;
-let rejectNext: (error: unknown) => void = () => undefined;
-function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  resolveNext = resolve;
-  rejectNext = reject;
-}
-
-/**
- * The Promise of a started async-mode execution: already settled when it finished during `start()` (an open
- * circuit, a rejection, a synchronous run, each with its fallback), else pending until the execution delivers.
- */
-function promiseOf(exec: Execution): Promise<unknown> {
-  if (exec.done) return exec.syncFailed ? Promise.reject(exec.syncError) : Promise.resolve(exec.syncValue);
-  const promise = new Promise<unknown>(capture);
-  exec.attachPromise(resolveNext, rejectNext);
-  return promise;
-}
-
 /** @internal async mode without a request cache: one Execution, one Promise. */
 export function startAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
   const exec = new Execution(spec, args, null, MODE_ASYNC);
   exec.start();
-  return promiseOf(exec);
+  return exec.promise();
 }
 
 /** @internal async mode: a Promise of the value. */
@@ -166,7 +147,7 @@ export function executeAsync(spec: ExecutionSpec, args: readonly unknown[], cach
       }
       const exec = new Execution(spec, args, null, MODE_ASYNC);
       exec.start();
-      const promise = promiseOf(exec);
+      const promise = exec.promise();
       ctx.cache.set(key, { promise, execution: exec, pinned: true });
       return promise;
     }
@@ -221,7 +202,7 @@ export function toObservableSingle(spec: ExecutionSpec, args: readonly unknown[]
       } else {
         const exec = new Execution(spec, args, null, MODE_ASYNC);
         exec.start();
-        entry = { promise: promiseOf(exec), execution: exec, subscribers: 0 };
+        entry = { promise: exec.promise(), execution: exec, subscribers: 0 };
         ctx.cache.set(key, entry);
       }
       const shared = entry;

@@ -75,6 +75,12 @@ export class RollingPercentile {
   /** The window start the cached snapshot was read for, and whether a value was recorded since. */
   private cachedOldest = NO_BUCKET;
   private dirty = false;
+  /**
+   * The packed bin of the latest record and where its entry is: a run of records in the same bucket and bin (most
+   * of them: latencies repeat to the millisecond) is one increment. -1 when the entries moved since.
+   */
+  private lastKey = -1;
+  private lastAt = 0;
 
   constructor(windowMs: number, private readonly buckets: number) {
     this.bucketMs = windowMs / buckets;
@@ -84,6 +90,13 @@ export class RollingPercentile {
   /** Records one latency (ms) at time `now`. */
   record(latencyMs: number, now: number): void {
     const abs = Math.floor(now / this.bucketMs);
+    const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
+    const key = binOf(v) * TWO32;
+    this.dirty = true;
+    if (key === this.lastKey && abs === this.head) {
+      this.entries[this.lastAt]! += 1;
+      return;
+    }
     let slot = this.headSlot;
     if (abs !== this.head) {
       slot = ((abs % this.buckets) + this.buckets) % this.buckets;
@@ -92,8 +105,6 @@ export class RollingPercentile {
       this.head = abs;
       this.headSlot = slot;
     }
-    const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
-    const key = binOf(v) * TWO32;
     const meta = this.meta;
     const b = this.buckets;
     let start = 0;
@@ -107,7 +118,8 @@ export class RollingPercentile {
       if (entries[mid]! < key) lo = mid + 1;
       else hi = mid;
     }
-    this.dirty = true;
+    this.lastKey = key;
+    this.lastAt = lo;
     if (lo < end && entries[lo]! < key + TWO32) {
       entries[lo]! += 1;
       return;
@@ -165,6 +177,7 @@ export class RollingPercentile {
 
   /** Empties `slot` (its entries leave the shared array) and gives it to bucket `id`. */
   private clear(slot: number, id: number): void {
+    this.lastKey = -1; // the entries move
     const meta = this.meta;
     const b = this.buckets;
     meta[slot] = id;

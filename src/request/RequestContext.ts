@@ -81,6 +81,11 @@ function entryMs(entry: LogEntry): number {
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
+/**
+ * Whether any request context was ever entered in this process. Until one is, every lookup is `undefined` without
+ * asking the AsyncLocalStorage: a process that never uses request scope pays nothing for it per call.
+ */
+let entered = false;
 
 /**
  * The scope of one request (an incoming HTTP request, a job): a request cache, so commands with the same key
@@ -109,17 +114,18 @@ export class RequestContext {
 
   /** Runs `fn` inside a new, empty request context and returns what it returns. */
   static run<T>(fn: () => T): T {
+    entered = true;
     return storage.run(new RequestContext(), fn);
   }
 
   /** The context of the running code, or `undefined` outside any. */
   static current(): RequestContext | undefined {
-    return storage.getStore();
+    return entered ? storage.getStore() : undefined;
   }
 
   /** True inside a request context. */
   static get active(): boolean {
-    return storage.getStore() !== undefined;
+    return entered && storage.getStore() !== undefined;
   }
 
   /** @internal runs `fn` inside `ctx` (a fallback fired by the shared deadline timer runs in its caller's request). */

@@ -11,24 +11,14 @@ import {
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { deadlinesFor } from '../../src/time/deadlinesFor.js';
 import { existingRuntime } from '../../src/command/CommandRuntime.js';
+import { deferred, flush } from '../support/deferred.js';
 
 let clock: FakeClock;
 beforeEach(() => {
   clock = useFakeClock();
 });
 
-/** A run whose promise the test settles by hand. */
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
-const flush = () => new Promise<void>((r) => setImmediate(r));
 
 function semaphoreInUse(key: string): number {
   return existingRuntime(key)!.semaphore.inUse;

@@ -65,3 +65,41 @@ describe('RollingPercentile snapshots', () => {
     expect(s.percentiles['0']).toBe(30);
   });
 });
+
+describe('RollingPercentile repeated values', () => {
+  it('counts runs of one value right while other buckets and bins move the entries (the repeat shortcut)', () => {
+    const p = new RollingPercentile(60_000, 6);
+    const recorded: [number, number][] = [];
+    let seed = 11;
+    let bucket = 5;
+    // runs of a repeated latency, interleaved with new bins, time jumps of one or two buckets (the skipped slot keeps
+    // an expired bucket) and snapshots in the middle of a bucket (which drop that bucket), so the shared entries array
+    // shifts under the remembered position again and again
+    for (let step = 0; step < 600; step++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      if (step % 30 === 29) bucket += 1 + (seed % 2);
+      const now = bucket * 10_000 + (step % 30);
+      const value = seed % 7 === 0 ? seed % 1000 : 3 + (seed % 3);
+      const run = 1 + (seed % 5);
+      for (let k = 0; k < run; k++) {
+        p.record(value, now);
+        recorded.push([value, now]);
+      }
+      if (seed % 11 === 0) p.snapshot(now);
+    }
+    const end = bucket * 10_000 + 29;
+    const oldest = (bucket - 5) * 10_000;
+    expect(p.snapshot(end)).toEqual(oneByOne(recorded.filter(([, at]) => at >= oldest).map(([v]) => v)));
+  });
+
+  it('repeats a value right after a snapshot dropped an expired bucket stored before it', () => {
+    const p = new RollingPercentile(60_000, 6);
+    p.record(7, 0); // bucket 0, slot 0
+    p.record(5, 70_000); // bucket 7, slot 1: stored after slot 0's entry
+    p.snapshot(70_000); // bucket 0 left the window: its entry leaves the shared array
+    p.record(5, 70_000);
+    p.record(5, 70_000);
+    p.record(50, 70_000);
+    expect(p.snapshot(70_000)).toEqual(oneByOne([5, 5, 5, 50]));
+  });
+});

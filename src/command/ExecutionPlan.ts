@@ -1,0 +1,28 @@
+import type { CommandConfig } from '../config/options.js';
+
+/**
+ * @internal which stages an execution of one resolved config runs: decided once per config (when a `configure()`
+ * or a command's own options give the key a new resolved config), never per call, so a command pays only for what
+ * it has configured. The executor keeps one flow and asks the plan at its fixed points; a stage that is off does
+ * none of its work.
+ */
+export class ExecutionPlan {
+  /**
+   * No deadline can settle the caller's Promise before `run` does (no timeout, no hedge): an `execute()` returns
+   * `run(…).then(…)` itself, with no separately settleable Promise and no deadline entry.
+   */
+  readonly direct: boolean;
+  /** A timeout is armed (async and multi-value modes; sync mode checks a late value against it). */
+  readonly timed: boolean;
+  /**
+   * The caller's request context is looked up: for the request log, and for a timeout, whose fallback runs in the
+   * caller's request. Without both, no `AsyncLocalStorage` lookup is made.
+   */
+  readonly requestScope: boolean;
+
+  constructor(readonly config: CommandConfig) {
+    this.timed = config.timeout !== false;
+    this.direct = !this.timed && config.hedge === false;
+    this.requestScope = config.requestLog || this.timed;
+  }
+}
