@@ -142,7 +142,7 @@ export {
   type StreamClientDropped,
 } from './stream/sseHandler.js';
 export { MIN_STREAM_DELAY_MS, MAX_STREAM_DELAY_MS } from './stream/streamDelay.js';
-export { type AllowedHosts } from './stream/hostCheck.js';
+export type { AllowedHosts } from './stream/hostCheck.js';
 export { DEFAULT_WRITE_TIMEOUT_MS } from './stream/writeWatch.js';
 export { registerPrometheus, type PrometheusOptions, type PrometheusRegistration } from './prometheus/registerPrometheus.js';
 export { METRIC_NAMES, LABELS as PROMETHEUS_LABELS } from './prometheus/metricNames.js';
