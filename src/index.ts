@@ -94,7 +94,14 @@ export { redisStore, RedisStore, type RedisStoreOptions, type RedisClientLike, t
 export type { LoadSheddingOptions, LoadSheddingConfig, LoadSheddingBounds, LoadSheddingLevel, ShedPriority, SheddablePriority } from './config/options.js';
 export { loadSheddingSnapshot, type LoadSheddingSnapshot } from './shedding/loadShedding.js';
 export type { SheddingLevel } from './shedding/SheddingState.js';
-export { loadSheddingMiddleware, type LoadSheddingMiddlewareOptions, type LoadSheddingHandler, type ReplyLike } from './shedding/loadSheddingMiddleware.js';
+export {
+  loadSheddingMiddleware,
+  type LoadSheddingMiddlewareOptions,
+  type LoadSheddingHandler,
+  type ReplyLike,
+  type ShedRequest,
+  type RequestPriority,
+} from './shedding/loadSheddingMiddleware.js';
 
 /* Metrics */
 export { CommandMetrics, type CommandMetricsSnapshot, type EventCounts } from './metrics/CommandMetrics.js';

@@ -1,16 +1,32 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { shedder } from './loadShedding.js';
 import { SHED_PRIORITIES } from '../config/defaults.js';
 import { expectOneOf } from '../config/validate.js';
 import type { ShedPriority } from '../config/options.js';
 
-/** Options of {@link loadSheddingMiddleware}. */
-export interface LoadSheddingMiddlewareOptions {
+/**
+ * What {@link loadSheddingMiddleware} needs of a request: node:http's `IncomingMessage`, Express's `Request` and
+ * Fastify's `FastifyRequest` all fit.
+ */
+export interface ShedRequest {
+  /** The request target. */
+  readonly url?: string | undefined;
+  /** The method. */
+  readonly method?: string | undefined;
+  /** The headers. */
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * Options of {@link loadSheddingMiddleware}. `Req` is the request type your framework hands the callbacks
+ * (`IncomingMessage` for node:http and Express; write `loadSheddingMiddleware<FastifyRequest>({ … })` for Fastify).
+ */
+export interface LoadSheddingMiddlewareOptions<Req extends ShedRequest = IncomingMessage> {
   /**
    * Which requests may be shed; return false to always serve one (health checks, the stream, `/metrics`).
    * @defaultValue every request
    */
-  readonly filter?: (req: IncomingMessage) => boolean;
+  filter?(req: Req): boolean;
   /**
    * The requests' load-shedding priority, the same as commands' `priority`: one for every request, or a function
    * of the request (e.g. by route or by a header set by a trusted proxy). A request is answered 503 while its
@@ -18,8 +34,11 @@ export interface LoadSheddingMiddlewareOptions {
    * their own bounds, `'critical'` never. Called only while something is shed, after `filter`.
    * @defaultValue 'low' (every request is shed as soon as shedding starts, like a `sheddable: true` command)
    */
-  readonly priority?: ShedPriority | ((req: IncomingMessage) => ShedPriority);
+  readonly priority?: ShedPriority | RequestPriority<Req>;
 }
+
+/** A function giving a request's load-shedding priority (see {@link LoadSheddingMiddlewareOptions.priority}). */
+export type RequestPriority<Req extends ShedRequest = IncomingMessage> = (req: Req) => ShedPriority;
 
 /** A Fastify-style reply, as {@link loadSheddingMiddleware} answers through it: `code(n).header(k, v).send(body)`. */
 export interface ReplyLike {
@@ -36,7 +55,7 @@ export interface ReplyLike {
  * answering `503 Service Unavailable` with `Retry-After` (the request is done), false after calling `next` (if
  * given) when the request may go on.
  */
-export type LoadSheddingHandler = (req: IncomingMessage, res: ServerResponse | ReplyLike, next?: (error?: unknown) => void) => boolean;
+export type LoadSheddingHandler = (req: ShedRequest, res: ServerResponse | ReplyLike, next?: (error?: never) => void) => boolean;
 
 const BODY = 'Service Unavailable: overloaded, retry later\n';
 
@@ -58,7 +77,7 @@ const BODY = 'Service Unavailable: overloaded, retry later\n';
  * ```
  * @see {@link loadSheddingSnapshot}
  */
-export function loadSheddingMiddleware(options: LoadSheddingMiddlewareOptions = {}): LoadSheddingHandler {
+export function loadSheddingMiddleware<Req extends ShedRequest = IncomingMessage>(options: LoadSheddingMiddlewareOptions<Req> = {}): LoadSheddingHandler {
   const filter = options.filter;
   if (filter !== undefined && typeof filter !== 'function') {
     throw new TypeError(`breakwater: \`loadSheddingMiddleware.filter\` must be a function, got ${typeof filter}`);
@@ -68,7 +87,9 @@ export function loadSheddingMiddleware(options: LoadSheddingMiddlewareOptions = 
   const state = shedder.state;
   return (req, res, next) => {
     const config = shedder.config;
-    if (config === false || !state.active || (filter !== undefined && !filter(req)) || !state.shed[priorityOf(priority, req)]) {
+    // the framework's own request object, as the callbacks are typed for it (Req)
+    const r = req as Req;
+    if (config === false || !state.active || (filter !== undefined && !filter.call(options, r)) || !state.shed[priorityOf(priority, r)]) {
       next?.();
       return false;
     }
@@ -86,7 +107,7 @@ export function loadSheddingMiddleware(options: LoadSheddingMiddlewareOptions = 
   };
 }
 
-function priorityOf(priority: ShedPriority | ((req: IncomingMessage) => ShedPriority), req: IncomingMessage): ShedPriority {
+function priorityOf<Req extends ShedRequest>(priority: ShedPriority | RequestPriority<Req>, req: Req): ShedPriority {
   if (typeof priority !== 'function') return priority;
   return expectOneOf(priority(req), 'loadSheddingMiddleware.priority(req)', SHED_PRIORITIES);
 }

@@ -8,6 +8,8 @@ import { ADMITTED, REJECTED } from '../../src/bulkhead/Bulkhead.js';
 import { ADAPTIVE_DEFAULTS, resolveAdaptive } from '../../src/config/normalizeAdaptive.js';
 import { existingRuntime } from '../../src/command/CommandRuntime.js';
 import { toHystrixCommand } from '../../src/stream/hystrixJson.js';
+import { commandObject } from '../../src/stream/commandSampler.js';
+import { readCommand } from '../../src/dashboard/page/client/model.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 
 describe('aimd (concurrency-limits AIMDLimit)', () => {
@@ -190,6 +192,38 @@ describe("isolation: 'adaptive' in a command", () => {
     const registry = new Registry();
     registerPrometheus(registry);
     expect(await registry.metrics()).toMatch(/^breakwater_command_concurrency_limit\{command="AdaptiveStream",group="AdaptiveStream"\} 4$/m);
+  });
+
+  it('shows the limit with the calls in flight on the stream, in Prometheus and on the dashboard card while calls run', async () => {
+    const c = adaptiveCommand('AdaptiveInFlight');
+    const running = [c.cmd.execute(), c.cmd.execute(), c.cmd.execute()];
+    const rt = existingRuntime('AdaptiveInFlight')!;
+    const json = commandObject(rt, clock.now(), 0); // what the stream sends
+    expect(json).toMatchObject({
+      propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: 4,
+      propertyValue_executionIsolationAdaptiveAlgorithm: 'aimd',
+      currentConcurrentExecutionCount: 3,
+    });
+    const card = readCommand(JSON.parse(JSON.stringify(json)) as Record<string, unknown>); // what the built-in dashboard reads
+    expect([card.adaptive, card.limit, card.inFlight]).toEqual(['aimd', 4, 3]);
+    const { Registry } = await import('prom-client');
+    const { registerPrometheus } = await import('../../src/index.js');
+    const registry = new Registry();
+    registerPrometheus(registry);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^breakwater_command_concurrency_limit\{command="AdaptiveInFlight",group="AdaptiveInFlight"\} 4$/m);
+    expect(text).toMatch(/^breakwater_command_concurrent_executions\{command="AdaptiveInFlight",group="AdaptiveInFlight"\} 3$/m);
+    c.pending.splice(0).forEach((resolve) => resolve('ok'));
+    expect(await Promise.all(running)).toEqual(['ok', 'ok', 'ok']);
+  });
+
+  it('keeps one limit per command key: drops of one dependency do not shrink another\'s limit', async () => {
+    const sick = adaptiveCommand('AdaptiveSick');
+    const healthy = adaptiveCommand('AdaptiveHealthy');
+    sick.setFail(true);
+    for (let i = 0; i < 3; i++) expect(await sick.cmd.execute()).toBe('fallback');
+    expect(sick.limit()).toBeLessThan(4);
+    expect(healthy.limit()).toBe(4);
   });
 
   it('validates its options, naming the option and value', () => {

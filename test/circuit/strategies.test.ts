@@ -308,6 +308,25 @@ describe('strategy options', () => {
 });
 
 describe('the stream', () => {
+  it('puts every strategy on the stream and in words on the built-in dashboard card', async () => {
+    const { commandObject } = await import('../../src/stream/commandSampler.js');
+    const { readCommand } = await import('../../src/dashboard/page/client/model.js');
+    const cases = [
+      [{}, 'errorPercentage', ''],
+      [{ strategy: 'consecutive', consecutiveFailures: 7 }, 'consecutive', 'opens after 7 failures in a row'],
+      [{ strategy: 'countWindow', windowSize: 40, errorThresholdPercentage: 25 }, 'countWindow', 'opens at 25% errors of the last 40 calls'],
+      [{ slowCallDuration: 800, slowCallRateThreshold: 60 }, 'errorPercentage', 'or 60% calls slower than 800 ms'],
+      [{ strategy: 'consecutive', halfOpen: { permittedCalls: 2, successThreshold: 2 } }, 'consecutive', 'opens after 5 failures in a row, closes after 2 good trials'],
+    ] as const;
+    for (const [i, [breaker, strategy, words]] of cases.entries()) {
+      const key = `EveryStrategy${i}`;
+      command({ key, circuitBreaker: breaker, run: async () => 'ok' });
+      const json = commandObject(existingRuntime(key)!, clock.now(), 0);
+      expect(json.propertyValue_circuitBreakerStrategy, key).toBe(strategy);
+      expect(readCommand(JSON.parse(JSON.stringify(json)) as Record<string, unknown>).rule, key).toBe(words);
+    }
+  });
+
   it('carries the strategy and its numbers as extra propertyValue fields, error % and state as they are', async () => {
     const { toHystrixCommand } = await import('../../src/stream/hystrixJson.js');
     const c = scripted('StreamRule', { strategy: 'countWindow', windowSize: 4, minimumCalls: 2, errorThresholdPercentage: 50, slowCallDuration: 300, halfOpen: { permittedCalls: 2, successThreshold: 3 } });

@@ -47,6 +47,15 @@ describe('the dashboard page client, outside the browser', () => {
     expect([d.errorPct, d.p50, d.p90, d.p99, d.mean, d.requests, d.rate]).toEqual([25, 10, 20, 40, 12, 400, 40]);
   });
 
+  it('reads rollingCountLoadShed (0 from a stream without it) and the adaptive limit with the calls in flight, summed across instances', () => {
+    const a = readCommand(command({ rollingCountLoadShed: 4, propertyValue_executionIsolationAdaptiveAlgorithm: 'vegas', propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: 26, currentConcurrentExecutionCount: 9 }));
+    const b = readCommand(command({ rollingCountLoadShed: 1, propertyValue_executionIsolationAdaptiveAlgorithm: 'vegas', propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: 30, currentConcurrentExecutionCount: 2 }));
+    expect([a.loadShed, a.adaptive, a.limit, a.inFlight]).toEqual([4, 'vegas', 26, 9]);
+    expect(readCommand(command({})).loadShed).toBe(0);
+    const m = mergeCommands([a, b]);
+    expect([m.loadShed, m.inFlight]).toEqual([5, 11]);
+  });
+
   it('reads rollingCountRetry and rollingCountHedge (0 from a stream without them) and sums them across instances', () => {
     const a = readCommand(command({ rollingCountRetry: 3, rollingCountHedge: 1 }));
     const b = readCommand(command({}));

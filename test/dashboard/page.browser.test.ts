@@ -67,7 +67,8 @@ async function newPage(url: string): Promise<Page> {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function localTraffic(): Promise<void> {
-  const orders = command({ key: 'Orders.Create', group: 'Orders', run: async (ms: number) => { await sleep(ms); return 'ok'; } });
+  // adaptive isolation and a 'consecutive' breaker (issue 17): their notes must reach the cards
+  const orders = command({ key: 'Orders.Create', group: 'Orders', isolation: 'adaptive', run: async (ms: number) => { await sleep(ms); return 'ok'; } });
   const payments = command({
     key: 'Payments.Charge',
     group: 'Payments',
@@ -78,6 +79,7 @@ async function localTraffic(): Promise<void> {
   const search = command({
     key: 'Search.Query',
     group: 'Search',
+    circuitBreaker: { strategy: 'consecutive', consecutiveFailures: 50 },
     run: async (fail: boolean) => {
       await sleep(3);
       if (fail) throw new Error('index unavailable');
@@ -130,11 +132,13 @@ describe('the dashboard page in Chromium', () => {
     expect(await orders.locator('.kpi-value').first().textContent()).toBe('2.0'); // 20 requests / 10 s window
     expect(Number(await orders.locator('.latency dd .n').nth(1).textContent())).toBeGreaterThan(0); // 90th percentile
     expect(await orders.getAttribute('aria-labelledby')).toBeTruthy();
+    expect(await orders.locator('.notes').textContent()).toMatch(/adaptive limit 20 \(vegas\), 0 in flight/); // at most 5 at once: no growth
 
     const search = card(page, 'Search.Query');
     expect(await search.locator('.kpi-value').nth(1).textContent()).toBe('40%');
     expect(await search.locator('.c-failure dd').textContent()).toBe('4');
     expect(await search.locator('.c-success dd').textContent()).toBe('6');
+    expect(await search.locator('.notes').textContent()).toContain('breaker opens after 50 failures in a row');
 
     const row = page.locator('#pool-rows tr').first();
     const cells = await row.locator('td').allTextContents();
