@@ -20,6 +20,9 @@ export class RollingCounter {
   private head = -Infinity;
   /** The ring slot of `head` (most calls land in the newest bucket: no modulo for them). */
   private headSlot = 0;
+  /** The time span of `head`'s bucket: a time inside it needs no division (empty until the first rotation). */
+  private headFrom = 0;
+  private headTo = 0;
 
   constructor(
     readonly width: number,
@@ -133,6 +136,10 @@ export class RollingCounter {
 
   /** Moves the ring forward to `now`, zeroing the buckets that were skipped; returns the slot of `now`. */
   private rotate(now: number): number {
+    return now >= this.headFrom && now < this.headTo ? this.headSlot : this.rotateTo(now);
+  }
+
+  private rotateTo(now: number): number {
     const abs = Math.floor(now / this.bucketMs);
     const head = this.head;
     if (abs === head) return this.headSlot;
@@ -147,6 +154,8 @@ export class RollingCounter {
       return mod(abs, this.buckets);
     }
     this.head = abs;
+    this.headFrom = abs * this.bucketMs;
+    this.headTo = (abs + 1) * this.bucketMs;
     return (this.headSlot = mod(abs, this.buckets));
   }
 

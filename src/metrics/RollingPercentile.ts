@@ -76,10 +76,13 @@ export class RollingPercentile {
   private cachedOldest = NO_BUCKET;
   private dirty = false;
   /**
-   * The packed bin of the latest record and where its entry is: a run of records in the same bucket and bin (most
-   * of them: latencies repeat to the millisecond) is one increment. -1 when the entries moved since.
+   * The latest record: its whole-ms latency (-1 when the entries moved since), the time span of its bucket and where
+   * its entry is. A run of records of the same latency in the same bucket (most of them: latencies repeat to the
+   * millisecond) is one increment, with no division and no search, in a method small enough to be inlined.
    */
-  private lastKey = -1;
+  private lastValue = -1;
+  private lastFrom = 0;
+  private lastTo = 0;
   private lastAt = 0;
 
   constructor(windowMs: number, private readonly buckets: number) {
@@ -89,14 +92,16 @@ export class RollingPercentile {
 
   /** Records one latency (ms) at time `now`. */
   record(latencyMs: number, now: number): void {
-    const abs = Math.floor(now / this.bucketMs);
     const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
-    const key = binOf(v) * TWO32;
     this.dirty = true;
-    if (key === this.lastKey && abs === this.head) {
-      this.entries[this.lastAt]! += 1;
-      return;
-    }
+    if (v === this.lastValue && now >= this.lastFrom && now < this.lastTo) this.entries[this.lastAt]! += 1;
+    else this.recordNew(v, now);
+  }
+
+  /** {@link RollingPercentile.record} of another latency or in another bucket than the latest record. */
+  private recordNew(v: number, now: number): void {
+    const abs = Math.floor(now / this.bucketMs);
+    const key = binOf(v) * TWO32;
     let slot = this.headSlot;
     if (abs !== this.head) {
       slot = ((abs % this.buckets) + this.buckets) % this.buckets;
@@ -118,7 +123,9 @@ export class RollingPercentile {
       if (entries[mid]! < key) lo = mid + 1;
       else hi = mid;
     }
-    this.lastKey = key;
+    this.lastValue = v;
+    this.lastFrom = abs * this.bucketMs;
+    this.lastTo = (abs + 1) * this.bucketMs;
     this.lastAt = lo;
     if (lo < end && entries[lo]! < key + TWO32) {
       entries[lo]! += 1;
@@ -177,7 +184,7 @@ export class RollingPercentile {
 
   /** Empties `slot` (its entries leave the shared array) and gives it to bucket `id`. */
   private clear(slot: number, id: number): void {
-    this.lastKey = -1; // the entries move
+    this.lastValue = -1; // the entries move
     const meta = this.meta;
     const b = this.buckets;
     meta[slot] = id;
