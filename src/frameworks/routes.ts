@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { configError } from '../errors.js';
+import { promClient } from '../internal/lazyModules.js';
 import { expectKey, readKnown } from '../config/validate.js';
 import { registerPrometheus, type PrometheusOptions } from '../prometheus/registerPrometheus.js';
 import { hystrixStreamHandler, type HystrixStreamHandler, type HystrixStreamOptions } from '../stream/sseHandler.js';
@@ -61,7 +62,7 @@ export function frameworkRoutes(options: FrameworkRoutesOptions | undefined, whe
     throw configError(`${where}.registry`, 'a prom-client Registry', registry, 'type');
   }
   if (metricsPath !== false && registry === undefined) {
-    registry = new Registry();
+    registry = new (promClient().Registry)();
     registerPrometheus(registry, raw.prometheus as PrometheusOptions | undefined);
   }
   const stream = streamPath === false ? null : hystrixStreamHandler(raw.stream as HystrixStreamOptions | undefined);

@@ -123,8 +123,10 @@ console.log('one state');
       join(work, 'lazy.cjs'),
       `const assert = require('node:assert/strict');
 const bw = require('breakwater');
+const express = require('breakwater/express');
+require('breakwater/fastify');
 const loaded = () => Object.keys(require.cache);
-assert.ok(!loaded().some((p) => p.includes('prom-client')), 'prom-client is not loaded by require("breakwater")');
+assert.ok(!loaded().some((p) => p.includes('prom-client')), 'prom-client is not loaded by require("breakwater") nor by the framework adapters');
 assert.ok(!loaded().some((p) => /rxjs.dist.cjs.index\\.js$/.test(p)), "rxjs's whole index is not loaded");
 (async () => {
   const { Observable, of, isObservable, lastValueFrom, toArray } = require('rxjs');
@@ -133,6 +135,9 @@ assert.ok(!loaded().some((p) => /rxjs.dist.cjs.index\\.js$/.test(p)), "rxjs's wh
   assert.ok(out instanceof Observable, "a command's Observable is an instance of the app's rxjs Observable");
   assert.ok(isObservable(out));
   assert.deepEqual(await lastValueFrom(out.pipe(toArray())), [1, 2]);
+  // an adapter set up with its /metrics route makes its registry then, loading prom-client
+  assert.equal(typeof express.breakwater({ streamPath: false }), 'function');
+  assert.ok(loaded().some((p) => p.includes('prom-client')), 'the adapter loaded prom-client at set-up');
   const { Registry } = require('prom-client');
   const registry = new Registry();
   bw.registerPrometheus(registry);
