@@ -53,11 +53,11 @@ function freezeClock(bw: Breakwater): void {
 }
 
 /**
- * `base` run with {@link freezeClock} (a diagnostic twin: its own id and title, no target, not in `bench:quick`).
- * Each scenario runs in its own child, so the twin may reuse the base's command key.
+ * `base` run with {@link freezeClock} (a diagnostic twin: its own id and title, no target, no pair, not in
+ * `bench:quick`). Each scenario runs in its own child, so the twin may reuse the base's command key.
  */
 function withFrozenClock(base: Scenario, id: string, title: string): Scenario {
-  const { target: _target, ...rest } = base;
+  const { target: _target, like: _like, ...rest } = base;
   return {
     ...rest,
     id,
@@ -82,7 +82,8 @@ const SUCCESS: Scenario = {
   group: 'success',
   title: 'success, Hystrix defaults',
   note: 'breaker + semaphore (10) + timeout 1000 ms + percentiles on + request log on (no request context)',
-  target: { against: 'await', kind: 'max', value: 4.5, label: '≤ 4.5× bare' },
+  target: { against: 'floor', floor: 'settleableTwoClocks', kind: 'max', value: 1.5, label: '≤ 1.5× its floor' },
+  like: { peer: 'hystrixjs/success', config: 'hystrixjs defaults' },
   async setup() {
     const bw = await load();
     const c = bw.command({ key: 'BenchSuccess', run: work });
@@ -97,7 +98,7 @@ const SYNC: Scenario = {
   title: 'sync mode (executeSync)',
   note: 'a synchronous run; no deadline is armed in sync mode (a late value is discarded as TIMEOUT, as in Hystrix)',
   reference: 'sync',
-  target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare await' },
+  target: { against: 'floor', floor: 'twoClocks', kind: 'max', value: 1.5, label: '≤ 1.5× its floor' },
   async setup() {
     const bw = await load();
     const c = bw.command({ key: 'BenchSync', run: workSync });
@@ -111,7 +112,8 @@ const OPEN_FALLBACK: Scenario = {
   group: 'open',
   title: 'open circuit + fallback',
   note: 'circuitBreakerFor(key).forceOpen(): SHORT_CIRCUITED → fallback, which receives the shared frozen CommandError',
-  target: { against: 'await', kind: 'max', value: 3, label: '≤ 3× bare' },
+  target: { against: 'floor', floor: 'resolvedTwoClocks', kind: 'max', value: 1.5, label: '≤ 1.5× its floor' },
+  like: { peer: 'hystrixjs/open-fallback', config: 'hystrixjs defaults' },
   async setup() {
     const bw = await load();
     const c = bw.command({ key: 'BenchOpen', run: work, fallback: fallbackValue });
@@ -221,6 +223,7 @@ export const breakwaterScenarios: Scenario[] = [
     note: `run rejects with a fresh Error; requestVolumeThreshold so high that the circuit never opens; called ${APP_DEPTH} frames deep, as the bare try/catch`,
     reference: 'trycatch',
     target: { against: 'reference', kind: 'max', value: 1.2, label: '≤ 1.2× bare try/catch' },
+    like: { peer: 'hystrixjs/failure-fallback', config: 'hystrixjs defaults' },
     async setup() {
       const bw = await load();
       const c = failingCommand(bw, 'BenchFailure', failing);
@@ -305,7 +308,8 @@ export const breakwaterScenarios: Scenario[] = [
     title: `${IN_FLIGHT.toLocaleString('en')} calls in flight`,
     note: `defaults with maxConcurrent ${IN_FLIGHT} (the default 10 would reject 990 of them); ${IN_FLIGHT} deadlines armed at once`,
     reference: 'inflight',
-    target: { against: 'reference', kind: 'minThroughput', value: 0.5, label: '≥ 0.5× bare throughput' },
+    target: { against: 'row', row: 'cockatiel/sampling-inflight', kind: 'minThroughput', value: 1, label: "≥ cockatiel SamplingBreaker's throughput" },
+    like: { peer: 'hystrixjs/inflight', config: 'hystrixjs defaults' },
     async setup() {
       const bw = await load();
       const c = bw.command({ key: 'BenchInFlight', run: gated, maxConcurrent: IN_FLIGHT });

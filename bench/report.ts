@@ -1,9 +1,12 @@
 /**
- * Turns child results into rows, checks the targets, and formats the console table and the Markdown table of
- * docs/benchmarks.md.
+ * Turns child results into rows, pairs each like-for-like breakwater row with its peer's, checks the targets, and
+ * formats the console table and the Markdown tables of docs/benchmarks.md. Everything here is a pure function of
+ * the measured figures (test/bench/report.test.ts).
  */
+import type { FloorResult } from './floor.js';
 import type { Retention, TimerCount, Timing } from './harness.js';
-import { REFERENCES, type Group, type Library, type Reference, type Scenario, type Target } from './scenario.js';
+import { REFERENCES, type Group, type Library, type Like, type Reference, type Scenario, type Target } from './scenario.js';
+import { STARTUP_TARGET, type StartupResult } from './startup.js';
 
 /** What a scenario child prints. */
 export interface ChildResult {
@@ -13,6 +16,20 @@ export interface ChildResult {
   readonly timers: TimerCount;
   readonly check: Record<string, unknown>;
 }
+
+/** A target with its figure from this run; `actual` and `met` are undefined when its base was not measured (a filtered run). */
+export type EvaluatedTarget = Target & { readonly actual?: number; readonly met?: boolean };
+
+/** The target of every like-for-like pair: breakwater at most this many times its peer's cost. */
+export const PEER_TARGET = 1;
+
+/** A breakwater row's pair: its peer's row, and breakwater's cost in units of the peer's (undefined: peer not measured). */
+export type Pairing = Like & {
+  readonly peerTitle?: string;
+  /** breakwater's {@link Row.chartRatio} ÷ the peer's: below 1, breakwater is faster. */
+  readonly vsPeer?: number;
+  readonly met?: boolean;
+};
 
 /** One row of the results. */
 export interface Row {
@@ -30,9 +47,14 @@ export interface Row {
   /** ns ÷ bareNs. */
   readonly ratio: number;
   readonly reference?: { readonly name: Reference; readonly title: string; readonly ns: number; readonly ratio: number };
-  /** The ratio the chart shows: against the reference for failure and in-flight rows, else against bare await. */
+  /**
+   * The row's cost against its own baseline, the figure pairs and the chart compare: against the reference for
+   * failure and in-flight rows (bare try/catch, bare batch), else against the bare `await fn()`.
+   */
   readonly chartRatio: number;
-  readonly target?: Target & { readonly actual: number; readonly met: boolean };
+  readonly target?: EvaluatedTarget;
+  /** A like-for-like breakwater row: its peer (filled by {@link evaluateRows}). */
+  readonly like?: Pairing;
   readonly bytesPerCall: number;
   readonly retentionCalls: number;
   readonly timersPerCall: number;
@@ -42,12 +64,36 @@ export interface Row {
   readonly attempts?: number;
 }
 
+/** One line of the targets list. `met` undefined: not measured in this run. */
+export interface TargetLine {
+  readonly text: string;
+  readonly met?: boolean;
+}
+
+/** The floors of a run, as bench/floor.ts measured them (by name). */
+export type Floors = Readonly<Record<string, Pick<FloorResult, 'ratio'> & Partial<FloorResult>>>;
+
 /** Fewer than one timer per 1,000 calls counts as "0 timers per call" (the breaker's health timer runs at most every 500 ms). */
 export const TIMERS_PER_CALL_LIMIT = 0.001;
 /** Under half a byte per call counts as "0 bytes retained per call" (one leaked object per call would be ≥ 16 B). */
 export const BYTES_PER_CALL_LIMIT = 0.5;
 
-/** Builds the row of one scenario from its child's result. */
+/** `actual` against a target's bound. */
+function check(t: Target, actual: number | undefined): EvaluatedTarget {
+  if (actual === undefined || !Number.isFinite(actual)) return { ...t };
+  return { ...t, actual, met: t.kind === 'max' ? actual <= t.value : actual >= t.value };
+}
+
+/** `mine` against `base` (cost ratios or ns): the target's figure (a cost ratio for `max`, a throughput ratio otherwise). */
+function compare(t: Target, mine: number, base: number | undefined): number | undefined {
+  if (base === undefined) return undefined;
+  return t.kind === 'max' ? mine / base : base / mine;
+}
+
+/**
+ * Builds the row of one scenario from its child's result. Targets against the bare await or the reference are
+ * checked here; those against a floor or another row, and the pair, by {@link evaluateRows} once the run is complete.
+ */
 export function toRow(s: Scenario, r: ChildResult): Row {
   const { bare, subject, reference } = r.timing;
   const ratio = subject.ns / bare.ns;
@@ -56,12 +102,10 @@ export function toRow(s: Scenario, r: ChildResult): Row {
       ? { name: s.reference, title: REFERENCES[s.reference].title, ns: reference.ns, ratio: subject.ns / reference.ns }
       : undefined;
   const chartRatio = ref !== undefined && s.reference !== 'sync' ? ref.ratio : ratio;
-  let target: Row['target'];
+  let target: EvaluatedTarget | undefined;
   if (s.target !== undefined) {
-    const base = s.target.against === 'await' ? bare.ns : (reference?.ns ?? NaN);
-    const actual = s.target.kind === 'max' ? subject.ns / base : base / subject.ns;
-    const met = s.target.kind === 'max' ? actual <= s.target.value : actual >= s.target.value;
-    target = { ...s.target, actual, met };
+    const t = s.target;
+    target = t.against === 'await' ? check(t, compare(t, subject.ns, bare.ns)) : t.against === 'reference' ? check(t, compare(t, subject.ns, reference?.ns)) : { ...t };
   }
   return {
     id: s.id,
@@ -76,6 +120,7 @@ export function toRow(s: Scenario, r: ChildResult): Row {
     ...(ref === undefined ? {} : { reference: ref }),
     chartRatio,
     ...(target === undefined ? {} : { target }),
+    ...(s.like === undefined ? {} : { like: { ...s.like } }),
     bytesPerCall: r.retention.bytesPerCall,
     retentionCalls: r.retention.calls,
     timersPerCall: r.timers.timersPerCall,
@@ -84,24 +129,72 @@ export function toRow(s: Scenario, r: ChildResult): Row {
   };
 }
 
+/**
+ * Completes the rows of one run: each pair's × peer (breakwater's {@link Row.chartRatio} ÷ its peer's, each against
+ * the baseline measured in its own child, so a child whose whole process runs a little faster or slower does not
+ * move the ratio) and the targets against a floor (the row's × bare ÷ the floor's × bare) or against another row.
+ * A target whose base was not measured in this run stays without a figure.
+ */
+export function evaluateRows(rows: readonly Row[], floors?: Floors): Row[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return rows.map((row) => {
+    let out = row;
+    const t = row.target;
+    if (t !== undefined && (t.against === 'floor' || t.against === 'row')) {
+      const baseRatio = t.against === 'floor' ? floors?.[t.floor ?? '']?.ratio : byId.get(t.row ?? '')?.chartRatio;
+      const mine = t.against === 'floor' ? row.ratio : row.chartRatio;
+      const { actual: _a, met: _m, ...bare } = t;
+      out = { ...out, target: check(bare, compare(bare, mine, baseRatio)) };
+    }
+    if (row.like !== undefined) {
+      const peer = byId.get(row.like.peer);
+      const like: Pairing = { peer: row.like.peer, config: row.like.config };
+      out = {
+        ...out,
+        like:
+          peer === undefined
+            ? like
+            : { ...like, peerTitle: `${peer.library} · ${peer.title}`, vsPeer: row.chartRatio / peer.chartRatio, met: row.chartRatio / peer.chartRatio <= PEER_TARGET },
+      };
+    }
+    return out;
+  });
+}
+
 export const GROUP_ORDER: readonly Group[] = ['success', 'sync', 'failure', 'open', 'inflight', 'decorated'];
 const LIBRARY_ORDER: readonly Library[] = ['breakwater', 'opossum', 'cockatiel', 'hystrixjs'];
 
-/** Rows grouped by what they do (breakwater first, then its peers), in a stable order. */
+/**
+ * Rows grouped by what they do; within a group, each like-for-like pair first (the peer's row, then breakwater's),
+ * in the order of breakwater's scenarios, then the other rows (breakwater first, then its peers), in a stable order.
+ */
 export function sortRows(rows: readonly Row[], order: readonly string[]): Row[] {
-  return [...rows].sort(
-    (a, b) =>
-      GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group) ||
-      LIBRARY_ORDER.indexOf(a.library) - LIBRARY_ORDER.indexOf(b.library) ||
-      order.indexOf(a.id) - order.indexOf(b.id),
-  );
+  const present = new Set(rows.map((r) => r.id));
+  const pairOf = new Map<string, { index: number; side: number }>();
+  for (const r of rows) {
+    if (r.like === undefined || !present.has(r.like.peer)) continue;
+    const index = order.indexOf(r.id);
+    pairOf.set(r.id, { index, side: 1 });
+    if (!pairOf.has(r.like.peer)) pairOf.set(r.like.peer, { index, side: 0 });
+  }
+  const key = (r: Row): number[] => {
+    const p = pairOf.get(r.id);
+    return p !== undefined ? [GROUP_ORDER.indexOf(r.group), 0, p.index, p.side] : [GROUP_ORDER.indexOf(r.group), 1, LIBRARY_ORDER.indexOf(r.library), order.indexOf(r.id)];
+  };
+  return [...rows].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
+    return 0;
+  });
 }
 
 function ns(n: number): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(1)} µs` : n >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
 
-function times(r: number): string {
+/** A ratio as the tables print it: `7.39×`, `12.4×`, `265×`. */
+export function times(r: number): string {
   return r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
 }
 
@@ -113,9 +206,18 @@ function timers(t: number): string {
   return t === 0 ? '0' : t.toFixed(3);
 }
 
+function mark(met: boolean | undefined): string {
+  return met === undefined ? '(not measured)' : met ? '✓' : '✗';
+}
+
+/** The label of the pair target. */
+export const PEER_LABEL = `≤ ${PEER_TARGET.toFixed(1)}× peer`;
+
 function targetCell(row: Row): string {
-  if (row.target === undefined) return '';
-  return `${row.target.label}: ${times(row.target.actual)} ${row.target.met ? '✓' : '✗'}`;
+  const out: string[] = [];
+  if (row.like !== undefined) out.push(`${PEER_LABEL}: ${row.like.vsPeer === undefined ? '' : `${times(row.like.vsPeer)} `}${mark(row.like.met)}`);
+  if (row.target !== undefined) out.push(`${row.target.label}: ${row.target.actual === undefined ? '' : `${times(row.target.actual)} `}${mark(row.target.met)}`);
+  return out.join('; ');
 }
 
 function cells(row: Row): string[] {
@@ -126,47 +228,143 @@ function cells(row: Row): string[] {
     ns(row.bareNs),
     times(row.ratio),
     row.reference === undefined ? '' : `${times(row.reference.ratio)} ${row.reference.title}`,
+    row.like?.vsPeer === undefined ? '' : times(row.like.vsPeer),
     targetCell(row),
     bytes(row.bytesPerCall),
     timers(row.timersPerCall),
   ];
 }
 
-const HEADER = ['scenario', 'ns/call', 'spread', 'bare ns', '× bare await', '× reference', 'target', 'heap B/call', 'timers/call'];
+/** The start-up rows (bench/startup.ts) in the columns of the results table: ms instead of ns, × cockatiel's import. */
+function startupCells(s: StartupResult): string[][] {
+  const cockatiel = s.rows.find((r) => r.library === 'cockatiel')?.ms;
+  return s.rows.map((r) => {
+    const x = cockatiel === undefined ? undefined : r.ms / cockatiel;
+    const isOwn = r.library === 'breakwater';
+    return [
+      `${r.library} · import() in a fresh process`,
+      `${r.ms.toFixed(1)} ms`,
+      '',
+      '',
+      '',
+      x === undefined || r.library === 'cockatiel' ? '' : `${times(x)} cockatiel's import()`,
+      isOwn && x !== undefined ? times(x) : '',
+      isOwn ? `≤ ${STARTUP_TARGET}× cockatiel: ${x === undefined ? '' : `${times(x)} `}${mark(x === undefined ? undefined : x <= STARTUP_TARGET)}` : '',
+      '',
+      '',
+    ];
+  });
+}
+
+const HEADER = ['scenario', 'ns/call', 'spread', 'bare ns', '× bare await', '× reference', '× peer', 'target', 'heap B/call', 'timers/call'];
 /** Columns whose cells are text (left-aligned); the others are numbers. */
-const TEXT_COLUMNS = new Set([0, 5, 6]);
+const TEXT_COLUMNS = new Set([0, 5, 7]);
+
+/** Rows of the table: the scenario rows by group, then the start-up rows; `undefined` marks a gap between groups. */
+function tableBody(rows: readonly Row[], startup?: StartupResult): (string[] | undefined)[] {
+  const out: (string[] | undefined)[] = [];
+  let group: Group | undefined;
+  for (const row of rows) {
+    if (group !== undefined && row.group !== group) out.push(undefined);
+    group = row.group;
+    out.push(cells(row));
+  }
+  if (startup !== undefined) {
+    if (out.length > 0) out.push(undefined);
+    out.push(...startupCells(startup));
+  }
+  return out;
+}
 
 /** A plain-text table for the console. */
-export function consoleTable(rows: readonly Row[]): string {
-  const body = rows.map(cells);
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+export function consoleTable(rows: readonly Row[], startup?: StartupResult): string {
+  const body = tableBody(rows, startup);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...body.map((r) => r?.[i]?.length ?? 0)));
   const line = (r: string[]): string => r.map((c, i) => (TEXT_COLUMNS.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [line(HEADER), widths.map((w) => '─'.repeat(w)).join('  ')];
-  let group: Group | undefined;
-  for (let i = 0; i < rows.length; i++) {
-    if (group !== undefined && rows[i]!.group !== group) out.push('');
-    group = rows[i]!.group;
-    out.push(line(body[i]!));
-  }
-  return out.join('\n');
+  return [line(HEADER), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map((r) => (r === undefined ? '' : line(r)))].join('\n');
 }
+
+const esc = (s: string): string => s.replace(/\|/g, '\\|');
 
 /** The same table in Markdown. */
-export function markdownTable(rows: readonly Row[]): string {
-  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+export function markdownTable(rows: readonly Row[], startup?: StartupResult): string {
   const out = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (TEXT_COLUMNS.has(i) ? ' --- ' : ' ---: ')).join('|')}|`];
-  for (const row of rows) out.push(`| ${cells(row).map(esc).join(' | ')} |`);
+  for (const r of tableBody(rows, startup)) if (r !== undefined) out.push(`| ${r.map(esc).join(' | ')} |`);
   return out.join('\n');
 }
 
-/** One line per target of issue 6, with the evidence. */
-export function targetSummary(rows: readonly Row[]): { readonly text: string; readonly met: boolean }[] {
-  const out: { text: string; met: boolean }[] = [];
+const GROUP_NAMES: Record<Group, string> = {
+  success: 'success',
+  sync: 'sync mode',
+  failure: 'failure + fallback',
+  open: 'open circuit + fallback',
+  inflight: '1,000 calls in flight',
+  decorated: 'decorated method',
+};
+
+/** What a group's figures are multiples of (each side against the baseline of its own child). */
+export const GROUP_BASES: Record<Group, string> = {
+  success: 'bare await',
+  sync: 'bare await',
+  failure: 'bare try/catch',
+  open: 'bare await',
+  inflight: 'bare batch',
+  decorated: 'bare await',
+};
+
+/** Each pair's rows, grouped by configuration (in the order the rows come), with its peer's row when it was measured. */
+export function pairs(rows: readonly Row[]): { readonly config: string; readonly pairs: { readonly row: Row; readonly peer?: Row }[] }[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const out: { config: string; pairs: { row: Row; peer?: Row }[] }[] = [];
   for (const row of rows) {
-    if (row.target !== undefined) {
-      out.push({ text: `${row.title}: ${row.target.label} → ${times(row.target.actual)}`, met: row.target.met });
+    if (row.like === undefined) continue;
+    let group = out.find((g) => g.config === row.like!.config);
+    if (group === undefined) out.push((group = { config: row.like.config, pairs: [] }));
+    const peer = byId.get(row.like.peer);
+    group.pairs.push(peer === undefined ? { row } : { row, peer });
+  }
+  for (const g of out) g.pairs.sort((a, b) => GROUP_ORDER.indexOf(a.row.group) - GROUP_ORDER.indexOf(b.row.group));
+  return out;
+}
+
+/** The like-for-like table: one line per pair, grouped by configuration. */
+export function pairsMarkdown(rows: readonly Row[]): string {
+  const out = [
+    '| configuration | scenario | peer ns | peer × base | breakwater ns | breakwater × base | × peer | target |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const g of pairs(rows)) {
+    for (const { row, peer } of g.pairs) {
+      out.push(
+        `| ${esc(g.config)} | ${GROUP_NAMES[row.group]} (× ${GROUP_BASES[row.group]}) | ${peer === undefined ? '–' : ns(peer.ns)} | ${peer === undefined ? '–' : times(peer.chartRatio)} | ${ns(row.ns)} | ${times(row.chartRatio)} | ${row.like?.vsPeer === undefined ? '–' : `**${times(row.like.vsPeer)}**`} | ${PEER_LABEL} ${row.like?.met === undefined ? '(peer not measured)' : row.like.met ? '✅' : '❌'} |`,
+      );
     }
   }
+  return out.join('\n');
+}
+
+function targetLine(row: Row, t: EvaluatedTarget, floors?: Floors): TargetLine {
+  if (t.actual === undefined) return { text: `${row.title}: ${t.label} → not measured in this run` };
+  let detail = '';
+  if (t.against === 'floor') detail = ` (${times(row.ratio)} bare ÷ floor ${times(floors?.[t.floor ?? '']?.ratio ?? NaN)} bare)`;
+  return { text: `${row.title}: ${t.label} → ${times(t.actual)}${detail}`, met: t.met };
+}
+
+/**
+ * The targets of issues 6 and 19, one line each with the evidence: each pair configuration's `≤ 1.0× peer` in every
+ * scenario, each row's own target, 0 timers and 0 bytes retained per call, and the start-up target.
+ */
+export function targetSummary(rows: readonly Row[], floors?: Floors, startup?: StartupResult): TargetLine[] {
+  const out: TargetLine[] = [];
+  for (const g of pairs(rows)) {
+    const figures = g.pairs.map(({ row }) => `${GROUP_NAMES[row.group]} ${row.like?.vsPeer === undefined ? 'not measured' : `${times(row.like.vsPeer)}${row.like.met === true ? '' : ' ✗'}`}`);
+    const measured = g.pairs.every(({ row }) => row.like?.met !== undefined);
+    out.push({
+      text: `like for like, as ${g.config}: ${PEER_LABEL} in each scenario → ${figures.join(', ')}`,
+      ...(measured ? { met: g.pairs.every(({ row }) => row.like?.met === true) } : {}),
+    });
+  }
+  for (const row of rows) if (row.target !== undefined) out.push(targetLine(row, row.target, floors));
   const own = rows.filter((r) => r.library === 'breakwater');
   if (own.length > 0) {
     const worstTimers = own.reduce((a, b) => (b.timersPerCall > a.timersPerCall ? b : a));
@@ -180,5 +378,44 @@ export function targetSummary(rows: readonly Row[]): { readonly text: string; re
       met: worstBytes.bytesPerCall < BYTES_PER_CALL_LIMIT,
     });
   }
+  if (startup !== undefined) {
+    const own = startup.rows.find((r) => r.library === 'breakwater');
+    const cockatiel = startup.rows.find((r) => r.library === 'cockatiel');
+    if (own !== undefined && cockatiel !== undefined) {
+      const x = own.ms / cockatiel.ms;
+      out.push({
+        text: `start-up: import() at most ${STARTUP_TARGET}× cockatiel's → ${times(x)} (${own.ms.toFixed(1)} ms vs ${cockatiel.ms.toFixed(1)} ms)`,
+        met: x <= STARTUP_TARGET,
+      });
+    }
+  }
   return out;
+}
+
+/** A target line as the console and the page print it. */
+export function formatTarget(t: TargetLine, style: 'console' | 'markdown'): string {
+  if (style === 'console') return `${t.met === undefined ? '–' : t.met ? '✓' : '✗'} ${t.text}`;
+  return `- ${t.met === undefined ? '⚪ not measured' : t.met ? '✅ met' : '❌ missed'}: ${t.text}`;
+}
+
+/**
+ * `selected` plus what its figures are compared with: each pair's other side and the rows targets name, in the
+ * order of `all`. `eligible` says which of `all` may be added (`bench:quick` adds only quick scenarios).
+ */
+export function withPartners(selected: readonly Scenario[], all: readonly Scenario[], eligible: (s: Scenario) => boolean = () => true): Scenario[] {
+  const ids = new Set(selected.map((s) => s.id));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const s of all) {
+      if (ids.has(s.id) || !eligible(s)) continue;
+      const partner = all.some(
+        (o) => ids.has(o.id) && (o.like?.peer === s.id || s.like?.peer === o.id || (o.target?.against === 'row' && o.target.row === s.id)),
+      );
+      if (partner) {
+        ids.add(s.id);
+        changed = true;
+      }
+    }
+  }
+  return all.filter((s) => ids.has(s.id));
 }

@@ -1,15 +1,20 @@
 /**
- * The benchmark runner: `npm run bench` (full) and `npm run bench:quick` (smoke, under a minute).
+ * The benchmark runner: `npm run bench` (full) and `npm run bench:quick` (smoke, a few minutes on 2 cores).
  *
  *   npm run bench                       every scenario, full samples; writes bench/results/latest.json
  *   npm run bench -- --chart            … and renders docs/benchmark-chart.svg
  *   npm run bench -- --docs             … and rewrites the results block of docs/benchmarks.md
- *   npm run bench -- success open       only scenarios whose id contains "success" or "open"
+ *   npm run bench -- --node 24 --docs --chart   the same on Node 24: latest-node24.json, its own block, benchmark-chart-node24.svg
+ *   npm run bench:docs                  both of the above, Node 20 then Node 24: the whole results part of the page
+ *   npm run bench -- success open       only scenarios whose id contains "success" or "open", or of those groups (plus
+ *                                       what they are compared with: a pair's other side, a target's row, the floors)
+ *   npm run bench -- cockatiel/count    a like-for-like configuration: cockatiel's rows and breakwater's configured like them
  *   npm run bench -- keys               the scale benchmark (bench/keys.ts): bytes per key, expiry, configure(), …
  *   npm run bench -- keys memory        … only its sections whose id contains "memory"
  *   npm run bench -- startup            only the start-up row: import() of the built dist vs opossum, cockatiel
  *   npm run bench -- --list             the scenario ids
  *   npm run bench -- --chart --from bench/results/latest.json   re-render without measuring
+ *   npm run bench -- --docs --from a.json --from b.json         merge the parts of a run split in several (see mergeResults)
  *   npm run bench -- --src /tmp/old --out /tmp/before.json        measure another checkout's src/ (before/after)
  *
  * Each scenario runs alone in its own child process (`node --expose-gc`), from a plain-JavaScript bundle that
@@ -25,7 +30,20 @@ import { renderChart } from './chart.js';
 import type { FloorResult } from './floor.js';
 import { median, type HarnessOptions } from './harness.js';
 import { keySections } from './keys.js';
-import { consoleTable, markdownTable, sortRows, targetSummary, toRow, type ChildResult, type Row } from './report.js';
+import {
+  consoleTable,
+  evaluateRows,
+  formatTarget,
+  markdownTable,
+  pairsMarkdown,
+  sortRows,
+  targetSummary,
+  toRow,
+  withPartners,
+  type ChildResult,
+  type Row,
+  type TargetLine,
+} from './report.js';
 import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios.js';
 import { measureStartup, startupMarkdown, type StartupResult } from './startup.js';
@@ -33,7 +51,8 @@ import { measureStartup, startupMarkdown, type StartupResult } from './startup.j
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'breakwater-bench');
-const CHART = join(ROOT, 'docs', 'benchmark-chart.svg');
+/** The chart of a run on this Node; a run on another (`--node 24`) writes benchmark-chart-node24.svg. */
+const chartPath = (suffix: string): string => join(ROOT, 'docs', `benchmark-chart${suffix}.svg`);
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
 
 const FULL: HarnessOptions = { sampleMs: 60, samples: 11, warmupMs: 400, memoryCalls: 1_000_000, memoryBudgetMs: 4000, timerCalls: 10_000 };
@@ -50,20 +69,21 @@ interface Args {
   chart: boolean;
   docs: boolean;
   list: boolean;
-  from?: string;
+  /** Results files to render instead of measuring (`--from` repeated: merged, see {@link mergeResults}). */
+  from: string[];
   out?: string;
   filters: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, chart: false, docs: false, list: false, filters: [], node: process.env.BW_BENCH_NODE ?? process.execPath };
+  const a: Args = { from: [], quick: false, chart: false, docs: false, list: false, filters: [], node: process.env.BW_BENCH_NODE ?? process.execPath };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') a.quick = true;
     else if (arg === '--chart') a.chart = true;
     else if (arg === '--docs') a.docs = true;
     else if (arg === '--list') a.list = true;
-    else if (arg === '--from') a.from = argv[++i];
+    else if (arg === '--from') a.from.push(argv[++i] ?? '');
     else if (arg === '--out') a.out = argv[++i];
     else if (arg === '--src') a.src = argv[++i];
     else if (arg === '--node') a.node = argv[++i] ?? '';
@@ -174,7 +194,17 @@ interface Results {
   /** Start-up: `import()` of the built library vs opossum and cockatiel, each in fresh processes (bench/startup.ts). */
   readonly startup?: StartupResult;
   readonly failures: { id: string; error: string }[];
-  readonly targets: { text: string; met: boolean }[];
+  readonly targets: TargetLine[];
+}
+
+/**
+ * `''` for a run on the Node that runs this script, `-node24` for one on Node 24 (`--node 24`): the suffix of the
+ * results file, the docs blocks and the chart.
+ */
+function nodeSuffix(r: Pick<Results, 'machine'>): string {
+  const major = (v: string): string => v.replace(/^v?(\d+).*$/, '$1');
+  const theirs = major(String(r.machine.node));
+  return theirs === major(process.version) ? '' : `-node${theirs}`;
 }
 
 function subtitle(r: Results): string {
@@ -184,16 +214,47 @@ function subtitle(r: Results): string {
 
 function print(r: Results): void {
   console.log(`\n${subtitle(r)}\n`);
-  if (r.rows.length > 0) console.log(consoleTable(r.rows));
+  if (r.rows.length > 0 || r.startup !== undefined) console.log(consoleTable(r.rows, r.startup));
+  if (r.rows.some((row) => row.like !== undefined)) console.log(`\nlike for like:\n${pairsMarkdown(r.rows)}`);
   if (r.keys !== undefined) console.log(`\n${keysMarkdown(r.keys)}`);
   if (r.floors !== undefined) {
     console.log(`\nfloors (bare await ${r.floors.bareNs.toFixed(1)} ns${inflightNote(r.floors)}):`);
     for (const f of Object.values(r.floors.floors)) console.log(`  ${f.ns.toFixed(1).padStart(7)} ns  ${f.ratio.toFixed(2).padStart(5)}×  ${f.title}`);
   }
   if (r.startup !== undefined) console.log(`\nstart-up (import() in a fresh process):\n${startupMarkdown(r.startup).join('\n')}`);
-  console.log('\ntargets (issue 6):');
-  for (const t of r.targets) console.log(`  ${t.met ? '✓' : '✗'} ${t.text}`);
+  console.log('\ntargets (issues 6 and 19):');
+  for (const t of r.targets) console.log(`  ${formatTarget(t, 'console')}`);
   for (const f of r.failures) console.log(`\n✗ ${f.id} failed:\n${f.error}`);
+}
+
+/**
+ * Several results files as one (a full run split into parts, each under the quiet lock's time limit: `npm run bench --
+ * success sync --out a.json`, `… failure open inflight decorated --out b.json`, `… keys --out c.json`, then
+ * `--from a.json --from b.json --from c.json --docs --chart`): the rows of all (a later file's row replaces an earlier
+ * one's of the same id), the floors, start-up and scale tables of the last file that has them. The files must come from
+ * the same Node and mode.
+ */
+function mergeResults(parts: Results[]): Results {
+  const first = parts[0]!;
+  for (const p of parts) {
+    if (p.machine.node !== first.machine.node || p.mode !== first.mode) throw new Error(`--from: cannot merge a ${p.mode} run on Node ${String(p.machine.node)} with a ${first.mode} run on Node ${String(first.machine.node)}`);
+  }
+  const rows = new Map<string, Row>();
+  for (const p of parts) for (const r of p.rows) rows.set(r.id, r);
+  const last = <K extends 'floors' | 'startup' | 'keys'>(k: K): Results[K] => parts.reduce<Results[K]>((acc, p) => p[k] ?? acc, undefined);
+  const floors = last('floors');
+  const startup = last('startup');
+  const keys = last('keys');
+  return {
+    ...first,
+    date: parts.map((p) => p.date).sort().at(-1)!,
+    rows: [...rows.values()],
+    ...(floors === undefined ? {} : { floors }),
+    ...(startup === undefined ? {} : { startup }),
+    ...(keys === undefined ? {} : { keys }),
+    failures: parts.flatMap((p) => p.failures),
+    targets: [],
+  };
 }
 
 /** How far a child's bare `await fn()` may sit from the run's median before the child is measured again. */
@@ -272,13 +333,26 @@ function updateDocs(r: Results): void {
     return;
   }
   let doc = readFileSync(DOC, 'utf8');
-  // the per-call results and the scale benchmark have blocks of their own, so `npm run bench -- keys --docs`
-  // rewrites only the scale tables and a scenario run leaves them alone
+  // Each Node has its own blocks (results, results-node24); the per-call results, the start-up table and the scale
+  // benchmark have blocks of their own, so `npm run bench -- keys --docs` rewrites only the scale tables and a
+  // scenario run leaves them alone.
+  const suffix = nodeSuffix(r);
   if (r.rows.length > 0 || r.floors !== undefined) {
-    doc = replaceBlock(doc, 'results', [
+    const like = r.rows.some((row) => row.like !== undefined);
+    doc = replaceBlock(doc, `results${suffix}`, [
       `_${subtitle(r)}._`,
       '',
-      markdownTable(r.rows),
+      ...(like
+        ? [
+            'Like for like: breakwater configured to do the same work as each peer (configurations below), each figure against the bare baseline of its own child; × peer is breakwater\'s figure ÷ the peer\'s.',
+            '',
+            pairsMarkdown(r.rows),
+            '',
+            'Every row:',
+            '',
+          ]
+        : []),
+      markdownTable(r.rows, r.startup),
       '',
       ...(r.floors === undefined
         ? []
@@ -292,11 +366,11 @@ function updateDocs(r: Results): void {
           ]),
       'Targets:',
       '',
-      ...r.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.text}`),
+      ...r.targets.map((t) => formatTarget(t, 'markdown')),
     ]);
   }
-  if (r.startup !== undefined) doc = replaceBlock(doc, 'startup', [`_${subtitle(r)}._`, '', ...startupMarkdown(r.startup)]);
-  if (r.keys !== undefined) doc = replaceBlock(doc, 'keys', [`_${subtitle(r)}._`, '', keysMarkdown(r.keys)]);
+  if (r.startup !== undefined && suffix === '') doc = replaceBlock(doc, 'startup', [`_${subtitle(r)}._`, '', ...startupMarkdown(r.startup)]);
+  if (r.keys !== undefined && suffix === '') doc = replaceBlock(doc, 'keys', [`_${subtitle(r)}._`, '', keysMarkdown(r.keys)]);
   writeFileSync(DOC, doc);
   console.log(`wrote ${relative(ROOT, DOC)}`);
 }
@@ -309,19 +383,36 @@ async function main(): Promise<void> {
     return;
   }
   let results: Results;
-  if (args.from !== undefined) {
-    results = JSON.parse(readFileSync(resolve(args.from), 'utf8')) as Results;
+  if (args.from.length > 0) {
+    // re-evaluated, so a file written before a change of the report renders as the report is now
+    const read = mergeResults(args.from.map((f) => JSON.parse(readFileSync(resolve(f), 'utf8')) as Results));
+    const rows = sortRows(
+      evaluateRows(read.rows, read.floors?.floors),
+      scenarios.map((s) => s.id),
+    );
+    results = { ...read, rows, targets: targetSummary(rows, read.floors?.floors, read.startup) };
   } else {
     const o = args.quick ? QUICK : FULL;
     // `keys [section…]` is the scale benchmark alone; its other words filter its sections, not the scenarios
     const keysOnly = args.filters.includes('keys');
     const startupOnly = args.filters.length === 1 && args.filters[0] === 'startup';
-    const selected = keysOnly || startupOnly
-      ? []
-      : scenarios.filter((s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f))) && (!args.quick || s.quick !== false));
-    const wantKeys = args.filters.length === 0 || keysOnly;
+    const eligible = (s: Scenario): boolean => !args.quick || s.quick !== false;
+    // a filtered run also measures what its rows are compared with: a pair's other side, a target's row
+    const selected =
+      keysOnly || startupOnly
+        ? []
+        : withPartners(
+            scenarios.filter((s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f) || s.group === f)) && eligible(s)),
+            scenarios,
+            eligible,
+          );
+    // the scale tables of the page are Node 20's: a full run on another Node (`--node 24`) skips them unless asked for
+    const wantKeys = keysOnly || (args.filters.length === 0 && childNode === process.execPath);
     const wantStartup = args.filters.length === 0 || args.filters.includes('startup');
-    const wantFloors = !keysOnly && !startupOnly && (args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f)));
+    const wantFloors =
+      !keysOnly &&
+      !startupOnly &&
+      (args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f)) || selected.some((s) => s.target?.against === 'floor'));
     if (selected.length === 0 && !wantKeys && !wantFloors && !wantStartup) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
     if (selected.some((s) => s.library === 'hystrixjs')) ensureHystrixjs();
     const bundle = await buildChild(args.src);
@@ -383,7 +474,7 @@ async function main(): Promise<void> {
       }
     }
     const sorted = sortRows(
-      rows,
+      evaluateRows(rows, floors?.floors),
       scenarios.map((s) => s.id),
     );
     results = {
@@ -397,7 +488,7 @@ async function main(): Promise<void> {
       ...(floors === undefined ? {} : { floors }),
       ...(startup === undefined ? {} : { startup }),
       failures,
-      targets: targetSummary(sorted),
+      targets: targetSummary(sorted, floors?.floors, startup),
     };
     // A run on another Node writes its own file (latest-node24.json), so it never replaces this Node's figures.
     const suffix = childNode === process.execPath ? '' : `-node${nodeVersion(childNode).replace(/^v(\d+).*$/, '$1')}`;
@@ -411,8 +502,9 @@ async function main(): Promise<void> {
   print(results);
   if (args.chart) {
     const floors = Object.fromEntries(Object.entries(results.floors?.floors ?? {}).map(([name, f]) => [name, f.ratio]));
-    writeFileSync(CHART, renderChart(results.rows, subtitle(results), floors));
-    console.log(`wrote ${relative(ROOT, CHART)}`);
+    const chart = chartPath(nodeSuffix(results));
+    writeFileSync(chart, renderChart(results.rows, subtitle(results), floors, results.startup));
+    console.log(`wrote ${relative(ROOT, chart)}`);
   }
   if (args.docs) updateDocs(results);
   if (results.failures.length > 0) process.exitCode = 1;

@@ -22,15 +22,36 @@ export type Group = 'success' | 'sync' | 'failure' | 'open' | 'inflight' | 'deco
  */
 export type Reference = 'sync' | 'trycatch' | 'trycatch-shallow' | 'trycatch-shared' | 'trycatch-late' | 'inflight';
 
-/** A target from issue 6, checked in the same run. */
+/**
+ * A target (issues 6 and 19), checked in the same run. What the row is divided by:
+ * - `await`: the bare `await fn()` of the row's own child;
+ * - `reference`: the row's {@link Reference}, measured in its own child;
+ * - `floor`: a floor of bench/floor.ts (`floor` names it), each side as its ratio to its own bare `await fn()`;
+ * - `row`: another scenario of the same run (`row` is its id), each side as its ratio to its own baseline (the bare
+ *   `await fn()`, or the reference for failure and in-flight rows: see `Row.chartRatio` in bench/report.ts).
+ */
 export interface Target {
-  /** Compared against the bare `await fn()` or against the scenario's {@link Reference}. */
-  readonly against: 'await' | 'reference';
-  /** `max`: ratio (ns/op ÷ reference ns/op) must be ≤ value. `minThroughput`: reference ns ÷ ns must be ≥ value. */
+  readonly against: 'await' | 'reference' | 'floor' | 'row';
+  /** `against: 'floor'`: the floor's name in bench/floor.ts's FLOORS. */
+  readonly floor?: string;
+  /** `against: 'row'`: the id of the scenario compared with. */
+  readonly row?: string;
+  /** `max`: ratio (ns/op ÷ base ns/op) must be ≤ value. `minThroughput`: base ns ÷ ns must be ≥ value. */
   readonly kind: 'max' | 'minThroughput';
   readonly value: number;
-  /** How the target reads in the table, e.g. `≤ 4.5× bare`. */
+  /** How the target reads in the table, e.g. `≤ 1.5× its floor`. */
   readonly label: string;
+}
+
+/**
+ * A like-for-like pair (issue 19): a breakwater scenario configured to do the same work as a peer's scenario. The
+ * target of every pair is `≤ 1.0× peer` (see bench/report.ts).
+ */
+export interface Like {
+  /** The id of the peer's scenario. */
+  readonly peer: string;
+  /** The pair's configuration, as the pairs table names it (e.g. `cockatiel ConsecutiveBreaker`). */
+  readonly config: string;
 }
 
 /** What a scenario's setup hands to the harness. */
@@ -54,6 +75,8 @@ export interface Scenario {
   readonly note?: string;
   readonly reference?: Reference;
   readonly target?: Target;
+  /** A breakwater scenario configured as a peer's: the pair it belongs to. */
+  readonly like?: Like;
   /**
    * Why this child's bare `await fn()` rightly differs from the other children's (the runner then never measures it
    * again for being off the run's median).
