@@ -419,3 +419,22 @@ export function withPartners(selected: readonly Scenario[], all: readonly Scenar
   }
   return all.filter((s) => ids.has(s.id));
 }
+
+/**
+ * The order children run in: each like-for-like pair's two children one right after the other (the peer's, then
+ * breakwater's), so a slow drift of a shared machine over a long run falls on both sides of a pair alike.
+ */
+export function runOrder(selected: readonly Scenario[]): Scenario[] {
+  const ids = new Set(selected.map((s) => s.id));
+  const pairedPeers = new Set(selected.flatMap((s) => (s.like !== undefined && ids.has(s.like.peer) ? [s.like.peer] : [])));
+  const out: Scenario[] = [];
+  for (const s of selected) {
+    if (pairedPeers.has(s.id)) continue; // runs just before its breakwater row
+    if (s.like !== undefined && pairedPeers.has(s.like.peer)) {
+      const peer = selected.find((p) => p.id === s.like!.peer)!;
+      if (!out.includes(peer)) out.push(peer);
+    }
+    out.push(s);
+  }
+  return out;
+}

@@ -36,6 +36,7 @@ import {
   formatTarget,
   markdownTable,
   pairsMarkdown,
+  runOrder,
   sortRows,
   targetSummary,
   toRow,
@@ -419,7 +420,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     const failures: { id: string; error: string }[] = [];
     const started = performance.now();
-    for (const s of selected) {
+    for (const s of runOrder(selected)) {
       process.stdout.write(`${s.id} … `);
       try {
         const r = (await runChild(bundle, ['scenario', s.id], o)) as unknown as ChildResult;

@@ -9,6 +9,7 @@ import {
   evaluateRows,
   markdownTable,
   pairsMarkdown,
+  runOrder,
   sortRows,
   targetSummary,
   toRow,
@@ -174,6 +175,12 @@ describe('a filtered run measures what its rows are compared with', () => {
     expect(withPartners([inflight], all).map((s) => s.id)).toEqual([inflight.id, likeInflight.id, peerInflight.id]);
     expect(withPartners([defaults], all).map((s) => s.id)).toEqual([defaults.id]);
     expect(withPartners([peerSuccess], all, (s) => s.library !== 'breakwater').map((s) => s.id)).toEqual([peerSuccess.id]);
+  });
+
+  it('runs each pair’s two children one after the other, the peer first', () => {
+    const all = [defaults, inflight, likeSuccess, likeInflight, peerSuccess, peerInflight];
+    expect(runOrder(all).map((s) => s.id)).toEqual([defaults.id, inflight.id, peerSuccess.id, likeSuccess.id, peerInflight.id, likeInflight.id]);
+    expect(runOrder([likeSuccess, defaults]).map((s) => s.id)).toEqual([likeSuccess.id, defaults.id]); // peer not selected
   });
 
   it('every pair and row target of the real scenarios names a scenario that exists, in the same group', () => {
