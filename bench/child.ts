@@ -33,7 +33,10 @@ async function runScenario(id: string, o: HarnessOptions): Promise<Record<string
   if (reference !== undefined && !same(timing.reference!.last, reference.expect)) {
     throw new Error(`${id}: the reference returned ${String(timing.reference!.last)}`);
   }
+  subject.verify?.();
+  subject.reset?.();
   const retention = await measureRetention(subject.op, o, timing.subject!.ns);
+  subject.reset?.();
   const timers = await countTimers(subject.op, o.timerCalls);
   return { id, timing, retention, timers, check: subject.check?.() ?? {} };
 }

@@ -61,6 +61,17 @@ export interface Subject {
   readonly expect: unknown;
   /** Facts checked after the run (event counts, breaker state), reported in the JSON. */
   check?(): Record<string, unknown>;
+  /**
+   * Throws when the timed calls did not do what the row claims (a failure row whose circuit opened would time its
+   * fallback on an open circuit). Called right after the timing.
+   */
+  verify?(): void;
+  /**
+   * Puts the subject back in its starting state (a fresh, closed circuit) after the timing and after the memory
+   * measurement: a failure row whose trip threshold is 1,000,000 calls would reach it in a long child, where a
+   * failing call takes 4 µs (Node 24).
+   */
+  reset?(): void;
 }
 
 /** One benchmark scenario, run alone in its own child process. */
