@@ -14,7 +14,8 @@
  *   npm run bench -- startup            only the start-up row: import() of the built dist vs opossum, cockatiel
  *   npm run bench -- --list             the scenario ids
  *   npm run bench -- --chart --from bench/results/latest.json   re-render without measuring
- *   npm run bench -- --docs --from a.json --from b.json         merge the parts of a run split in several (see mergeResults)
+ *   npm run bench -- --docs --from a.json --from b.json         merge the parts of a run split in several (see mergeResults;
+ *                                                               --out writes the merged file)
  *   npm run bench -- --src /tmp/old --out /tmp/before.json        measure another checkout's src/ (before/after)
  *
  * Each scenario runs alone in its own child process (`node --expose-gc`), from a plain-JavaScript bundle that
@@ -253,7 +254,7 @@ function mergeResults(parts: Results[]): Results {
     ...(floors === undefined ? {} : { floors }),
     ...(startup === undefined ? {} : { startup }),
     ...(keys === undefined ? {} : { keys }),
-    failures: parts.flatMap((p) => p.failures),
+    failures: parts.flatMap((p) => p.failures).filter((f) => !rows.has(f.id)), // a failed row measured again in a later part
     targets: [],
   };
 }
@@ -392,6 +393,7 @@ async function main(): Promise<void> {
       scenarios.map((s) => s.id),
     );
     results = { ...read, rows, targets: targetSummary(rows, read.floors?.floors, read.startup) };
+    if (args.out !== undefined) writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`); // the merged run
   } else {
     const o = args.quick ? QUICK : FULL;
     // `keys [section…]` is the scale benchmark alone; its other words filter its sections, not the scenarios
