@@ -6,7 +6,7 @@
 import type { FloorResult } from './floor.js';
 import type { Retention, TimerCount, Timing } from './harness.js';
 import { REFERENCES, type Group, type Library, type Like, type Reference, type Scenario, type Target } from './scenario.js';
-import { STARTUP_TARGET, type StartupResult } from './startup.js';
+import { STARTUP_TARGET, type StartupResult, type StartupRow } from './startup.js';
 
 /** What a scenario child prints. */
 export interface ChildResult {
@@ -235,24 +235,30 @@ function cells(row: Row): string[] {
   ];
 }
 
-/** The start-up rows (bench/startup.ts) in the columns of the results table: ms instead of ns, × cockatiel's import. */
+/**
+ * The start-up rows (bench/startup.ts) in the columns of the results table: ms instead of ns, × cockatiel's. The
+ * `import()` rows carry the target; the `require()` rows (when measured) follow for CommonJS apps.
+ */
 function startupCells(s: StartupResult): string[][] {
-  const cockatiel = s.rows.find((r) => r.library === 'cockatiel')?.ms;
-  return s.rows.map((r) => {
-    const x = cockatiel === undefined ? undefined : r.ms / cockatiel;
-    const isOwn = r.library === 'breakwater';
-    return [
-      `${r.library} · import() in a fresh process`,
-      `${r.ms.toFixed(1)} ms`,
-      '',
-      '',
-      '',
-      x === undefined || r.library === 'cockatiel' ? '' : `${times(x)} cockatiel's import()`,
-      isOwn && x !== undefined ? times(x) : '',
-      isOwn ? `≤ ${STARTUP_TARGET}× cockatiel: ${x === undefined ? '' : `${times(x)} `}${mark(x === undefined ? undefined : x <= STARTUP_TARGET)}` : '',
-      '',
-      '',
-    ];
+  const loaders: [string, readonly StartupRow[]][] = [['import()', s.rows], ['require()', s.requireRows ?? []]];
+  return loaders.flatMap(([loader, rows]) => {
+    const cockatiel = rows.find((r) => r.library === 'cockatiel')?.ms;
+    return rows.map((r) => {
+      const x = cockatiel === undefined ? undefined : r.ms / cockatiel;
+      const targeted = r.library === 'breakwater' && loader === 'import()';
+      return [
+        `${r.library} · ${loader} in a fresh process`,
+        `${r.ms.toFixed(1)} ms`,
+        '',
+        '',
+        '',
+        x === undefined || r.library === 'cockatiel' ? '' : `${times(x)} cockatiel's ${loader}`,
+        r.library === 'breakwater' && x !== undefined ? times(x) : '',
+        targeted ? `≤ ${STARTUP_TARGET}× cockatiel: ${x === undefined ? '' : `${times(x)} `}${mark(x === undefined ? undefined : x <= STARTUP_TARGET)}` : '',
+        '',
+        '',
+      ];
+    });
   });
 }
 

@@ -157,6 +157,11 @@ describe('targets', () => {
         { library: 'cockatiel', ms: 25, runs: [25] },
       ],
       ratioToCockatiel: 1.8,
+      requireRows: [
+        { library: 'breakwater', ms: 15, runs: [15] },
+        { library: 'opossum', ms: 6, runs: [6] },
+        { library: 'cockatiel', ms: 20, runs: [20] },
+      ],
     };
     const lines = targetSummary(rows, FLOORS, startup);
     expect(lines[0]).toEqual({ text: 'like for like, as cockatiel X: ≤ 1.0× peer in each scenario → success 0.90×, 1,000 calls in flight 1.20× ✗', met: false });
@@ -165,6 +170,8 @@ describe('targets', () => {
     expect(lines).toContainEqual({ text: "start-up: import() at most 2× cockatiel's → 1.80× (45.0 ms vs 25.0 ms)", met: true });
     expect(lines.some((l) => l.text.startsWith('0 timers per call') && l.met === true)).toBe(true);
     expect(markdownTable(rows, startup)).toContain("| breakwater · import() in a fresh process | 45.0 ms |  |  |  | 1.80× cockatiel's import() | 1.80× | ≤ 2× cockatiel: 1.80× ✓ |  |  |");
+    // require() follows for CommonJS apps, without a target of its own
+    expect(markdownTable(rows, startup)).toContain("| breakwater · require() in a fresh process | 15.0 ms |  |  |  | 0.75× cockatiel's require() | 0.75× |  |  |  |");
   });
 });
 
