@@ -1,7 +1,6 @@
 import type { Registry } from 'prom-client';
 import { promClient } from '../internal/lazyModules.js';
-import { SLICE_BUDGET_MS, sliceEach } from '../stream/sampleSlices.js';
-import { scrapeData, type CommandRow, type Emit, type LabelSet, type LimiterRow, type PoolRow, type ScrapeData } from './scrapeData.js';
+import { scrapeData, shareSlices, type CommandRow, type Emit, type LabelSet, type LimiterRow, type PoolRow, type ScrapeData } from './scrapeData.js';
 
 /** @internal what a family writes: its rows (command keys or pools) and the series of one row. */
 export type FamilySource =
@@ -66,20 +65,20 @@ export class Family {
     const data = await scrapeData();
     const name = this.name;
     const values: Value[] = [];
-    let body = '';
+    // Lines are gathered in an array and joined once per value: the value's text is then one flat string (not a
+    // rope of thousands of pieces), so prom-client's own join of the family is a plain copy.
+    const parts: string[] = [];
     let last = 0;
-    let lines = 0;
     await this.each(data, (base, extra, value) => {
-      if (lines !== 0) body += ` ${valueText(last)}\n`;
-      body += extra !== null ? `${name}{${base.text}${extra.text}}` : base.text === '' ? name : `${name}{${base.text}}`;
+      if (parts.length !== 0) parts.push(` ${valueText(last)}\n`);
+      parts.push(extra !== null ? `${name}{${base.text}${extra.text}}` : base.text === '' ? name : `${name}{${base.text}}`);
       last = value;
-      if (++lines === LINES_PER_VALUE) {
-        values.push({ metricName: body, value: last });
-        body = '';
-        lines = 0;
+      if (parts.length === 2 * LINES_PER_VALUE - 1) {
+        values.push({ metricName: parts.join(''), value: last });
+        parts.length = 0;
       }
     });
-    if (lines !== 0) values.push({ metricName: body, value: last });
+    if (parts.length !== 0) values.push({ metricName: parts.join(''), value: last });
     return { name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
@@ -98,9 +97,10 @@ export class Family {
         }
         return done(undefined);
       }
-      if (source.of === 'pool') sliceEach(data.pools, (row) => source.series(row, emit), done, { budgetMs: SLICE_BUDGET_MS });
-      else if (source.of === 'limiter') sliceEach(data.limiters, (row) => source.series(row, emit), done, { budgetMs: SLICE_BUDGET_MS });
-      else sliceEach(source.rows(data), (row) => source.series(row, emit), done, { budgetMs: SLICE_BUDGET_MS });
+      // One budget for every family of the scrape (see shareSlices): prom-client starts them all in one turn.
+      if (source.of === 'pool') shareSlices(data.pools, (row) => source.series(row, emit), done);
+      else if (source.of === 'limiter') shareSlices(data.limiters, (row) => source.series(row, emit), done);
+      else shareSlices(source.rows(data), (row) => source.series(row, emit), done);
     });
   }
 }

@@ -6,7 +6,8 @@ import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
 import { storeLimiters } from '../limiter/registry.js';
 import type { StoreBucket } from '../limiter/StoreBucket.js';
 import { EVENT_TYPES } from '../metrics/eventType.js';
-import { sliceEach } from '../stream/sampleSlices.js';
+import { performance } from 'node:perf_hooks';
+import { SLICE_BUDGET_MS, sliceEach, type Done } from '../stream/sampleSlices.js';
 import { QUANTILES } from './metricNames.js';
 
 /** @internal labels of a series, as exposition text (`a="x",b="y"`, escaped, made once) and as an object. */
@@ -85,7 +86,72 @@ let pending: Promise<ScrapeData> | null = null;
  * @internal how a scrape is sliced. Tests set `maxPerSlice` to see slicing on a machine fast enough to read every
  * key within one slice's time budget.
  */
-export const scrapeSlicing: { maxPerSlice?: number } = {};
+export const scrapeSlicing: { maxPerSlice?: number; budgetMs?: number } = {};
+
+/** One family's rows waiting for {@link shareSlices}. */
+interface Job {
+  readonly items: readonly unknown[];
+  readonly visit: (item: unknown) => void;
+  readonly done: Done<void>;
+  next: number;
+}
+const jobs: Job[] = [];
+/** A drive is scheduled or running: new jobs only queue. */
+let driving = false;
+/** Start (real ms) of the slice still open in this event-loop turn, or -1 once the turn has passed. */
+let sliceStart = -1;
+/** Rows visited in that slice. */
+let sliceCount = 0;
+const endTurn = (): void => {
+  sliceStart = -1;
+};
+
+/**
+ * @internal calls `visit` on every item, in event-loop slices shared by every caller: prom-client's
+ * `registry.metrics()` asks all metric families at once, so their rows are visited one family after the other
+ * under one time budget per turn ({@link SLICE_BUDGET_MS}, or `scrapeSlicing.budgetMs`). Per-family slices would
+ * each take a full budget in the same turn, one after the other. Work that fits in the turn's remaining budget
+ * completes synchronously, so a small scrape still takes one turn.
+ */
+export function shareSlices<T>(items: readonly T[], visit: (item: T) => void, done: Done<void>): void {
+  jobs.push({ items, visit: visit as (item: unknown) => void, done, next: 0 });
+  if (!driving) drive();
+}
+
+function drive(): void {
+  driving = true;
+  const budgetMs = scrapeSlicing.budgetMs ?? SLICE_BUDGET_MS;
+  const maxPerSlice = scrapeSlicing.maxPerSlice ?? Infinity;
+  if (sliceStart < 0) {
+    sliceStart = performance.now();
+    sliceCount = 0;
+    // The slice stays open for callers later in this same turn (prom-client's other families, in microtasks).
+    setImmediate(endTurn);
+  }
+  while (jobs.length > 0) {
+    const job = jobs[0]!;
+    let failed: unknown;
+    let threw = false;
+    try {
+      while (job.next < job.items.length) {
+        if (sliceCount !== 0 && (sliceCount >= maxPerSlice || (sliceCount % 4 === 0 && performance.now() - sliceStart >= budgetMs))) {
+          // Out of budget: the rest on a later turn, after I/O and timers had their turn.
+          sliceStart = -1;
+          setImmediate(drive);
+          return;
+        }
+        job.visit(job.items[job.next++]);
+        sliceCount++;
+      }
+    } catch (error) {
+      threw = true;
+      failed = error;
+    }
+    jobs.shift();
+    job.done(threw ? failed : undefined);
+  }
+  driving = false;
+}
 
 /**
  * @internal every command key and pool, each read once, in event-loop slices. prom-client asks every metric of a

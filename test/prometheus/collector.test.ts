@@ -147,6 +147,43 @@ describe('registerPrometheus collector', () => {
     expect(turns).toBeGreaterThan(0); // other work ran while the scrape was under way
   });
 
+  it('gives the families of one scrape one shared budget per turn, and the text is unchanged', async () => {
+    await traffic(300);
+    const registry = new Registry();
+    registerPrometheus(registry);
+    const whole = await registry.metrics(); // 300 keys fit one 5 ms slice per family on a fast machine
+    // Each family writes 300 rows or more; 100 rows per turn in all means every family spans turns, and
+    // prom-client's families (asked together) must not each take their own slice in the same turn.
+    scrapeSlicing.maxPerSlice = 100;
+    const rows = 300 * 10 + 300; // ten command families with rows, plus the read of the keys
+    let turns = 0;
+    let scraping = true;
+    const count = (): void => {
+      if (!scraping) return;
+      turns++;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const text = await registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice);
+    scraping = false;
+    expect(text).toBe(whole);
+    expect(turns).toBeGreaterThanOrEqual(rows / 100 - 1);
+  });
+
+  it('yields to a timer between slices when the budget is tiny', async () => {
+    await traffic(50);
+    const registry = new Registry();
+    registerPrometheus(registry);
+    const whole = await registry.metrics();
+    scrapeSlicing.budgetMs = 0; // every time check ends the slice
+    const { setTimeout: realTimeout } = await import('node:timers');
+    let fired = false;
+    realTimeout(() => (fired = true), 0);
+    const text = await registry.metrics().finally(() => delete scrapeSlicing.budgetMs);
+    expect(fired).toBe(true);
+    expect(text).toBe(whole);
+  });
+
   it('holds nothing after registry.clear(), and registers afresh on the cleared registry', async () => {
     await traffic(3);
     const registry = new Registry();
