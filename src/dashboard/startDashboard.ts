@@ -9,6 +9,7 @@ import { expectWriteTimeout } from '../stream/writeWatch.js';
 import { expectHost, listenServer, pathOf } from './listen.js';
 import { pageCsp, renderPage, type PageStream } from './page/pageHtml.js';
 import { parseUpstreams, streamLabel, StreamProxy } from './streamProxy.js';
+import { writeExposition } from '../prometheus/writeExposition.js';
 
 /** Options of {@link startDashboard}. */
 export interface DashboardOptions {
@@ -134,20 +135,8 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     }
     if (path === '/hystrix.stream') return stream(req, res);
     if (path === '/metrics') {
-      const headers = { 'content-type': registry.contentType, 'cache-control': 'no-store', ...NOSNIFF };
-      if (req.method === 'HEAD') {
-        // The status and headers of a GET, without paying for a scrape nobody reads.
-        res.writeHead(200, headers);
-        res.end();
-        return;
-      }
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, headers);
-          res.end(text);
-        },
-        () => plain(res, 500, 'metrics unavailable\n'),
-      );
+      // Written family by family as the text is ready (HEAD: headers only, no scrape).
+      writeExposition(registry, req, res, { 'cache-control': 'no-store', ...NOSNIFF }, () => plain(res, 500, 'metrics unavailable\n'));
       return;
     }
     const proxied = PROXY_PATH.exec(path);

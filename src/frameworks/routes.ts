@@ -5,6 +5,7 @@ import { promClient } from '../internal/lazyModules.js';
 import { expectKey, readKnown } from '../config/validate.js';
 import { registerPrometheus, type PrometheusOptions } from '../prometheus/registerPrometheus.js';
 import { hystrixStreamHandler, type HystrixStreamHandler, type HystrixStreamOptions } from '../stream/sseHandler.js';
+import { writeExposition } from '../prometheus/writeExposition.js';
 
 /** Options shared by the framework adapters (`breakwater/express`, `breakwater/fastify`). */
 export interface FrameworkRoutesOptions {
@@ -72,15 +73,14 @@ export function frameworkRoutes(options: FrameworkRoutesOptions | undefined, whe
     metricsPath,
     requestContext: raw.requestContext !== false,
     stream,
-    async metrics(req, res) {
-      const body = await served!.metrics();
-      res.writeHead(200, {
-        'Content-Type': served!.contentType,
-        'Cache-Control': 'no-cache',
-        'X-Content-Type-Options': 'nosniff',
-        'Content-Length': Buffer.byteLength(body),
+    metrics(req, res) {
+      // Written family by family as the text is ready, not joined into one string first (HEAD: no scrape).
+      return new Promise<void>((resolve, reject) => {
+        res.once('close', () => resolve());
+        writeExposition(served!, req, res, { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }, () => {
+          reject(new Error('breakwater: the Prometheus scrape failed'));
+        });
       });
-      res.end(req.method === 'HEAD' ? undefined : body);
     },
     close() {
       stream?.close();
