@@ -28,6 +28,23 @@ async function traffic(keys: number, prefix = 'Col'): Promise<void> {
   }
 }
 
+/** Runs `work` while counting the event-loop turns (setImmediate callbacks) that other work got meanwhile. */
+async function countingTurns(work: Promise<string>): Promise<{ text: string; turns: number }> {
+  let turns = 0;
+  let running = true;
+  const count = (): void => {
+    if (!running) return;
+    turns++;
+    setImmediate(count);
+  };
+  setImmediate(count);
+  try {
+    return { text: await work, turns };
+  } finally {
+    running = false;
+  }
+}
+
 function promtool(text: string): string {
   const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 10_000 });
   expect(result.error).toBeUndefined();
@@ -133,16 +150,7 @@ describe('registerPrometheus collector', () => {
     const registry = new Registry();
     registerPrometheus(registry);
     scrapeSlicing.maxPerSlice = 50; // six slices, however fast the machine reads 300 keys
-    let turns = 0;
-    let scraping = true;
-    const count = (): void => {
-      if (!scraping) return;
-      turns++;
-      setImmediate(count);
-    };
-    setImmediate(count);
-    const text = await registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice);
-    scraping = false;
+    const { text, turns } = await countingTurns(registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice));
     expect(text.split('\n').filter((l) => l.startsWith('breakwater_circuit_open{')).length).toBe(300);
     expect(turns).toBeGreaterThan(0); // other work ran while the scrape was under way
   });
@@ -156,16 +164,7 @@ describe('registerPrometheus collector', () => {
     // prom-client's families (asked together) must not each take their own slice in the same turn.
     scrapeSlicing.maxPerSlice = 100;
     const rows = 300 * 10 + 300; // ten command families with rows, plus the read of the keys
-    let turns = 0;
-    let scraping = true;
-    const count = (): void => {
-      if (!scraping) return;
-      turns++;
-      setImmediate(count);
-    };
-    setImmediate(count);
-    const text = await registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice);
-    scraping = false;
+    const { text, turns } = await countingTurns(registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice));
     expect(text).toBe(whole);
     expect(turns).toBeGreaterThanOrEqual(rows / 100 - 1);
   });
