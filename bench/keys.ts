@@ -11,6 +11,7 @@ import * as bw from '../src/index.js';
 import { resetBreakwater } from '../src/testing.js';
 import { fullGc, type HarnessOptions } from './harness.js';
 import { streamSections } from './keysStream.js';
+import { seededRandom } from '../test/support/seededRandom.js';
 
 /** The key counts the issue asks for. */
 export const KEY_COUNTS = [100, 1000, 10_000] as const;
@@ -71,21 +72,9 @@ export class BenchClock implements bw.Clock {
   }
 }
 
-/** A small seeded PRNG (mulberry32), so every run sees the same latencies. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Varied latencies: log-normal, median 20 ms, p99 about 200 ms, capped under the 1 s timeout. */
 export function latencies(seed: number): () => number {
-  const next = prng(seed);
+  const next = seededRandom(seed);
   return () => {
     const u1 = next() || 1e-12;
     const u2 = next();
