@@ -14,11 +14,17 @@ export interface BreakerStore {
    * removed); releases the trial lock when `owner` holds it.
    */
   publishCircuit(key: string, state: SharedCircuitState, ttlMs: number, owner: string): Promise<void>;
-  /** @internal takes the fleet's trial lock for `ttlMs` if nobody holds it. */
-  acquireTrial(key: string, owner: string): Promise<boolean>;
+  /**
+   * @internal takes the fleet's trial lock if nobody holds it and the fleet's record is OPEN: `'taken'` (also when
+   * `owner` already holds it), `'busy'` (another instance holds it) or `'notOpen'` (no open record: no lock taken).
+   */
+  acquireTrial(key: string, owner: string): Promise<TrialAnswer>;
   /** @internal releases the trial lock if `owner` holds it. */
   releaseTrial(key: string, owner: string): Promise<void>;
 }
+
+/** @internal how a store answers a request for the fleet's trial lock (see {@link BreakerStore.acquireTrial}). */
+export type TrialAnswer = 'taken' | 'busy' | 'notOpen';
 
 /** @internal a circuit's state as the fleet shares it. */
 export interface SharedCircuitState {

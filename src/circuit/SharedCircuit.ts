@@ -1,6 +1,6 @@
 import { nodeCrypto } from '../internal/lazyModules.js';
 import type { Clock } from '../time/Clock.js';
-import type { BreakerStore, SharedCircuitState } from './BreakerStore.js';
+import type { BreakerStore, SharedCircuitState, TrialAnswer } from './BreakerStore.js';
 import type { CircuitState } from './breakerState.js';
 import { monotonicFromEpoch } from './CircuitBreakerSnapshot.js';
 
@@ -35,6 +35,13 @@ export class SharedCircuit {
   available = true;
   private lockHeld = false;
   private lockInFlight = false;
+  /**
+   * Counts the circuit's changes (its own transitions and what the fleet tells it). A lock answer that comes back
+   * after a change belongs to a circuit that no longer exists: it is released, not kept.
+   */
+  private generation = 0;
+  /** How many lock requests in a row, in this generation, found no open record in the fleet. */
+  private notOpenAnswers = 0;
   private nextLockAt = 0;
   private nextProbeAt = 0;
   private readonly unwatch: () => void;
@@ -66,21 +73,42 @@ export class SharedCircuit {
       return true;
     }
     if (this.lockHeld) return true;
+    // Twice in a row the fleet had no open record: this opening was never shared (the store was away when it
+    // happened) or the record expired with an idle fleet. Nobody else runs a trial for it: run one here. (Once is
+    // not enough: the answer may have crossed a CLOSED on its way from the instance whose trial just succeeded.)
+    if (this.notOpenAnswers >= 2) return true;
     if (!this.lockInFlight && now >= this.nextLockAt) {
       this.nextLockAt = now + LOCK_RETRY_MS;
       this.lockInFlight = true;
-      void this.call(() => this.store.acquireTrial(this.host.commandKey, this.id)).then((taken) => {
-        this.lockInFlight = false;
-        if (taken === true) this.lockHeld = true;
-      });
+      const generation = this.generation;
+      void this.call(() => this.store.acquireTrial(this.host.commandKey, this.id)).then((answer) => this.answered(answer, generation));
     }
     return false;
+  }
+
+  private answered(answer: TrialAnswer | undefined, generation: number): void {
+    this.lockInFlight = false;
+    if (generation !== this.generation) {
+      // the circuit changed while the request was out: a lock taken for the old one must not linger in the store
+      // (nor be trusted at the next opening)
+      if (answer === 'taken') void this.call(() => this.store.releaseTrial(this.host.commandKey, this.id));
+      return;
+    }
+    if (answer === 'taken') this.lockHeld = true;
+    this.notOpenAnswers = answer === 'notOpen' ? this.notOpenAnswers + 1 : 0;
+  }
+
+  /** The circuit changed (here or elsewhere): whatever was asked about the previous one no longer holds. */
+  private changed(): void {
+    this.generation++;
+    this.lockHeld = false;
+    this.notOpenAnswers = 0;
   }
 
   /** The local breaker changed state by itself: tell the fleet (an opening, or a trial's result). */
   onTransition(to: CircuitState): void {
     if (to === 'HALF_OPEN') return;
-    this.lockHeld = false;
+    this.changed();
     if (!this.available) return;
     const openedAt = to === 'OPEN' ? this.host.openedAtEpoch() : null;
     const state: SharedCircuitState = { state: to === 'OPEN' ? 'OPEN' : 'CLOSED', openedAt, origin: this.id };
@@ -94,10 +122,11 @@ export class SharedCircuit {
 
   private apply(state: SharedCircuitState): void {
     if (state.state === 'OPEN' && state.openedAt !== null) {
+      this.changed();
       const clock = this.clock();
       this.host.applyShared(true, monotonicFromEpoch(state.openedAt, clock.now(), clock.wallTime()));
     } else if (state.state === 'CLOSED') {
-      this.lockHeld = false;
+      this.changed();
       this.host.applyShared(false, 0);
     }
   }

@@ -2,7 +2,7 @@ import { nodeCrypto } from '../internal/lazyModules.js';
 import { expectKey, expectNumber, readKnown } from '../config/validate.js';
 import { configError } from '../errors.js';
 import type { BucketSpec, BucketStore, TokenReply, TokenRequest } from '../limiter/BucketStore.js';
-import type { BreakerStore, SharedCircuitState } from '../circuit/BreakerStore.js';
+import type { BreakerStore, SharedCircuitState, TrialAnswer } from '../circuit/BreakerStore.js';
 import { BUCKET_SCRIPT } from './bucketScript.js';
 import { ACQUIRE_TRIAL, PUBLISH_CIRCUIT, READ_CIRCUIT, RELEASE_TRIAL } from './circuitScripts.js';
 
@@ -184,9 +184,9 @@ export class RedisStore implements BucketStore, BreakerStore {
   }
 
   /** @internal */
-  async acquireTrial(key: string, owner: string): Promise<boolean> {
-    const [, lock] = this.circuitKeys(key);
-    return (await this.script(ACQUIRE_TRIAL, [lock], [owner, this.trialLockTtl])) === 1;
+  async acquireTrial(key: string, owner: string): Promise<TrialAnswer> {
+    const answer = await this.script(ACQUIRE_TRIAL, this.circuitKeys(key), [owner, this.trialLockTtl]);
+    return answer === 1 ? 'taken' : answer === 2 ? 'notOpen' : 'busy';
   }
 
   /** @internal */

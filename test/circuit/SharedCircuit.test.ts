@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { circuitBreakerFor, command, events } from '../../src/index.js';
-import type { BreakerStore, SharedCircuitState } from '../../src/circuit/BreakerStore.js';
+import type { BreakerStore, SharedCircuitState, TrialAnswer } from '../../src/circuit/BreakerStore.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 
 let clock: FakeClock;
@@ -18,6 +18,8 @@ class FakeBreakerStore implements BreakerStore {
   record: SharedCircuitState | null = null;
   lock: string | null = null;
   published: SharedCircuitState[] = [];
+  /** Lock requests answered so far. */
+  asked = 0;
   private listener: ((s: SharedCircuitState) => void) | null = null;
 
   watchCircuit(_key: string, listener: (s: SharedCircuitState) => void): () => void {
@@ -39,14 +41,16 @@ class FakeBreakerStore implements BreakerStore {
     return this.answer(() => {
       this.published.push(state);
       this.record = state.state === 'OPEN' ? state : null;
-      if (this.lock === owner) this.lock = null;
+      if (this.lock === owner || state.state === 'CLOSED') this.lock = null;
     });
   }
   acquireTrial(_key: string, owner: string) {
-    return this.answer(() => {
-      if (this.lock !== null && this.lock !== owner) return false;
+    return this.answer((): TrialAnswer => {
+      this.asked++;
+      if (this.record === null) return 'notOpen';
+      if (this.lock !== null && this.lock !== owner) return 'busy';
       this.lock = owner;
-      return true;
+      return 'taken';
     });
   }
   releaseTrial(_key: string, owner: string) {
@@ -99,7 +103,8 @@ describe('a circuit shared through a store', () => {
     const store = new FakeBreakerStore();
     const { cmd, breaker } = shared('Remote', store);
     await cmd.execute();
-    store.deliver({ state: 'OPEN', openedAt: clock.wallTime() - 400, origin: 'other' });
+    store.record = { state: 'OPEN', openedAt: clock.wallTime() - 400, origin: 'other' };
+    store.deliver(store.record);
     expect(breaker().state).toBe('OPEN');
     clock.advance(600);
     expect(await cmd.execute()).toBe('fallback');
@@ -151,6 +156,68 @@ describe('a circuit shared through a store', () => {
     await flush();
     expect(seen.at(-1)).toBe('recovered Alone');
     expect(breaker().storeAvailable).toBe(true);
+  });
+
+  it('releases a lock whose answer crossed a close, and trusts no lock at the next opening', async () => {
+    const store = new FakeBreakerStore();
+    const { cmd, breaker } = shared('Crossed', store);
+    await cmd.execute(); // the breaker (and its subscription) exists from the first call
+    const open = () => {
+      store.record = { state: 'OPEN', openedAt: clock.wallTime(), origin: 'other' };
+      store.deliver(store.record);
+    };
+    open();
+    clock.advance(1001);
+    const call = cmd.execute(); // asks for the lock; the store takes it for this instance...
+    store.deliver({ state: 'CLOSED', openedAt: null, origin: 'other' }); // ...while the fleet's close is on its way
+    expect(await call).toBe('fallback');
+    await flush();
+    expect(breaker().state).toBe('CLOSED');
+    expect(store.asked).toBe(1);
+    expect(store.lock).toBeNull(); // released: a lock for a closed circuit would hold back the next trial
+    open(); // the next opening: the old answer is not a lock for it
+    clock.advance(1001);
+    expect(await cmd.execute()).toBe('fallback');
+    expect(breaker().state).toBe('OPEN');
+    await flush();
+    expect(store.asked).toBe(2);
+    expect(await cmd.execute()).toBe('ok'); // the lock it holds now
+    expect(breaker().state).toBe('CLOSED');
+  });
+
+  it('runs its own trial only after the fleet twice had no open record for it, and not when a close crossed the first answer', async () => {
+    const store = new FakeBreakerStore();
+    const { cmd, breaker } = shared('Unshared', store);
+    await cmd.execute();
+    // an opening the fleet never recorded (e.g. the record expired while the fleet was idle)
+    store.deliver({ state: 'OPEN', openedAt: clock.wallTime(), origin: 'other' });
+    clock.advance(1001);
+    expect(await cmd.execute()).toBe('fallback'); // asks: no open record
+    await flush();
+    expect(store.asked).toBe(1);
+    expect(await cmd.execute()).toBe('fallback'); // once may be a close on its way: no trial yet
+    clock.advance(250);
+    expect(await cmd.execute()).toBe('fallback'); // asks again: still none
+    await flush();
+    expect(store.asked).toBe(2);
+    expect(await cmd.execute()).toBe('ok'); // nobody else has a trial for it: this is the trial
+    expect(breaker().state).toBe('CLOSED');
+    await flush();
+    expect(store.lock).toBeNull();
+
+    // the common case: the first "no record" crossed the fleet's close; the close arrives and nothing is trialled
+    store.deliver({ state: 'OPEN', openedAt: clock.wallTime(), origin: 'other' });
+    clock.advance(1001);
+    expect(await cmd.execute()).toBe('fallback');
+    await flush();
+    store.deliver({ state: 'CLOSED', openedAt: null, origin: 'other' });
+    expect(breaker().state).toBe('CLOSED');
+    store.deliver({ state: 'OPEN', openedAt: clock.wallTime(), origin: 'other' }); // a new opening starts the count again
+    clock.advance(1001);
+    expect(await cmd.execute()).toBe('fallback');
+    await flush();
+    expect(await cmd.execute()).toBe('fallback'); // one "no record" in this opening: still no trial
+    expect(breaker().state).toBe('OPEN');
   });
 
   it('refuses a store that is not one', () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisStore } from '../../src/index.js';
 import { startRedis, type RedisServer } from './support/redisServer.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -70,6 +71,29 @@ function instance(name: string, env: Record<string, string>) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the shared circuit’s scripts on a real redis-server', () => {
+  it('gives the trial lock only while the fleet’s record is OPEN, to one owner, and a close removes any lock', async () => {
+    const prefix = `scripts-${process.pid}:`;
+    const store = redisStore(redis.client(), { prefix, timeout: 2000, trialLockTtl: 60_000 });
+    const open = { state: 'OPEN' as const, openedAt: 1_000, origin: 'A' };
+    try {
+      expect(await store.acquireTrial('K', 'A')).toBe('notOpen'); // nothing to trial
+      expect(await redis.client().keys(`${prefix}*`)).toEqual([]); // and no lock taken for it
+      await store.publishCircuit('K', open, 60_000, 'A');
+      expect(await store.acquireTrial('K', 'A')).toBe('taken');
+      expect(await store.acquireTrial('K', 'A')).toBe('taken'); // its own lock again
+      expect(await store.acquireTrial('K', 'B')).toBe('busy');
+      await store.publishCircuit('K', { ...open, origin: 'B' }, 60_000, 'B'); // another's opening keeps A's trial lock
+      expect(await store.acquireTrial('K', 'B')).toBe('busy');
+      await store.publishCircuit('K', { state: 'CLOSED', openedAt: null, origin: 'B' }, 60_000, 'B'); // closed by B
+      expect(await redis.client().keys(`${prefix}*`)).toEqual([]); // record and A's lock gone
+      expect(await store.acquireTrial('K', 'B')).toBe('notOpen');
+    } finally {
+      store.close();
+    }
+  });
+});
 
 describe('one circuit for the fleet, through a real redis-server', () => {
   it('opens on every instance after one trips, runs exactly one trial across them, and survives the trial holder being killed', async () => {
