@@ -28,25 +28,45 @@ interface WorkerResult {
   storeEvents: string[];
 }
 
-/** Runs one fleet instance (test/store/support/fleetWorker.ts) as its own process; bounded in time. */
-function worker(env: Record<string, string>, limitMs: number): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/support/fleetWorker.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+/** One fleet instance (test/store/support/fleetWorker.ts) as its own process; bounded in time. */
+interface Worker {
+  /** Resolves once the instance has loaded and connected to Redis. */
+  readonly ready: Promise<void>;
+  /** Tells it when to start (epoch ms). */
+  start(at: number): void;
+  readonly result: Promise<WorkerResult>;
+}
+
+function worker(env: Record<string, string>, limitMs: number): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/support/fleetWorker.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let onReady = (): void => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (out.startsWith('ready\n')) onReady();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdin.on('error', () => undefined); // an instance that died is reported by its exit code
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const result = new Promise<WorkerResult>((resolve, reject) => {
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code !== 0) reject(new Error(`worker exited with ${code}: ${err}`));
       else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as WorkerResult);
     });
   });
+  result.catch(() => undefined); // read by the test; a failed start-up is reported through `ready` below
+  return {
+    ready: Promise.race([ready, result.then(() => Promise.reject(new Error(`worker exited before it was ready: ${err}`)))]),
+    start: (at) => child.stdin.end(`${at}\n`),
+    result,
+  };
 }
 
 describe('a token bucket shared through a real redis-server', () => {
@@ -59,10 +79,15 @@ describe('a token bucket shared through a real redis-server', () => {
       PREFIX: `fleet-${process.pid}:`,
       CAPACITY: String(capacity),
       RATE: String(rate),
-      START_AT: String(Date.now() + 6000), // every process has loaded and connected by then
       DURATION_MS: String(durationMs),
     };
-    const results = await Promise.all([1, 2, 3, 4].map(() => worker(env, 30_000)));
+    const workers = [1, 2, 3, 4].map(() => worker(env, 45_000));
+    // Each process takes its own time to load (seconds on a loaded machine, more with a cold tsx cache): they start
+    // together once all are connected, a moment after the start is sent.
+    await Promise.all(workers.map((w) => w.ready));
+    const startAt = Date.now() + 1000;
+    for (const w of workers) w.start(startAt);
+    const results = await Promise.all(workers.map((w) => w.result));
     const times = results.flatMap((r) => r.admitted).sort((a, b) => a - b);
     const first5s = times.filter((t) => t < 5000).length;
     let maxWindow = 0;

@@ -1,7 +1,9 @@
 /**
  * One instance of a fleet, run as its own process by test/store/redisBucket.test.ts: a command on a limiter shared
- * through Redis, called as fast as it can by `CONCURRENCY` loops from `START_AT` (epoch ms) for `DURATION_MS`. It
- * prints one JSON line: the wall-clock times (ms after START_AT) at which `run` was admitted, and its store events.
+ * through Redis, called as fast as it can by `CONCURRENCY` loops for `DURATION_MS`. Once connected it prints
+ * `ready` and reads the start (epoch ms) from a line on stdin, so every instance starts together however long each
+ * took to load. It prints one JSON line: the wall-clock times (ms after the start) at which `run` was admitted, and
+ * its store events.
  */
 import { Redis } from 'ioredis';
 import { command, configure, events, redisStore } from '../../../src/index.js';
@@ -11,7 +13,6 @@ const env = (name: string): string => {
   if (value === undefined) throw new Error(`${name} is not set`);
   return value;
 };
-const startAt = Number(env('START_AT'));
 const durationMs = Number(env('DURATION_MS'));
 const concurrency = Number(process.env.CONCURRENCY ?? '8');
 const client = new Redis({ port: Number(env('REDIS_PORT')), host: '127.0.0.1' });
@@ -38,6 +39,15 @@ const call = command({
 });
 
 await client.ping(); // connected before the start, so the first decision is not a connection set-up
+process.stdout.write('ready\n');
+const startAt = await new Promise<number>((resolve) => {
+  let line = '';
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+    line += chunk;
+    if (line.includes('\n')) resolve(Number(line.trim()));
+  });
+});
+process.stdin.destroy();
 await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
 const endAt = startAt + durationMs;
 let rejected = 0;
