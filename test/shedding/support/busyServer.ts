@@ -1,6 +1,6 @@
 /**
  * A process for loadShedding.process.test.ts: a loopback HTTP server with load shedding on. `/busy?ms=N` keeps
- * its event loop busy in 120 ms chunks for N ms; `/state` answers `loadSheddingSnapshot()`; `/cmd` runs a sheddable command (body: 'ran' or 'shed'), `/critical` one of priority 'critical'; every
+ * its event loop busy in 120 ms chunks until `/idle` is asked for (between chunks), or for N ms at most; `/state` answers `loadSheddingSnapshot()`; `/cmd` runs a sheddable command (body: 'ran' or 'shed'), `/critical` one of priority 'critical'; every
  * other path goes through the HTTP middleware. Prints its port, exits when stdin closes.
  */
 import { createServer } from 'node:http';
@@ -11,19 +11,27 @@ const work = command({ key: 'Work', sheddable: true, run: async () => 'ran', fal
 const critical = command({ key: 'Critical', priority: 'critical', run: async () => 'ran', fallback: () => 'shed' });
 const shed = loadSheddingMiddleware({ filter: (req) => req.url === '/' });
 
+let idle = true;
 function busy(untilMs: number): void {
   const chunkEnd = Date.now() + 120;
   while (Date.now() < chunkEnd) {
     // burn the event loop
   }
-  if (Date.now() < untilMs) setImmediate(busy, untilMs);
+  if (!idle && Date.now() < untilMs) setImmediate(busy, untilMs);
+  else idle = true;
 }
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (url.pathname === '/busy') {
+    idle = false;
     setImmediate(busy, Date.now() + Number(url.searchParams.get('ms')));
     res.end('busy');
+    return;
+  }
+  if (url.pathname === '/idle') {
+    idle = true;
+    res.end('idle');
     return;
   }
   if (url.pathname === '/state') {
