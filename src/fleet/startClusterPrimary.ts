@@ -51,6 +51,8 @@ export interface ClusterPrimary {
 }
 
 const OPTION = 'startClusterPrimary';
+/** How many departed workers the status object keeps (the most recent). */
+const MAX_GONE = 64;
 
 /**
  * Serves, from a `node:cluster` primary, one `/hystrix.stream` and one `/metrics` for all its workers (each worker
@@ -91,21 +93,31 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
   const hosts = parseAllowedHosts(raw.allowedHosts, `${OPTION}.allowedHosts`, [host]);
 
   const view = new FleetView(workerTimeout);
-  const gone = new Map<string, number>();
+  /** Workers that left the view: when (monotonic ms) and why. */
+  const gone = new Map<string, { at: number; reason: string }>();
+  /** When each worker in the view started counting (its first sample since it was last gone). */
+  const upSince = new Map<string, number>();
   const idOf = (worker: Worker): string => `worker ${worker.id}`;
   const onMessage = (worker: Worker, message: unknown): void => {
     if (!isClusterSample(message)) return;
     const id = idOf(worker);
     const now = getClock().now();
     gone.delete(id);
+    if (view.lastSeen(id) === undefined) upSince.set(id, now);
     view.touch(id, now);
     for (const object of message.objects) view.accept(id, object, now);
+  };
+  const leave = (id: string, at: number, reason: string): void => {
+    view.remove(id);
+    upSince.delete(id);
+    gone.set(id, { at, reason });
+    // a crash-looping app forks a new id each time: keep the latest departures only
+    if (gone.size > MAX_GONE) gone.delete(gone.keys().next().value!);
   };
   const onExit = (worker: Worker): void => {
     const id = idOf(worker);
     if (view.lastSeen(id) === undefined) return;
-    view.remove(id);
-    gone.set(id, getClock().now());
+    leave(id, getClock().now(), 'exited');
   };
   cluster.on('message', onMessage);
   cluster.on('exit', onExit);
@@ -117,18 +129,22 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
     const wall = clock.wallTime();
     const at = (ms: number): number => Math.round(wall - (now - ms));
     const out: InstanceStatus[] = [];
+    dropSilent(now);
+    for (const id of view.ids()) out.push({ id, state: 'up', reason: '', since: at(upSince.get(id)!) });
+    for (const [id, left] of gone) out.push({ id, state: 'down', reason: left.reason, since: at(left.at) });
+    return out;
+  };
+  /** A worker silent for longer than `workerTimeout` leaves the view (down since its silence passed the bound). */
+  const dropSilent = (now: number): void => {
     for (const id of view.ids()) {
       const seen = view.lastSeen(id)!;
-      const silent = now - seen > workerTimeout;
-      out.push({ id, state: silent ? 'down' : 'up', reason: silent ? `silent for ${workerTimeout} ms` : '', since: at(seen) });
+      if (now - seen > workerTimeout) leave(id, seen + workerTimeout, `silent for ${workerTimeout} ms`);
     }
-    for (const [id, ms] of gone) out.push({ id, state: 'down', reason: 'exited', since: at(ms) });
-    return out;
   };
   const sample = (): Record<string, unknown>[] => {
     const clock = getClock();
     const now = clock.now();
-    for (const id of view.ids()) if (now - view.lastSeen(id)! > workerTimeout) view.remove(id);
+    dropSilent(now);
     const out = view.aggregate(now);
     out.push(instancesObject(workers(), clock.wallTime(), []));
     return out;

@@ -110,6 +110,7 @@ describe('a node:cluster primary with two workers (startClusterPrimary + reportT
     const status = stream.objects().filter((o) => o.type === 'TurbineInstances').pop()!;
     expect(status.instances).toContainEqual(expect.objectContaining({ id: `worker ${victim.id}`, state: 'down', reason: 'exited' }));
     // the primary forks worker 3, which runs 40·3 successes
+    app.process.kill('SIGUSR2');
     await pollUntil(async () => (reports().some((r) => r.id === 3) ? true : undefined), 15_000, 100);
     await stream.waitFor(() => latest('HystrixCommand', 'Cluster.Get')?.reportingHosts === 2, 5000);
     const survivor = reports().find((r) => r.id !== victim.id && r.id !== 3)!;

@@ -1,6 +1,7 @@
 /**
- * A node:cluster application for test/integration/cluster.test.ts: the primary forks two workers, replaces any that
- * exits, and serves the workers' aggregate with startClusterPrimary on 127.0.0.1:`--port` (prints `ready <url>`).
+ * A node:cluster application for test/integration/cluster.test.ts: the primary forks two workers, forks one more on
+ * each SIGUSR2 (the test's cue to replace a worker it killed, once it has seen the loss: a replacement forked at
+ * once could start reporting before any sample showed the gap), and serves the workers' aggregate with startClusterPrimary on 127.0.0.1:`--port` (prints `ready <url>`).
  * Worker n runs 40·n successes and 10·n failures of `Cluster.Get` and 20·n executions of `Cluster.Put` on pool
  * `ClusterPool`, then prints `worker <id> pid <pid> done <cumulative counts as JSON>` from its own snapshot.
  */
@@ -11,7 +12,7 @@ if (cluster.isPrimary) {
   const i = process.argv.indexOf('--port');
   const port = i === -1 ? 0 : Number(process.argv[i + 1]);
   let stopping = false;
-  cluster.on('exit', () => {
+  process.on('SIGUSR2', () => {
     if (!stopping) cluster.fork();
   });
   cluster.fork();
