@@ -33,16 +33,17 @@ export interface CommandMetricsSnapshot {
   readonly latencyTotal: LatencySnapshot;
 }
 
-// 0: no health effect; 1: counts toward requestCount; 2: also an error.
-const HEALTH_KIND = new Uint8Array(EVENT_COUNT);
-HEALTH_KIND[EV.SUCCESS] = 1;
-HEALTH_KIND[EV.FAILURE] = 2;
-HEALTH_KIND[EV.TIMEOUT] = 2;
-HEALTH_KIND[EV.THREAD_POOL_REJECTED] = 2;
-HEALTH_KIND[EV.SEMAPHORE_REJECTED] = 2;
-/** The health window lives in the rolling counter as two extra counters, so an outcome rotates one ring. */
-const HEALTH_TOTAL = EVENT_COUNT;
-const HEALTH_ERRORS = EVENT_COUNT + 1;
+/** Bits (by `EV` index) of the events counted in the health `requestCount`, and of those counted as errors. */
+const HEALTH_BITS = (1 << EV.SUCCESS) | (1 << EV.FAILURE) | (1 << EV.TIMEOUT) | (1 << EV.THREAD_POOL_REJECTED) | (1 << EV.SEMAPHORE_REJECTED);
+const ERROR_BITS = HEALTH_BITS & ~(1 << EV.SUCCESS);
+/**
+ * The health window is read from the event counters themselves, so recording an outcome is one write. Two more
+ * counters of the ring hold, per bucket, what those events had counted when the health was last reset (a half-open
+ * trial succeeded): the health of a bucket is its events minus that baseline.
+ */
+const BASE_TOTAL = EVENT_COUNT;
+const ALL_EVENTS = (1 << EVENT_COUNT) - 1;
+const BASE_ERRORS = EVENT_COUNT + 1;
 /** The rolling sums of one snapshot, shared by every key (a snapshot is built synchronously). */
 const SCRATCH = new Float64Array(EVENT_COUNT + 2);
 
@@ -51,9 +52,8 @@ const SCRATCH = new Float64Array(EVENT_COUNT + 2);
  * method takes `now`; only the executor reads the clock.
  */
 export class CommandMetrics {
+  /** The rolling counts; also the totals since the key was created ({@link RollingCounter.total}). */
   private readonly rolling: RollingCounter;
-  /** Totals since the key was created: a plain array (small integers, doubles past 2^31) costs less than a typed one. */
-  private readonly cumulative: number[] = new Array<number>(EVENT_COUNT).fill(0);
   private readonly latencyExecute: RollingPercentile | null;
   private readonly latencyTotal: RollingPercentile | null;
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
@@ -75,17 +75,12 @@ export class CommandMetrics {
     this.latencyTotal = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
   }
 
-  /** Records one event (dense index from `EV`). Health-relevant events also feed the health window. */
+  /**
+   * Records one event (dense index from `EV`): one counter of the newest bucket, which also makes its rolling,
+   * cumulative and (for a health event) health counts.
+   */
   mark(event: number, now: number, n = 1): void {
-    const rolling = this.rolling;
-    const at = rolling.offsetAt(now);
-    rolling.bump(at, event, n);
-    this.cumulative[event]! += n;
-    const kind = HEALTH_KIND[event]!;
-    if (kind !== 0) {
-      rolling.bump(at, HEALTH_TOTAL, n);
-      if (kind === 2) rolling.bump(at, HEALTH_ERRORS, n);
-    }
+    this.rolling.add(event, now, n);
   }
 
   /** Records the start of a `run`: concurrency + 1, feeding the rolling maximum. */
@@ -110,8 +105,13 @@ export class CommandMetrics {
 
   /** Computes a fresh health snapshot (the breaker decides when). */
   takeHealthSnapshot(now: number): HealthSnapshot {
-    const total = this.rolling.sum(HEALTH_TOTAL, now);
-    const errors = this.rolling.sum(HEALTH_ERRORS, now);
+    const sums = this.rolling.sums(now, SCRATCH);
+    let total = -sums[BASE_TOTAL]!;
+    let errors = -sums[BASE_ERRORS]!;
+    for (let i = 0; i < EVENT_COUNT; i++) {
+      if ((HEALTH_BITS & (1 << i)) !== 0) total += sums[i]!;
+      if ((ERROR_BITS & (1 << i)) !== 0) errors += sums[i]!;
+    }
     this.lastHealth = total === 0 ? EMPTY_HEALTH : healthSnapshot(total, errors);
     return this.lastHealth;
   }
@@ -123,8 +123,8 @@ export class CommandMetrics {
 
   /** Forgets the health window (a half-open trial succeeded). The dashboard's rolling counters are kept. */
   resetHealth(): void {
-    this.rolling.resetCounter(HEALTH_TOTAL);
-    this.rolling.resetCounter(HEALTH_ERRORS);
+    this.rolling.setToSum(BASE_TOTAL, HEALTH_BITS);
+    this.rolling.setToSum(BASE_ERRORS, ERROR_BITS);
     this.lastHealth = EMPTY_HEALTH;
   }
 
@@ -135,7 +135,7 @@ export class CommandMetrics {
 
   /** Cumulative count of one event type. */
   cumulativeCount(event: EventType): number {
-    return this.cumulative[EV[event]]!;
+    return this.rolling.total(EV[event]);
   }
 
   /** Highest concurrency in the rolling window. */
@@ -145,7 +145,7 @@ export class CommandMetrics {
 
   /** Approximate bytes this key's metrics hold. */
   get footprintBytes(): number {
-    // rolling: EVENT_COUNT + 2 health counters + the max, 32 bits each per bucket; the 64-bit cumulative counts
+    // rolling: EVENT_COUNT + 2 health baselines + the max, 32 bits each per bucket; the 64-bit totals of what left it
     const counters = (EVENT_COUNT + 3) * this.config.rollingBuckets * 4 + EVENT_COUNT * 8;
     return counters + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
   }
@@ -177,9 +177,7 @@ export class CommandMetrics {
    * whether anything happened since its last read, without building a snapshot.
    */
   eventTotal(): number {
-    let n = 0;
-    for (let i = 0; i < EVENT_COUNT; i++) n += this.cumulative[i]!;
-    return n;
+    return this.rolling.totalOf(ALL_EVENTS);
   }
 
   /**
@@ -193,7 +191,7 @@ export class CommandMetrics {
     const cumulative = {} as Record<EventType, number>;
     for (let i = 0; i < EVENT_COUNT; i++) {
       rolling[EVENT_TYPES[i]!] = sums[i]!;
-      cumulative[EVENT_TYPES[i]!] = this.cumulative[i]!;
+      cumulative[EVENT_TYPES[i]!] = this.rolling.total(i);
     }
     return {
       commandKey: this.commandKey,

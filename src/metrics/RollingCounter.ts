@@ -4,8 +4,9 @@
  * sums the buckets of the last `window` ms including the one filling now.
  *
  * Storage is sparse by counter: a counter gets its column (32 bits per bucket) the first time it is added to, so a
- * command key that only ever succeeds holds 2 of its 22 counters (SUCCESS and the health total), not all of them —
- * most of a key's bytes, with many keys. A bucket (a fraction of a window) never sees 4 billion events.
+ * command key that only ever succeeds holds 1 of its 23 counters (SUCCESS), not all of them — most of a key's
+ * bytes, with many keys. A bucket (a fraction of a window) never sees 4 billion events. What leaves the ring is
+ * added to per-counter totals, so a counter's total since creation costs nothing per update.
  */
 export class RollingCounter {
   readonly bucketMs: number;
@@ -14,15 +15,25 @@ export class RollingCounter {
   private mask = 0;
   /** Columns allocated (the population count of `mask`). */
   private columns = 0;
+  /** The column of counter `i`, -1 while it has none (no bit counting per update); shared by every ring of this mask. */
+  private colOf: Int8Array = columnsOf(0);
   /** `buckets` rows of `columns` counts, then the `buckets` maxima. */
   private data: Uint32Array;
   /** Absolute bucket number (floor(now / bucketMs)) of the newest bucket. */
   private head = -Infinity;
   /** The ring slot of `head` (most calls land in the newest bucket: no modulo for them). */
   private headSlot = 0;
+  /** Where `head`'s row starts in `data`: an update in the newest bucket is one write. */
+  private headRow = 0;
   /** The time span of `head`'s bucket: a time inside it needs no division (empty until the first rotation). */
   private headFrom = 0;
   private headTo = 0;
+  /**
+   * Per column, the counts that left the ring (a bucket reused, the ring reset or a counter zeroed): with what the ring
+   * holds, the counter's total since it was created ({@link RollingCounter.total}), so that total costs nothing per
+   * update.
+   */
+  private gone: number[] = NO_COLUMNS;
 
   constructor(
     readonly width: number,
@@ -37,7 +48,9 @@ export class RollingCounter {
 
   /** Adds `n` to counter `index` at time `now`. */
   add(index: number, now: number, n = 1): void {
-    this.bump(this.rotate(now), index, n);
+    const col = this.colOf[index]!;
+    if (col >= 0 && now >= this.headFrom && now < this.headTo) this.data[this.headRow + col]! += n;
+    else this.bump(this.rotate(now), index, n);
   }
 
   /**
@@ -50,9 +63,9 @@ export class RollingCounter {
 
   /** Adds `n` to counter `index` in the bucket `at` (from {@link RollingCounter.offsetAt}). */
   bump(at: number, index: number, n: number): void {
-    const bit = 1 << index;
-    if ((this.mask & bit) === 0) this.addColumn(index);
-    this.data[at * this.columns + popcount(this.mask & (bit - 1))]! += n;
+    let col = this.colOf[index]!;
+    if (col < 0) col = this.addColumn(index);
+    this.data[at * this.columns + col]! += n;
   }
 
   /** Raises the current bucket's maximum to `value` if it is higher. */
@@ -64,29 +77,36 @@ export class RollingCounter {
   /** Sum of counter `index` over the window ending at `now`. */
   sum(index: number, now: number): number {
     this.rotate(now);
-    const bit = 1 << index;
-    if ((this.mask & bit) === 0) return 0;
-    const col = popcount(this.mask & (bit - 1));
-    const stride = this.columns;
-    let total = 0;
-    for (let b = 0; b < this.buckets; b++) total += this.data[b * stride + col]!;
-    return total;
+    return this.ringSum(this.colOf[index]!);
   }
 
   /** Sums of every counter over the window ending at `now`, into `out` (length `width`). */
   sums(now: number, out: Float64Array = new Float64Array(this.width)): Float64Array {
     this.rotate(now);
-    out.fill(0);
-    const stride = this.columns;
-    let col = 0;
-    for (let index = 0; index < this.width; index++) {
-      if ((this.mask & (1 << index)) === 0) continue;
-      let total = 0;
-      for (let b = 0; b < this.buckets; b++) total += this.data[b * stride + col]!;
-      out[index] = total;
-      col++;
-    }
+    for (let index = 0; index < this.width; index++) out[index] = this.ringSum(this.colOf[index]!);
     return out;
+  }
+
+  /**
+   * Everything ever added to counter `index` (what left the ring with it too). Moves nothing. Not meaningful for a
+   * counter rewritten by {@link RollingCounter.setToSum}.
+   */
+  total(index: number): number {
+    const col = this.colOf[index]!;
+    return col < 0 ? 0 : this.gone[col]! + this.ringSum(col);
+  }
+
+  /** {@link RollingCounter.total} of the counters whose bits are set in `sources`, added up. Moves nothing. */
+  totalOf(sources: number): number {
+    const stride = this.columns;
+    let total = 0;
+    for (let i = 0; i < this.width; i++) {
+      const col = this.colOf[i]!;
+      if ((sources & (1 << i)) === 0 || col < 0) continue;
+      total += this.gone[col]!;
+      for (let b = 0; b < this.buckets; b++) total += this.data[b * stride + col]!;
+    }
+    return total;
   }
 
   /** The highest per-bucket maximum over the window ending at `now`. */
@@ -102,23 +122,50 @@ export class RollingCounter {
 
   /** Zeroes counter `index` in every bucket (the others are kept). */
   resetCounter(index: number): void {
-    const bit = 1 << index;
-    if ((this.mask & bit) === 0) return;
-    const col = popcount(this.mask & (bit - 1));
+    const col = this.colOf[index]!;
+    if (col < 0) return;
+    this.gone[col]! += this.ringSum(col);
     for (let b = 0; b < this.buckets; b++) this.data[b * this.columns + col] = 0;
   }
 
-  /** Forgets everything. */
+  /**
+   * Sets counter `index`, in every bucket, to the sum of the counters whose bits are set in `sources` in that bucket
+   * (a baseline: what those counters held at this moment).
+   */
+  setToSum(index: number, sources: number): void {
+    let col = this.colOf[index]!;
+    if (col < 0) col = this.addColumn(index);
+    const stride = this.columns;
+    for (let b = 0; b < this.buckets; b++) {
+      let total = 0;
+      for (let i = 0; i < this.width; i++) {
+        const c = this.colOf[i]!;
+        if ((sources & (1 << i)) !== 0 && c >= 0) total += this.data[b * stride + c]!;
+      }
+      this.data[b * stride + col] = total;
+    }
+  }
+
+  /** Forgets the window (the totals keep what it held). */
   reset(): void {
-    this.data.fill(0);
+    for (let b = 0; b < this.buckets; b++) this.clearSlot(b);
+  }
+
+  /** Sum of column `col` (-1: none) over every bucket of the ring. */
+  private ringSum(col: number): number {
+    if (col < 0) return 0;
+    const stride = this.columns;
+    let total = 0;
+    for (let b = 0; b < this.buckets; b++) total += this.data[b * stride + col]!;
+    return total;
   }
 
   private maxAt(slot: number): number {
     return this.buckets * this.columns + slot;
   }
 
-  /** Gives counter `index` a column (zero in every bucket), keeping the others' counts and the maxima. */
-  private addColumn(index: number): void {
+  /** Gives counter `index` a column (zero in every bucket), keeping the others' counts and the maxima; returns it. */
+  private addColumn(index: number): number {
     const old = this.data;
     const oldColumns = this.columns;
     const mask = this.mask | (1 << index);
@@ -130,8 +177,14 @@ export class RollingCounter {
       data[this.buckets * columns + b] = old[this.buckets * oldColumns + b]!;
     }
     this.data = data;
+    const gone = new Array<number>(columns);
+    for (let c = 0; c < columns; c++) gone[c] = c < col ? this.gone[c]! : c === col ? 0 : this.gone[c - 1]!;
+    this.gone = gone;
     this.mask = mask;
     this.columns = columns;
+    this.colOf = columnsOf(mask);
+    this.headRow = this.headSlot * columns;
+    return col;
   }
 
   /** Moves the ring forward to `now`, zeroing the buckets that were skipped; returns the slot of `now`. */
@@ -156,14 +209,39 @@ export class RollingCounter {
     this.head = abs;
     this.headFrom = abs * this.bucketMs;
     this.headTo = (abs + 1) * this.bucketMs;
-    return (this.headSlot = mod(abs, this.buckets));
+    const slot = (this.headSlot = mod(abs, this.buckets));
+    this.headRow = slot * this.columns;
+    return slot;
   }
 
+  /** Empties a bucket, its counts going to the totals. */
   private clearSlot(slot: number): void {
     const base = slot * this.columns;
-    for (let c = 0; c < this.columns; c++) this.data[base + c] = 0;
-    this.data[this.maxAt(slot)] = 0;
+    const data = this.data;
+    for (let c = 0; c < this.columns; c++) {
+      this.gone[c]! += data[base + c]!;
+      data[base + c] = 0;
+    }
+    data[this.maxAt(slot)] = 0;
   }
+}
+
+/** `gone` of a ring without columns (shared). */
+const NO_COLUMNS: number[] = [];
+
+/** Column tables by mask: a process sees few sets of counters in use, so rings share them (no bytes per key). */
+const COLUMN_TABLES = new Map<number, Int8Array>();
+
+/** The column of each counter for the counters in `mask` (-1 for the others), packed in counter order. */
+function columnsOf(mask: number): Int8Array {
+  let table = COLUMN_TABLES.get(mask);
+  if (table === undefined) {
+    table = new Int8Array(32).fill(-1);
+    for (let i = 0; i < 31; i++) if ((mask & (1 << i)) !== 0) table[i] = popcount(mask & ((1 << i) - 1));
+    // bounded: past that many sets (never seen in practice) a table is built per ring
+    if (COLUMN_TABLES.size < 4096) COLUMN_TABLES.set(mask, table);
+  }
+  return table;
 }
 
 /** Set bits of a 32-bit integer. */

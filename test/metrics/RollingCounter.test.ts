@@ -4,6 +4,7 @@ import { RollingPercentile } from '../../src/metrics/RollingPercentile.js';
 import { CommandMetrics } from '../../src/metrics/CommandMetrics.js';
 import { METRICS_DEFAULTS } from '../../src/config/defaults.js';
 import { EV, EVENT_TYPES } from '../../src/metrics/eventType.js';
+import { seededRandom } from '../support/seededRandom.js';
 
 describe('RollingCounter', () => {
   it('sums the buckets of the window, including the one filling now', () => {
@@ -118,9 +119,140 @@ describe('RollingCounter sparse columns', () => {
     c.resetCounter(9); // no column: nothing to do
     expect(c.sum(5, 400)).toBe(0);
     expect(c.sum(1, 400)).toBe(3);
+    expect([c.total(5), c.total(1), c.total(9), c.totalOf((1 << 5) | (1 << 1) | (1 << 21))]).toEqual([3, 3, 0, 10]); // totals keep what was zeroed
     // the bucket of t=0 leaves the window at t=1000: its maximum and counts go with it
     expect(c.windowMax(1000)).toBe(3);
     expect(c.sum(1, 1099)).toBe(3);
     expect(c.sum(1, 1100)).toBe(0);
+  });
+});
+
+describe('CommandMetrics: one write per event (health and totals read from the event counters)', () => {
+  const HEALTH = [EV.SUCCESS, EV.FAILURE, EV.TIMEOUT, EV.THREAD_POOL_REJECTED, EV.SEMAPHORE_REJECTED];
+  const ERRORS = HEALTH.slice(1);
+
+  it('a column added mid-bucket moves the newest bucket’s shortcut with it (counts and maximum)', () => {
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    m.mark(EV.SUCCESS, 0);
+    m.startRun(0);
+    m.endRun();
+    m.mark(EV.EMIT, 10); // a counter with a lower index: SUCCESS's column moves right
+    m.mark(EV.SUCCESS, 20);
+    m.startRun(20);
+    m.startRun(20);
+    m.mark(EV.LOAD_SHED, 30); // a higher one: the maxima move
+    m.startRun(30);
+    m.endRun();
+    m.endRun();
+    m.endRun();
+    expect([m.rollingCount('SUCCESS', 30), m.rollingCount('EMIT', 30), m.rollingCount('LOAD_SHED', 30)]).toEqual([2, 1, 1]);
+    expect([m.cumulativeCount('SUCCESS'), m.cumulativeCount('EMIT'), m.cumulativeCount('LOAD_SHED')]).toEqual([2, 1, 1]);
+    expect(m.rollingMaxConcurrency(30)).toBe(3);
+    expect(m.takeHealthSnapshot(30)).toEqual({ requestCount: 2, errorCount: 0, errorPercentage: 0 });
+  });
+
+  it('counts at a bucket’s last moment and at the next one’s first go to their own buckets', () => {
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED'); // 10 s window, 1 s buckets
+    m.mark(EV.FAILURE, 999.999);
+    m.mark(EV.FAILURE, 1000);
+    m.mark(EV.SUCCESS, 1999.5);
+    expect(m.rollingCount('FAILURE', 10_999.9)).toBe(1); // [0, 1000) left at 10 000; [1000, 2000) is still in
+    expect(m.rollingCount('FAILURE', 11_000)).toBe(0);
+    expect(m.rollingCount('SUCCESS', 11_000)).toBe(0);
+    expect(m.cumulativeCount('FAILURE')).toBe(2);
+    expect(m.cumulativeCount('SUCCESS')).toBe(1);
+    expect(m.eventTotal()).toBe(3);
+  });
+
+  it('keeps the cumulative counts when buckets rotate out, the window restarts after a jump back, or health resets', () => {
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    for (let t = 0; t < 60_000; t += 250) m.mark(t % 1000 === 0 ? EV.FAILURE : EV.SUCCESS, t);
+    expect(m.cumulativeCount('SUCCESS')).toBe(180);
+    expect(m.cumulativeCount('FAILURE')).toBe(60);
+    expect(m.rollingCount('SUCCESS', 60_000)).toBe(27); // [51 000, 60 000) of the window's 10 buckets
+    m.resetHealth();
+    m.mark(EV.SUCCESS, 5_000); // more than a window back: the ring starts over, the totals stay
+    expect(m.rollingCount('SUCCESS', 5_000)).toBe(1);
+    expect(m.rollingCount('FAILURE', 5_000)).toBe(0);
+    expect(m.takeHealthSnapshot(5_000)).toEqual({ requestCount: 1, errorCount: 0, errorPercentage: 0 });
+    expect(m.cumulativeCount('SUCCESS')).toBe(181);
+    expect(m.cumulativeCount('FAILURE')).toBe(60);
+    expect(m.eventTotal()).toBe(241);
+    expect(m.snapshot(5_000).cumulative.SUCCESS).toBe(181);
+  });
+
+  it('after a health reset, a bucket that rotates out takes its baseline with it, and a step back is counted', () => {
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    m.mark(EV.FAILURE, 0);
+    m.mark(EV.SUCCESS, 4_000);
+    m.mark(EV.TIMEOUT, 4_500);
+    m.resetHealth();
+    m.mark(EV.SUCCESS, 4_600); // same bucket as the reset's baseline
+    expect(m.takeHealthSnapshot(4_600)).toEqual({ requestCount: 1, errorCount: 0, errorPercentage: 0 });
+    m.mark(EV.FAILURE, 3_000); // a small step back: into the bucket it belongs to, after the reset
+    expect(m.takeHealthSnapshot(4_600)).toEqual({ requestCount: 2, errorCount: 1, errorPercentage: 50 });
+    // [4000, 5000) rotates out at 14 000 with its baseline: no negative health
+    m.mark(EV.SEMAPHORE_REJECTED, 13_500);
+    expect(m.takeHealthSnapshot(14_000)).toEqual({ requestCount: 1, errorCount: 1, errorPercentage: 100 });
+    expect(m.rollingCount('SUCCESS', 14_000)).toBe(0);
+    expect(m.cumulativeCount('SUCCESS')).toBe(2);
+  });
+
+  it('agrees with a list of every event, through rotations, health resets and clock steps (seeded)', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const random = seededRandom(seed);
+      const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+      const bucketMs = METRICS_DEFAULTS.rollingWindow / METRICS_DEFAULTS.rollingBuckets;
+      const log: { bucket: number; event: number; n: number }[] = [];
+      const total = new Array<number>(EVENT_TYPES.length).fill(0);
+      let resetAt = -Infinity; // health counts events recorded after the last reset only
+      let order = 0;
+      const seen: { bucket: number; event: number; n: number; order: number }[] = [];
+      let head = -Infinity;
+      let t = 0;
+      for (let step = 0; step < 3000; step++) {
+        const r = random();
+        t += r < 0.02 ? 3_000 + random() * 9_000 : r < 0.03 ? -random() * 3 * bucketMs : random() * 40; // gaps, steps back
+        if (t < 0) t = 0;
+        const bucket = Math.floor(t / bucketMs);
+        if (random() < 0.01) {
+          m.resetHealth();
+          resetAt = order++;
+          continue;
+        }
+        const event = random() < 0.6 ? EV.SUCCESS : Math.floor(random() * EVENT_TYPES.length);
+        const n = random() < 0.1 ? 3 : 1;
+        m.mark(event, t, n);
+        if (bucket > head) head = bucket;
+        if (head - bucket >= METRICS_DEFAULTS.rollingBuckets) {
+          // more than a window back: the ring starts over at this bucket (totals kept)
+          seen.length = 0;
+          head = bucket;
+        }
+        log.push({ bucket, event, n });
+        seen.push({ bucket, event, n, order: order++ });
+        total[event]! += n;
+        const live = seen.filter((e) => e.bucket > head - METRICS_DEFAULTS.rollingBuckets);
+        const at = head * bucketMs;
+        const sumOf = (events: number[], fromOrder: number) =>
+          live.filter((e) => events.includes(e.event) && e.order > fromOrder).reduce((a, e) => a + e.n, 0);
+        const context = `seed ${seed} step ${step}`;
+        if (step % 7 === 0 || step > 2990) {
+          for (let i = 0; i < EVENT_TYPES.length; i++) {
+            expect(m.rollingCount(EVENT_TYPES[i]!, at), `${context} rolling ${EVENT_TYPES[i]}`).toBe(sumOf([i], -Infinity));
+            expect(m.cumulativeCount(EVENT_TYPES[i]!), `${context} cumulative ${EVENT_TYPES[i]}`).toBe(total[i]);
+          }
+          const requests = sumOf(HEALTH, resetAt);
+          const errors = sumOf(ERRORS, resetAt);
+          expect(m.takeHealthSnapshot(at), context).toEqual({
+            requestCount: requests,
+            errorCount: errors,
+            errorPercentage: requests === 0 ? 0 : Math.floor((errors * 100) / requests),
+          });
+          expect(m.eventTotal(), context).toBe(total.reduce((a, b) => a + b, 0));
+        }
+      }
+      expect(log.length).toBeGreaterThan(2500);
+    }
   });
 });
