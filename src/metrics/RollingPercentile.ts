@@ -76,14 +76,18 @@ export class RollingPercentile {
   private cachedOldest = NO_BUCKET;
   private dirty = false;
   /**
-   * The latest record: its whole-ms latency (-1 when the entries moved since), the time span of its bucket and where
-   * its entry is. A run of records of the same latency in the same bucket (most of them: latencies repeat to the
-   * millisecond) is one increment, with no division and no search, in a method small enough to be inlined.
+   * The latest record's bin: the span of raw latencies that land in it (what rounds and clamps to one of its whole
+   * ms; empty when the entries moved since), the time span of its bucket and where its entry is. A run of records in
+   * the same bin and bucket (most of them: latencies repeat to the millisecond) is one increment of `pending`, with
+   * no rounding, no division and no search, in a method small enough to be inlined; `pending` joins the entry
+   * before anything reads or moves the entries.
    */
-  private lastValue = -1;
+  private lastLow = Infinity;
+  private lastHigh = -Infinity;
   private lastFrom = 0;
   private lastTo = 0;
   private lastAt = 0;
+  private pending = 0;
 
   constructor(windowMs: number, private readonly buckets: number) {
     this.bucketMs = windowMs / buckets;
@@ -92,16 +96,26 @@ export class RollingPercentile {
 
   /** Records one latency (ms) at time `now`. */
   record(latencyMs: number, now: number): void {
-    const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
-    this.dirty = true;
-    if (v === this.lastValue && now >= this.lastFrom && now < this.lastTo) this.entries[this.lastAt]! += 1;
-    else this.recordNew(v, now);
+    if (latencyMs >= this.lastLow && latencyMs < this.lastHigh && now >= this.lastFrom && now < this.lastTo) this.pending++;
+    else this.recordNew(latencyMs, now);
   }
 
-  /** {@link RollingPercentile.record} of another latency or in another bucket than the latest record. */
-  private recordNew(v: number, now: number): void {
+  /** Adds the shortcut's pending count to its entry. */
+  private flush(): void {
+    if (this.pending === 0) return;
+    this.entries[this.lastAt]! += this.pending;
+    this.pending = 0;
+    this.dirty = true;
+  }
+
+  /** {@link RollingPercentile.record} in another bin or bucket than the latest record. */
+  private recordNew(latencyMs: number, now: number): void {
+    this.flush();
+    this.dirty = true;
+    const v = latencyMs < 0 ? 0 : latencyMs > HIGHEST_MS ? HIGHEST_MS : Math.round(latencyMs);
     const abs = Math.floor(now / this.bucketMs);
-    const key = binOf(v) * TWO32;
+    const bin = binOf(v);
+    const key = bin * TWO32;
     let slot = this.headSlot;
     if (abs !== this.head) {
       slot = ((abs % this.buckets) + this.buckets) % this.buckets;
@@ -123,7 +137,11 @@ export class RollingPercentile {
       if (entries[mid]! < key) lo = mid + 1;
       else hi = mid;
     }
-    this.lastValue = v;
+    // the raw latencies that round (Math.round: [w - 0.5, w + 0.5) for a whole w) and clamp into this bin
+    const lowest = lowestOf(bin);
+    const highest = lowest + rangeOf(lowest) - 1;
+    this.lastLow = lowest === 0 ? -Infinity : lowest - 0.5;
+    this.lastHigh = highest >= HIGHEST_MS ? Infinity : highest + 0.5;
     this.lastFrom = abs * this.bucketMs;
     this.lastTo = (abs + 1) * this.bucketMs;
     this.lastAt = lo;
@@ -144,6 +162,7 @@ export class RollingPercentile {
   snapshot(now: number): LatencySnapshot {
     const newest = Math.floor(now / this.bucketMs);
     const oldest = newest - this.buckets + 1;
+    this.flush();
     if (!this.dirty && oldest === this.cachedOldest) return this.cached;
     this.dirty = false;
     this.cachedOldest = oldest;
@@ -184,7 +203,9 @@ export class RollingPercentile {
 
   /** Empties `slot` (its entries leave the shared array) and gives it to bucket `id`. */
   private clear(slot: number, id: number): void {
-    this.lastValue = -1; // the entries move
+    this.flush();
+    this.lastLow = Infinity; // the entries move: no shortcut until the next record finds its entry
+    this.lastHigh = -Infinity;
     const meta = this.meta;
     const b = this.buckets;
     meta[slot] = id;

@@ -103,3 +103,34 @@ describe('RollingPercentile repeated values', () => {
     expect(p.snapshot(70_000)).toEqual(oneByOne([5, 5, 5, 50]));
   });
 });
+
+describe('RollingPercentile: the same-bin shortcut (a pending count per latest entry)', () => {
+  it('puts raw latencies at the edges of rounding and of wide bins where rounding them one by one would', () => {
+    const edges = [-3, -0, 0, 0.49999999999999994, 0.5, 1.4999, 1.5, 127.5, 255.49, 255.5, 256, 257.49, 257.5, 511.5, 512, 515.5, 3_599_999.4, 3_600_000, 3_600_000.4, 4e6];
+    const p = new RollingPercentile(60_000, 6);
+    const recorded: number[] = [];
+    let seed = 5;
+    for (let i = 0; i < 4000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      // runs of one edge value, then a neighbour: the shortcut's range is tested from both sides
+      const v = edges[Math.floor(i / 3) % edges.length]! + (seed % 4 === 0 ? 0.5 : seed % 4 === 1 ? -0.5 : 0);
+      p.record(v, 1000 + (i % 7));
+      recorded.push(v);
+      if (seed % 97 === 0) expect(p.snapshot(1000 + (i % 7))).toEqual(oneByOne(recorded)); // pending joins its entry
+    }
+    expect(p.snapshot(2000)).toEqual(oneByOne(recorded));
+  });
+
+  it('keeps a pending run in its own bucket when the next record, a snapshot or an expiry moves on', () => {
+    const p = new RollingPercentile(60_000, 6);
+    for (let i = 0; i < 5; i++) p.record(9.2, 9_999);
+    for (let i = 0; i < 3; i++) p.record(9.2, 10_000); // the next bucket: not the same entry
+    expect(p.snapshot(10_000)).toEqual(oneByOne([9, 9, 9, 9, 9, 9, 9, 9]));
+    for (let i = 0; i < 4; i++) p.record(40, 10_001);
+    // bucket [0, 10 s) leaves at 60 s: only the 3 + 4 of [10 s, 20 s) stay
+    expect(p.snapshot(60_000)).toEqual(oneByOne([9, 9, 9, 40, 40, 40, 40]));
+    for (let i = 0; i < 6; i++) p.record(40, 60_000); // a run right after the expiry moved the entries
+    expect(p.snapshot(60_000)).toEqual(oneByOne([9, 9, 9, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40]));
+    expect(p.snapshot(70_000)).toEqual(oneByOne([40, 40, 40, 40, 40, 40]));
+  });
+});
