@@ -243,6 +243,14 @@ export class CircuitBreaker {
     if (from !== 'CLOSED') this.transition(from, 'CLOSED');
   }
 
+  /**
+   * @internal OPEN by its own state: a call's admission then depends on the time (the sleep window). CLOSED and
+   * HALF_OPEN admit or refuse without it.
+   */
+  get sleeping(): boolean {
+    return this.status === 'OPEN';
+  }
+
   /** @internal one call asks to run. Not idempotent: an ADMIT_TRIAL takes a trial slot (from OPEN: HALF_OPEN). */
   attempt(now: number): Admission {
     const decision = admission(

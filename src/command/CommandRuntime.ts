@@ -56,10 +56,10 @@ export class CommandRuntime {
 
   constructor(config: CommandConfig) {
     this.config = config;
-    this.plan = new ExecutionPlan(config);
     this.lastUsedAt = getClock().now();
     if (config.isolation === 'pool') addPoolUser(config.poolKey);
     this.metrics = new CommandMetrics(config.key, config.group, config.metrics, () => this.breaker.state);
+    this.plan = new ExecutionPlan(config, this.metrics.recordsLatency);
     this.breaker = new CircuitBreaker(
       config.key,
       this.metrics,
@@ -119,7 +119,7 @@ export class CommandRuntime {
       if (config.isolation === 'pool') addPoolUser(config.poolKey);
     }
     this.config = config;
-    if (this.plan.config !== config) this.plan = new ExecutionPlan(config);
+    if (this.plan.config !== config) this.plan = new ExecutionPlan(config, this.metrics.recordsLatency);
     this.metrics.group = config.group;
     this.breaker.config = config.circuitBreaker;
     this.breaker.healthInterval = config.metrics.healthSnapshotInterval;
@@ -136,7 +136,7 @@ export class CommandRuntime {
    * per call), or, for a class instance built with other own options than the latest one, a plan of its own.
    */
   planFor(config: CommandConfig): ExecutionPlan {
-    return this.plan.config === config ? this.plan : new ExecutionPlan(config);
+    return this.plan.config === config ? this.plan : new ExecutionPlan(config, this.metrics.recordsLatency);
   }
 
   /** @internal the adaptive bulkhead of an `isolation: 'adaptive'` execution (created if this runtime has none yet). */

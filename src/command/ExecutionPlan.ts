@@ -19,10 +19,28 @@ export class ExecutionPlan {
    * caller's request. Without both, no `AsyncLocalStorage` lookup is made.
    */
   readonly requestScope: boolean;
+  /**
+   * No stage of this config needs the time a call starts: no timeout, rate limiter, retry or hedge, no latency
+   * histograms (the key's metrics were made with percentiles off), no slow-call rule, on a semaphore (a pool and an adaptive limit keep time-stamped state). A call then
+   * reads the clock once, when its outcome is recorded, and measures no latency, unless something else asks for its
+   * start when it starts: a listener, an execution record, a request log, or an OPEN circuit (its sleep window).
+   */
+  readonly untimedStart: boolean;
 
-  constructor(readonly config: CommandConfig) {
+  /** @param latencyRecorded - the key's metrics keep latency histograms (made when the key was created). */
+  constructor(
+    readonly config: CommandConfig,
+    latencyRecorded: boolean,
+  ) {
     this.timed = config.timeout !== false;
     this.direct = !this.timed && config.hedge === false;
     this.requestScope = config.requestLog || this.timed;
+    this.untimedStart =
+      this.direct &&
+      config.rateLimit === false &&
+      config.retry === false &&
+      !latencyRecorded &&
+      config.circuitBreaker.slowCallDuration === false &&
+      config.isolation === 'semaphore';
   }
 }

@@ -151,6 +151,14 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   private clock!: Clock;
   private startedAt = 0;
   private runStartedAt = -1;
+  /**
+   * The start's time was not read (the plan's `untimedStart`, nobody watching the call): `startedAt` and
+   * `runStartedAt` hold a stand-in until the call's first record reads the clock ({@link Execution.stamp}) and takes
+   * that time as its start, so the call measures no latency.
+   */
+  private untimed = false;
+  /** The run's concurrency was counted without a time: it feeds the rolling maximum when the run ends. */
+  private unstampedRun = false;
   /** Time in `run` (Hystrix's execution time), set when the run's outcome is known; -1 until then or if it never ran. */
   private runMs = -1;
   private runSettled = true;
@@ -250,15 +258,12 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
 
   /** Starts the flow: circuit → limiter → bulkhead → run. */
   start(): void {
-    if (takeCapture !== null) takeCapture(this); // captureExecution() or a class command wants this execution's record
+    const captured = takeCapture !== null;
+    if (captured) takeCapture!(this); // captureExecution() or a class command wants this execution's record
     const clock = (this.clock = getClock());
-    const now = (this.startedAt = clock.now());
     const { runtime: rt, config: cfg } = this.spec;
     // looked up first: naming an undeclared shared limiter throws before anything (log, trial) is taken
     const bucket = cfg.rateLimit === false ? null : limiterFor(cfg.key, cfg.rateLimit);
-    // in flight until deliver/fail/cancel: an idle key's expiry waits for it (see KeySweep)
-    rt.inFlight++;
-    rt.lastUsedAt = now;
     const plan = rt.planFor(cfg);
     this.direct = plan.direct && this.sink === null && this.mode === MODE_ASYNC;
     if (plan.requestScope) {
@@ -268,6 +273,15 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
         ctx.record(this.log); // capped as Hystrix's request log
       }
     }
+    // the start's time, unless nothing needs it (see ExecutionPlan.untimedStart): then the key's last time stands in
+    // where an argument is due, and the first record reads the clock (see stamp)
+    const untimed = plan.untimedStart && !captured && this.log === null && !rt.breaker.sleeping && !hasAnyListener(rt.emitter);
+    const now = untimed ? rt.lastUsedAt : clock.now();
+    this.startedAt = now;
+    this.untimed = untimed;
+    // in flight until deliver/fail/cancel: an idle key's expiry waits for it (see KeySweep)
+    rt.inFlight++;
+    rt.lastUsedAt = now;
     // 1b: load shedding (before the circuit: a shed call must not become a half-open trial)
     if (cfg.sheddable && shedder.state.shed[cfg.priority]) return this.reject(EV.LOAD_SHED, 'LOAD_SHED', now);
     // 2: circuit
@@ -364,6 +378,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     const phase = this.phase;
     if (phase === DONE || phase === PENDING) return;
     const now = this.clock.now();
+    if (this.untimed) this.startedAt = this.runStartedAt = now; // no latency measured (see untimed)
     this.phase = DONE;
     this.finished(now);
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
@@ -394,7 +409,10 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.runStartedAt = now;
     this.runSettled = false;
     const rt = this.spec.runtime;
-    rt.metrics.startRun(now);
+    if (this.untimed) {
+      this.unstampedRun = true;
+      rt.metrics.startRunUnstamped();
+    } else rt.metrics.startRun(now);
     const x = this.x;
     // attempt: retry/hedge state is on Extras only for commands that use them (see src/policy/)
     if (rt.budget !== null && (x === null || x.retry === null)) rt.budget.deposit(now);
@@ -416,6 +434,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
           () => this.settleRun(this.clock.now()),
         );
         this.phase = IN_FALLBACK;
+        now = this.stamp(now);
         this.mark(EV.BAD_REQUEST, now);
         if (this.trial) this.spec.runtime.breaker.trialReleased();
         this.fail(
@@ -480,11 +499,29 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     if (!completedSync && !subscription.closed) this.extras.subscription = subscription;
   }
 
+  /**
+   * The time of a record made before the run's outcome (a rejection, a refused thenable): an untimed start reads it
+   * now and takes it as its start.
+   */
+  private stamp(now: number): number {
+    if (!this.untimed) return now;
+    this.untimed = false;
+    return (this.startedAt = this.runStartedAt = this.clock.now());
+  }
+
   /** Releases what the run held: the concurrency count and the bulkhead permit. Exactly once. */
   private settleRun(now: number): void {
     if (this.runSettled) return;
     this.runSettled = true;
-    this.spec.runtime.metrics.endRun();
+    if (this.untimed) {
+      // an untimed start: the run's end is the call's first time, so it measures no latency
+      this.untimed = false;
+      this.startedAt = this.runStartedAt = now;
+    }
+    if (this.unstampedRun) {
+      this.unstampedRun = false;
+      this.spec.runtime.metrics.endRunStamped(now);
+    } else this.spec.runtime.metrics.endRun();
     const bulkhead = this.bulkhead;
     if (bulkhead !== null) {
       this.bulkhead = null;
@@ -748,6 +785,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
 
   /** Short-circuit, rate limit, semaphore or pool rejection: no run, straight to the fallback. */
   private reject(event: number, failureType: FailureType, now: number): void {
+    now = this.stamp(now);
     const rt = this.spec.runtime;
     this.mark(event, now);
     if (event === EV.SEMAPHORE_REJECTED || event === EV.THREAD_POOL_REJECTED) rt.breaker.onHealthEvent(now);
@@ -910,7 +948,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     const name = LISTENER_NAMES[eventType];
     if (name === undefined) return;
     if (!hasListeners(local, name)) return;
-    const latencyMs = now - this.startedAt;
+    const latencyMs = this.untimed ? 0 : now - this.startedAt; // an untimed call measures no latency
     // two literal shapes rather than a spread: no throwaway object, and `error` is absent (not undefined) on success
     emitBoth(
       local,

@@ -93,6 +93,27 @@ export class CommandMetrics {
     this.current--;
   }
 
+  /**
+   * Records the start of a `run` whose start time was not read: concurrency + 1, fed to the rolling maximum when it
+   * ends ({@link CommandMetrics.endRunStamped}).
+   */
+  startRunUnstamped(): void {
+    this.current++;
+  }
+
+  /**
+   * Records the end of a `run` started with {@link CommandMetrics.startRunUnstamped}: the concurrency just before
+   * this end, the highest since the previous end (only starts came in between), feeds the rolling maximum at `now`.
+   */
+  endRunStamped(now: number): void {
+    this.rolling.max(this.current--, now);
+  }
+
+  /** Whether latencies are recorded (the latency histograms exist: `percentileEnabled` when the key was created). */
+  get recordsLatency(): boolean {
+    return this.latencyTotal !== null;
+  }
+
   /** Records `run`'s latency. */
   recordExecute(latencyMs: number, now: number): void {
     if (this.latencyExecute !== null) this.latencyExecute.record(latencyMs, now);

@@ -151,6 +151,165 @@ describe('plan: timeout off (direct path)', () => {
   });
 });
 
+/** Breaker-only settings (as the like-for-like rows): nothing needs the time a call starts. */
+const UNTIMED = {
+  timeout: false,
+  metrics: { percentileEnabled: false, rollingWindow: 1000, rollingBuckets: 10 },
+  circuitBreaker: { strategy: 'consecutive', consecutiveFailures: 2, sleepWindow: 100 },
+} as const;
+
+/** Counts the configured clock's `now()` reads from here on. */
+function countReads(): () => number {
+  const now = clock.now.bind(clock);
+  let reads = 0;
+  clock.now = () => {
+    reads++;
+    return now();
+  };
+  return () => reads;
+}
+
+describe('plan: untimed start (one clock read)', () => {
+  it('a breaker-only call reads the clock once, at its outcome; with a timeout or percentiles it reads it twice', () => {
+    const untimed = command({ key: 'OneRead', run: () => 1, ...UNTIMED });
+    const timed = command({ key: 'TwoReads', run: () => 1, timeout: false });
+    untimed.executeSync();
+    timed.executeSync();
+    const reads = countReads();
+    untimed.executeSync();
+    expect(reads()).toBe(1);
+    timed.executeSync();
+    expect(reads()).toBe(3);
+  });
+
+  it('records every outcome at the time of its end: counts, health, the consecutive rule and the sleep window', async () => {
+    const d = deferred<number>();
+    let fail = false;
+    const c = command({
+      key: 'UntimedRecords',
+      run: () => {
+        if (fail) throw new Error('down');
+        return d.promise;
+      },
+      fallback: () => -1,
+      ...UNTIMED,
+    });
+    const p = c.execute();
+    clock.advance(950); // the call started in the bucket [0, 100): it ends in [900, 1000)
+    d.resolve(1);
+    await expect(p).resolves.toBe(1);
+    clock.advance(100); // t = 1050: a SUCCESS stamped at the start would have left the window
+    expect(metricsFor('UntimedRecords').rollingCount('SUCCESS', clock.now())).toBe(1);
+    fail = true;
+    await expect(c.execute()).resolves.toBe(-1);
+    await expect(c.execute()).resolves.toBe(-1); // the second failure in a row opens the circuit (t = 1050)
+    const breaker = existingRuntime('UntimedRecords')!.breaker;
+    expect(breaker.state).toBe('OPEN');
+    clock.advance(50);
+    await expect(c.execute()).resolves.toBe(-1); // within the sleep window: short-circuited
+    expect(metricsFor('UntimedRecords').cumulativeCount('SHORT_CIRCUITED')).toBe(1);
+    clock.advance(60); // t = 1160: the sleep window (100 ms from 1050) is over, read from the clock, not a stand-in
+    fail = false;
+    const trial = deferred<number>();
+    const t = command({ key: 'UntimedRecords', run: () => trial.promise, ...UNTIMED });
+    const pt = t.execute();
+    expect(breaker.state).toBe('HALF_OPEN');
+    trial.resolve(2);
+    await expect(pt).resolves.toBe(2);
+    expect(breaker.state).toBe('CLOSED');
+    const s = metricsFor('UntimedRecords').snapshot();
+    expect([s.cumulative.SUCCESS, s.cumulative.FAILURE, s.cumulative.FALLBACK_SUCCESS, s.cumulative.SHORT_CIRCUITED]).toEqual([2, 2, 3, 1]);
+  });
+
+  it("stamps a run's concurrency into the rolling maximum when it ends (the highest since the previous end)", async () => {
+    const a = deferred<number>();
+    const b = deferred<number>();
+    const runs = [a, b];
+    const c = command({ key: 'UntimedMax', run: () => runs.shift()!.promise, ...UNTIMED });
+    const pa = c.execute();
+    const pb = c.execute();
+    expect(metricsFor('UntimedMax').snapshot().concurrency).toEqual({ current: 2, rollingMax: 0 }); // not stamped yet
+    clock.advance(500);
+    a.resolve(1);
+    await pa;
+    expect(metricsFor('UntimedMax').snapshot().concurrency).toEqual({ current: 1, rollingMax: 2 });
+    clock.advance(700); // t = 1200: Hystrix's stamp (at t = 0) would have left the window; this one (t = 500) has not
+    expect(metricsFor('UntimedMax').snapshot().concurrency.rollingMax).toBe(2);
+    b.resolve(2);
+    await pb;
+    clock.advance(400); // t = 1600: only b's end (t = 1200, concurrency 1) is in the window
+    expect(metricsFor('UntimedMax').snapshot().concurrency).toEqual({ current: 0, rollingMax: 1 });
+  });
+
+  it('a rejection before the run reads the clock when it happens', async () => {
+    const d = deferred<number>();
+    const c = command({ key: 'UntimedReject', run: () => d.promise, fallback: () => -1, maxConcurrent: 1, ...UNTIMED });
+    const first = c.execute();
+    clock.advance(950);
+    await expect(c.execute()).resolves.toBe(-1); // SEMAPHORE_REJECTED at t = 950
+    clock.advance(100); // t = 1050: counted at 950, still in the window (at a stand-in start, 0, it would have left)
+    expect(metricsFor('UntimedReject').rollingCount('SEMAPHORE_REJECTED', clock.now())).toBe(1);
+    d.resolve(1);
+    await first;
+  });
+
+  it('an executeSync run that returns a Promise is refused at once; its concurrency counts when it settles', async () => {
+    const d = deferred<number>();
+    const c = command({ key: 'UntimedMisuse', run: (() => d.promise) as unknown as () => number, ...UNTIMED });
+    clock.advance(950);
+    expect(() => c.executeSync()).toThrow(TypeError);
+    clock.advance(100);
+    expect(metricsFor('UntimedMisuse').rollingCount('BAD_REQUEST', clock.now())).toBe(1);
+    expect(metricsFor('UntimedMisuse').snapshot().concurrency).toEqual({ current: 1, rollingMax: 0 });
+    d.resolve(1);
+    await flush();
+    expect(metricsFor('UntimedMisuse').snapshot().concurrency).toEqual({ current: 0, rollingMax: 1 });
+  });
+
+  it('a call someone watches when it starts is timed: a listener, an execution record, a request log', async () => {
+    const slow = (ms: number) => () => {
+      clock.advance(ms);
+      return 1;
+    };
+    const heard: number[] = [];
+    const listened = command({ key: 'UntimedListened', run: slow(5), ...UNTIMED });
+    listened.events.on('success', (e) => heard.push(e.latencyMs));
+    listened.executeSync();
+    expect(heard).toEqual([5]);
+    const recorded = command({ key: 'UntimedRecorded', run: slow(7), ...UNTIMED });
+    const { record } = captureExecution(() => recorded.executeSync());
+    expect(record.executionTimeMs).toBe(7);
+    const logged = command({ key: 'UntimedLogged', run: slow(9), ...UNTIMED, requestLog: true });
+    expect(RequestContext.run(() => (logged.executeSync(), String(requestLog())))).toBe('UntimedLogged[SUCCESS][9ms]');
+  });
+
+  it('a listener added while an untimed call runs gets its event with latencyMs 0 (documented)', async () => {
+    const d = deferred<number>();
+    const c = command({ key: 'UntimedLateListener', run: () => d.promise, ...UNTIMED });
+    const p = c.execute();
+    const heard: number[] = [];
+    c.events.on('success', (e) => heard.push(e.latencyMs));
+    clock.advance(30);
+    d.resolve(1);
+    await p;
+    expect(heard).toEqual([0]);
+  });
+
+  it('a key made with percentiles on keeps measuring latency after configure() turns them off', () => {
+    const c = command({
+      key: 'UntimedHistograms',
+      run: () => {
+        clock.advance(12);
+        return 1;
+      },
+      timeout: false,
+    });
+    configure({ commands: { UntimedHistograms: { metrics: { percentileEnabled: false } } } });
+    c.executeSync();
+    expect(metricsFor('UntimedHistograms').snapshot().latencyExecute.percentiles['50']).toBe(12);
+  });
+});
+
 describe('plan: request scope', () => {
   it('a command logs into a request context with or without a timeout; requestLog: false logs nothing', async () => {
     const timed = command({ key: 'ScopeTimed', run: async () => 1 });

@@ -231,6 +231,7 @@ function runSchedule(isolation: 'semaphore' | 'pool', setup: Setup, ops: readonl
     isolation === 'pool' ? setup.pool : null,
     setup.bucketMs,
     setup.buckets,
+    setup.rateLimit !== null,
   );
 
   const failErrors = new Map<number, Error>();

@@ -172,6 +172,13 @@ export interface ModelExec {
   /** The fallback was called with an error of this failure type. */
   fallbackSaw: string | null;
   cancelled: boolean;
+  /**
+   * Started without reading the clock (breakwater's one-clock-read path, docs/differences-from-hystrix.md): no
+   * timeout, no rate limiter, semaphore isolation, percentiles off (always, here) and a circuit not OPEN. Its run's
+   * concurrency is stamped into the rolling maximum when the run ends, with the concurrency just before that end,
+   * instead of when it starts.
+   */
+  untimed: boolean;
 }
 
 export type CircuitStatus = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
@@ -231,6 +238,8 @@ export class CommandModel {
     pool: PoolSettings | null,
     readonly bucketMs: number,
     readonly buckets: number,
+    /** The command has a rate limiter (its start is then always timed). */
+    readonly rateLimit = false,
   ) {
     this.active = resolveSettings([own]);
     this.pool = pool;
@@ -294,6 +303,7 @@ export class CommandModel {
       delivered: null,
       fallbackSaw: null,
       cancelled: false,
+      untimed: this.active.timeout === false && this.isolation === 'semaphore' && !this.rateLimit && this.status !== 'OPEN',
     };
     this.execs.push(exec);
     const admission = this.attempt(t);
@@ -435,7 +445,7 @@ export class CommandModel {
   private begin(exec: ModelExec, t: number): void {
     exec.phase = 'running';
     this.running++;
-    this.maxes.push({ t, value: this.running });
+    if (!exec.untimed) this.maxes.push({ t, value: this.running });
     exec.workPending = true;
     const timing = exec.plan.timing;
     if (timing === 'now') {
@@ -478,6 +488,7 @@ export class CommandModel {
   private settle(exec: ModelExec, t: number): void {
     exec.workPending = false;
     exec.settleAt = Infinity;
+    if (exec.untimed) this.maxes.push({ t, value: this.running });
     this.running--;
     this.release(t);
     if (exec.phase !== 'running') return; // late: timed out or cancelled before
