@@ -11,6 +11,7 @@ import * as bw from '../src/index.js';
 import { resetBreakwater } from '../src/testing.js';
 import { fullGc, type HarnessOptions } from './harness.js';
 import { streamSections } from './keysStream.js';
+import { primarySections } from './keysPrimary.js';
 import { seededRandom } from '../test/support/seededRandom.js';
 
 /** The key counts the issue asks for. */
@@ -237,7 +238,7 @@ function sliceTimes(clock: BenchClock): { sliceMedianMs: number; sliceP99Ms: num
 }
 
 /** Every section, in report order. */
-export const keySections: KeySection[] = [memory, expiry, configureCost, ...streamSections];
+export const keySections: KeySection[] = [memory, expiry, configureCost, ...streamSections, ...primarySections];
 
 /** Runs one section at one key count (called by bench/child.ts). */
 export async function measureKeySection(id: string, keys: number, o: HarnessOptions): Promise<Record<string, unknown>> {

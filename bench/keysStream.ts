@@ -26,7 +26,7 @@ const COUNTS = [100, 1000, 10_000] as const;
  * turns (what another request would wait). perf_hooks' monitorEventLoopDelay, toggled around the work, also
  * counted the references' blocks in between, so it is not used here.
  */
-async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blockMs: number }> {
+export async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blockMs: number }> {
   let running = true;
   let last = performance.now();
   let blockMs = 0;
@@ -48,7 +48,7 @@ async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blo
 const INTERVAL_MS = 500;
 
 /** N command handles whose `run` takes a varied latency of bench-clock time. */
-function busyKeys(clock: BenchClock, keys: number): () => void {
+export function busyKeys(clock: BenchClock, keys: number): () => void {
   const latency = latencies(keys + 7);
   let lat = 0;
   const run = (): number => {
