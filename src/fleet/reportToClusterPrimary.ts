@@ -8,6 +8,7 @@ import { registerPrometheus, type PrometheusRegistration } from '../prometheus/r
 import { hystrixDashboardSample } from '../stream/hystrixJson.js';
 import type { TimerHandle } from '../time/Clock.js';
 import { CLUSTER_SAMPLE_MESSAGE, type ClusterSampleMessage } from './clusterMessages.js';
+import { answerMetricsRequests } from './clusterMetrics.js';
 
 /** Options of {@link reportToClusterPrimary}. */
 export interface ClusterWorkerOptions {
@@ -32,7 +33,8 @@ const OPTION = 'reportToClusterPrimary';
 /**
  * Makes this `node:cluster` worker part of its primary's view (see {@link startClusterPrimary}): every `intervalMs`
  * it sends its `hystrix.stream` objects to the primary over the cluster's IPC channel, and it answers the primary's
- * Prometheus collection (prom-client's `AggregatorRegistry`) with breakwater's metrics. Sends are skipped, not
+ * `/metrics` with the registry's metrics (breakwater's and any other registered there), in pieces of at most 1,000
+ * series per IPC message; prom-client's own `AggregatorRegistry` in the primary is answered too. Sends are skipped, not
  * queued, while the channel is still busy with the previous one. The timer does not keep the worker alive.
  *
  * @example
@@ -53,7 +55,9 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
     throw configError(`${OPTION}.registry`, 'a prom-client Registry', registry, 'type');
   }
   const prometheus: PrometheusRegistration = registerPrometheus(registry);
-  // Constructing one installs prom-client's worker-side listener that answers the primary's metrics requests.
+  // The primary's /metrics asks through breakwater's own messages (answered in pieces, see clusterMetrics.ts).
+  const stopAnswering = answerMetricsRequests(registry);
+  // prom-client's worker-side listener too, for an AggregatorRegistry of the user's own in the primary.
   new AggregatorRegistry();
   if (registry !== defaultRegistry) AggregatorRegistry.setRegistries([registry]);
 
@@ -89,6 +93,7 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
       stopped = true;
       timer?.cancel();
       timer = null;
+      stopAnswering();
       prometheus.unregister();
     },
   };

@@ -7,6 +7,8 @@ import { expectHost } from '../dashboard/listen.js';
 import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
 import { streamSamples } from '../stream/sseHandler.js';
 import { isClusterSample } from './clusterMessages.js';
+import { collectWorkerMetrics } from './clusterMetrics.js';
+import { writeMergedMetrics, type MetricJson, type TextSink } from './mergeMetrics.js';
 import { plainText, serveFleet } from './fleetServer.js';
 import { framesOf } from './sampleFrames.js';
 import { FleetView } from './FleetView.js';
@@ -57,10 +59,12 @@ const MAX_GONE = 64;
 /**
  * Serves, from a `node:cluster` primary, one `/hystrix.stream` and one `/metrics` for all its workers (each worker
  * calls {@link reportToClusterPrimary} once). The stream is the aggregate of the workers' samples, sent over IPC, by
- * the turbine's rules (`reportingHosts` = workers reporting the key; see docs/fleet.md). `/metrics` is prom-client's
- * `AggregatorRegistry.clusterMetrics()`: each metric merged across workers as its table in docs/fleet.md says
- * (counters summed; gauges summed or the maximum). A worker that exits leaves both at once; its replacement joins
- * with its first sample. Binds 127.0.0.1 unless `host` says otherwise.
+ * the turbine's rules (`reportingHosts` = workers reporting the key; see docs/fleet.md). `/metrics` is the text
+ * prom-client's `AggregatorRegistry.clusterMetrics()` gives for the workers' registries (breakwater's metrics and
+ * any other registered there), each metric merged by its `aggregator` as the table in docs/fleet.md says (counters
+ * summed; gauges summed or the maximum), but merged in event-loop slices and streamed as it is made (the workers
+ * answer in pieces); 503 when a worker does not answer within 5 s or exits first. A worker that exits leaves both
+ * at once; its replacement joins with its first sample. Binds 127.0.0.1 unless `host` says otherwise.
  *
  * @example
  * ```ts
@@ -121,7 +125,6 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
   };
   cluster.on('message', onMessage);
   cluster.on('exit', onExit);
-  const metricsRegistry = new (promClient().AggregatorRegistry)();
 
   const workers = (): InstanceStatus[] => {
     const clock = getClock();
@@ -153,11 +156,14 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
   const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, framesOf(sample));
   const metrics = (req: IncomingMessage, res: ServerResponse): void => {
     const serve = (): void => {
-      metricsRegistry.clusterMetrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': metricsRegistry.contentType, 'cache-control': 'no-store' });
-          res.end(req.method === 'HEAD' ? undefined : text);
-        },
+      const headers = { 'content-type': promClient().Registry.PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' };
+      if (req.method === 'HEAD') {
+        // The status and headers of a GET, without asking the workers for a scrape nobody reads.
+        res.writeHead(200, headers).end();
+        return;
+      }
+      collectWorkerMetrics().then(
+        (responses) => (responses === null ? res.writeHead(200, headers).end() : serveMerged(responses, res, headers)),
         () => plainText(res, 503, 'a worker did not answer in time\n'),
       );
     };
@@ -177,3 +183,34 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
   return { url: served.baseUrl, port: served.port, server: served.server, workers, close: () => served.close() };
 }
 
+
+/**
+ * The workers' metrics merged (see {@link writeMergedMetrics}) and written as they are made. A failure before the
+ * first byte answers 500; after it, or when the scraper goes away, the response is destroyed (a cut response, not a
+ * partial one taken as whole).
+ */
+function serveMerged(responses: MetricJson[][], res: ServerResponse, headers: Record<string, string>): void {
+  const sink: TextSink = {
+    write(text) {
+      if (res.destroyed) throw new Error('the scraper went away');
+      if (!res.headersSent) res.writeHead(200, headers);
+      return res.write(text);
+    },
+    drained: () =>
+      new Promise<void>((resolve) => {
+        if (res.destroyed) return resolve();
+        const go = (): void => {
+          res.off('drain', go);
+          res.off('close', go);
+          resolve();
+        };
+        res.on('drain', go);
+        res.on('close', go);
+      }),
+  };
+  writeMergedMetrics(responses, sink, (error) => {
+    if (error === undefined) res.end();
+    else if (res.headersSent) res.destroy();
+    else plainText(res, 500, 'internal server error\n');
+  });
+}

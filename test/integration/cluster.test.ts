@@ -96,6 +96,29 @@ describe('a node:cluster primary with two workers (startClusterPrimary + reportT
     expect(check.code).toBe(0);
   }, 20_000);
 
+  it("serves the text prom-client's AggregatorRegistry.clusterMetrics() gives for the same workers, their own metrics too", async () => {
+    const reference = /^reference (\S+)$/m.exec(app.output())![1]!;
+    const families = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('# HELP '));
+    const sortedLines = (text: string): string[] => text.split('\n').sort();
+    // Rolling figures can move between two scrapes: both are read together until they agree (bounded).
+    const pair = await pollUntil(async () => {
+      const [ours, theirs] = await Promise.all([send(`${base}metrics`), send(reference)]);
+      return ours.status === 200 && theirs.status === 200 && sortedLines(ours.body).join('\n') === sortedLines(theirs.body).join('\n') ? { ours, theirs } : undefined;
+    }, 8000, 200);
+    // the same families in the same order, the same series and values (the order of series within a family follows
+    // the order in which the workers answered, which differs between two scrapes)
+    expect(families(pair.ours.body)).toEqual(families(pair.theirs.body));
+    expect(pair.ours.headers['content-type']).toBe(pair.theirs.headers['content-type']);
+    const text = pair.ours.body;
+    expect(valueOf(text, 'app_queue_depth')).toBe(4);
+    expect(valueOf(text, 'app_latency_seconds_count{route="/a"}')).toBe(15);
+    expect(valueOf(text, 'app_size_bytes_count{route="/a"}')).toBe(30);
+    expect(text).toContain('app_latency_seconds_bucket{le="+Inf",route="/b \\"quoted\\""} 15\n');
+    const check = await promtoolCheck(text);
+    expect(check.output.trim()).toBe('');
+    expect(check.code).toBe(0);
+  }, 20_000);
+
   it('serves one /hystrix.stream with the workers aggregated (reportingHosts 2, summed counts)', async () => {
     await stream.waitFor(() => latest('HystrixCommand', 'Cluster.Get')?.reportingHosts === 2 && latest('HystrixCommand', 'Cluster.Get')?.requestCount === 150, 8000);
     expect(latest('HystrixCommand', 'Cluster.Get')).toMatchObject({ rollingCountSuccess: 120, rollingCountFailure: 30, requestCount: 150, errorCount: 30 });

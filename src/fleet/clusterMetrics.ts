@@ -1,0 +1,149 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Registry } from 'prom-client';
+import { getClock } from '../config/store.js';
+import type { MetricJson } from './mergeMetrics.js';
+
+/** @internal the primary asks a worker for its metrics. */
+export const METRICS_REQUEST = 'breakwater:metrics-request';
+/** @internal a worker answers in pieces of at most {@link SERIES_PER_PIECE} series, the last one marked. */
+export const METRICS_PIECE = 'breakwater:metrics-piece';
+/** @internal series per IPC message: small enough that parsing one (on the primary) is a short piece of work. */
+export const SERIES_PER_PIECE = 1000;
+/** @internal how long the primary waits for every worker (prom-client's `clusterMetrics()` waits as long). */
+export const METRICS_TIMEOUT_MS = 5000;
+
+interface MetricsRequest {
+  readonly type: typeof METRICS_REQUEST;
+  readonly id: number;
+}
+
+interface MetricsPiece {
+  readonly type: typeof METRICS_PIECE;
+  readonly id: number;
+  readonly metrics: readonly MetricJson[];
+  readonly last: boolean;
+  readonly error?: string;
+}
+
+function isRequest(message: unknown): message is MetricsRequest {
+  return typeof message === 'object' && message !== null && (message as MetricsRequest).type === METRICS_REQUEST && typeof (message as MetricsRequest).id === 'number';
+}
+
+function isPiece(message: unknown): message is MetricsPiece {
+  if (typeof message !== 'object' || message === null) return false;
+  const m = message as MetricsPiece;
+  return m.type === METRICS_PIECE && typeof m.id === 'number' && Array.isArray(m.metrics) && typeof m.last === 'boolean';
+}
+
+/**
+ * @internal a registry's metrics cut into IPC messages of at most `perPiece` series; a metric with more is sent as
+ * several entries with its name, help, type and aggregator and consecutive parts of its series (the primary reads
+ * them one after the other, as one metric).
+ */
+export function piecesOf(metrics: readonly MetricJson[], perPiece = SERIES_PER_PIECE): MetricJson[][] {
+  const pieces: MetricJson[][] = [];
+  let piece: MetricJson[] = [];
+  let room = perPiece;
+  for (const metric of metrics) {
+    const values = metric.values ?? [];
+    let at = 0;
+    do {
+      if (room === 0) {
+        pieces.push(piece);
+        piece = [];
+        room = perPiece;
+      }
+      const take = Math.min(room, values.length - at);
+      piece.push({ ...metric, values: take === values.length ? values : values.slice(at, at + take) });
+      at += take;
+      room -= take;
+      if (take === 0) break; // a metric without series still travels, as an entry of its own
+    } while (at < values.length);
+  }
+  pieces.push(piece);
+  return pieces;
+}
+
+/**
+ * @internal the worker side: answers the primary's requests with `registry.getMetricsAsJSON()`, one piece at a time
+ * (the next once the channel took the previous one), so neither side serialises or parses the whole at once.
+ * Returns what removes the listener.
+ */
+export function answerMetricsRequests(registry: Registry): () => void {
+  const send = (message: MetricsPiece): Promise<void> =>
+    new Promise((resolve, reject) => {
+      try {
+        process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  const answer = async (id: number): Promise<void> => {
+    let pieces: MetricJson[][];
+    try {
+      pieces = piecesOf((await registry.getMetricsAsJSON()) as unknown as MetricJson[]);
+    } catch (error) {
+      await send({ type: METRICS_PIECE, id, metrics: [], last: true, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    for (let i = 0; i < pieces.length; i++) await send({ type: METRICS_PIECE, id, metrics: pieces[i]!, last: i === pieces.length - 1 });
+  };
+  const onMessage = (message: unknown): void => {
+    if (!isRequest(message) || !process.connected) return;
+    answer(message.id).catch(() => {}); // the channel closed: the primary is gone or this worker is exiting
+  };
+  process.on('message', onMessage);
+  return () => process.off('message', onMessage);
+}
+
+let nextId = 0;
+
+/**
+ * @internal the primary side: asks every connected worker for its metrics and resolves with each worker's metrics,
+ * in the order the workers finished answering (as prom-client's `clusterMetrics()` orders them), or `null` when no
+ * worker is connected. Rejects when a worker reports an error, when a worker it waits for exits, and after
+ * {@link METRICS_TIMEOUT_MS} without every answer.
+ */
+export function collectWorkerMetrics(): Promise<MetricJson[][] | null> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const partial = new Map<number, MetricJson[]>();
+    const answered: MetricJson[][] = [];
+    const finish = (error: Error | null): void => {
+      cluster.off('message', onMessage);
+      cluster.off('exit', onExit);
+      timer.cancel();
+      if (error === null) resolve(answered);
+      else reject(error);
+    };
+    const onMessage = (worker: Worker, message: unknown): void => {
+      if (!isPiece(message) || message.id !== id) return;
+      const got = partial.get(worker.id);
+      if (got === undefined) return;
+      if (message.error !== undefined) return finish(new Error(message.error));
+      for (const metric of message.metrics) got.push(metric);
+      if (!message.last) return;
+      partial.delete(worker.id);
+      answered.push(got);
+      if (partial.size === 0) finish(null);
+    };
+    const onExit = (worker: Worker): void => {
+      if (partial.has(worker.id)) finish(new Error(`worker ${worker.id} exited before it answered`));
+    };
+    const request: MetricsRequest = { type: METRICS_REQUEST, id };
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      // A worker that exits abruptly may still be listed without being able to answer.
+      if (worker === undefined || !worker.isConnected()) continue;
+      partial.set(worker.id, []);
+      worker.send(request);
+    }
+    const timer = getClock().setTimer(() => finish(new Error('Operation timed out.')), METRICS_TIMEOUT_MS);
+    if (partial.size === 0) {
+      timer.cancel();
+      resolve(null);
+      return;
+    }
+    cluster.on('message', onMessage);
+    cluster.on('exit', onExit);
+  });
+}
