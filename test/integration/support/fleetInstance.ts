@@ -3,7 +3,8 @@
  * same command keys every instance has (`Fleet.Get`, semaphore-isolated, `--errors` percent of them failing, and
  * `Fleet.Put` on pool `FleetPool`), `--per-tick` calls every 50 ms, then idles, serving /hystrix.stream and /metrics
  * on 127.0.0.1:`--port`. The rolling window is 60 s so the counts stay put while a test compares them.
- * Prints `ready <url>` once listening; exits on SIGTERM.
+ * Prints `ready <url>` once listening and `done <calls>` once idle (every call settled, the last health snapshot taken);
+ * exits on SIGTERM.
  */
 import { command, startDashboard } from '../../../src/index.js';
 
@@ -37,16 +38,21 @@ const dashboard = await startDashboard({ port, host: '127.0.0.1', intervalMs: 20
 process.stdout.write(`ready ${dashboard.url}\n`);
 
 let done = 0;
+const settled: Promise<unknown>[] = [];
 const tick = setInterval(() => {
   for (let i = 0; i < perTick && done < calls; i++, done++) {
     // every (100 / errorsPercent)-th call fails, spread evenly
     const fail = errorsPercent > 0 && Math.floor(((done + 1) * errorsPercent) / 100) > Math.floor((done * errorsPercent) / 100);
-    get.execute(fail).catch(() => undefined);
-    put.execute().catch(() => undefined);
+    settled.push(get.execute(fail).catch(() => undefined), put.execute().catch(() => undefined));
   }
   if (done >= calls) {
     clearInterval(tick);
-    process.stdout.write(`done ${done}\n`);
+    // Idle only once every call has settled and the breakers have taken their last health snapshot (at most
+    // healthSnapshotInterval, 500 ms, after the last outcome; its timer is due before this one): until then
+    // requestCount, errorCount and the circuit state of the stream can still change.
+    void Promise.all(settled)
+      .then(() => new Promise((r) => setTimeout(r, 600)))
+      .then(() => process.stdout.write(`done ${done}\n`));
   }
 }, 50);
 
