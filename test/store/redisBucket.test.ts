@@ -127,10 +127,8 @@ describe('a token bucket shared through a real redis-server', () => {
 
   it('with Redis killed mid-run: no caller waits past the store deadline, the local share holds, and it switches back by itself', async () => {
     const client = redis.client();
+    await client.ping(); // connected: the store deadline below is for answers, not for setting up the connection
     const storeTimeout = 100;
-    const seen: string[] = [];
-    events.on('limiterStoreUnavailable', () => seen.push('unavailable'));
-    events.on('limiterStoreRecovered', () => seen.push('recovered'));
     configure({
       limiters: {
         partner: { capacity: 100, refillPerSecond: 200, localShare: 0.25, store: redisStore(client, { prefix: `kill-${process.pid}:`, timeout: storeTimeout }) },
@@ -138,6 +136,22 @@ describe('a token bucket shared through a real redis-server', () => {
     });
     const bucket = sharedEntry('partner') as StoreBucket;
     const cmd = command({ key: 'KillCall', timeout: false, rateLimit: { limiter: 'partner' }, run: async () => true, fallback: () => false });
+    // The run starts with the store answering. On a loaded machine the first call (behind the connection set-up)
+    // has missed the 100 ms deadline: the store was away from the start (66 calls admitted in the first second
+    // instead of ~300) and came back by its next probe, 1 s later, either just before the kill (an extra
+    // unavailable/recovered pair) or not at all. So: calls until one is answered in time (a probe a second while
+    // away), 10 s at most; the events and counts of the run are taken from here on.
+    const warmBy = performance.now() + 10_000;
+    await cmd.execute();
+    while (!bucket.storeAvailable && performance.now() < warmBy) {
+      await sleep(50);
+      await cmd.execute();
+    }
+    expect(bucket.storeAvailable).toBe(true);
+    const unavailableBefore = bucket.unavailableCount;
+    const seen: string[] = [];
+    events.on('limiterStoreUnavailable', () => seen.push('unavailable'));
+    events.on('limiterStoreRecovered', () => seen.push('recovered'));
     let phase: 'up' | 'down' | 'back' = 'up';
     const admitted = { up: 0, down: 0, back: 0 };
     let slowest = 0;
@@ -174,7 +188,7 @@ describe('a token bucket shared through a real redis-server', () => {
     );
     expect(seen).toEqual(['unavailable', 'recovered']);
     expect(bucket.storeAvailable).toBe(true);
-    expect(bucket.unavailableCount).toBe(1);
+    expect(bucket.unavailableCount - unavailableBefore).toBe(1);
     expect(slowest).toBeLessThan(storeTimeout + 150); // the deadline, plus timer lateness on a busy machine
     expect(admitted.down).toBeLessThanOrEqual(shareBound * 1.05);
     expect(admitted.down).toBeGreaterThan(shareBound * 0.5); // the fallback admits its share, it does not deny all
