@@ -23,8 +23,8 @@ export interface CollapserSettings {
  * same key. Every method takes `now`.
  */
 export class CollapserMetrics {
+  /** The rolling counts; also the totals since the key was first used ({@link RollingCounter.total}). */
   private readonly rolling: RollingCounter;
-  private readonly cumulative = [0, 0, 0];
   private readonly batchSizes: RollingPercentile | null;
 
   constructor(
@@ -41,20 +41,18 @@ export class CollapserMetrics {
   batchExecuted(size: number, now: number): void {
     this.rolling.add(BATCHES, now);
     this.rolling.add(REQUESTS, now, size);
-    this.cumulative[BATCHES]! += 1;
-    this.cumulative[REQUESTS]! += size;
     this.batchSizes?.record(size, now);
   }
 
   /** A request was answered from the collapser's request cache. */
   responseFromCache(now: number): void {
     this.rolling.add(FROM_CACHE, now);
-    this.cumulative[FROM_CACHE]! += 1;
   }
 
   /** Cumulative counts since the key was first used. */
   get totals(): { readonly batches: number; readonly requestsBatched: number; readonly responsesFromCache: number } {
-    return { batches: this.cumulative[BATCHES]!, requestsBatched: this.cumulative[REQUESTS]!, responsesFromCache: this.cumulative[FROM_CACHE]! };
+    const r = this.rolling;
+    return { batches: r.total(BATCHES), requestsBatched: r.total(REQUESTS), responsesFromCache: r.total(FROM_CACHE) };
   }
 
   /** The stream's view (`type: "HystrixCollapser"`); without sharding, shard sizes are batch sizes. */

@@ -5,6 +5,7 @@ import { CommandMetrics } from '../../src/metrics/CommandMetrics.js';
 import { METRICS_DEFAULTS } from '../../src/config/defaults.js';
 import { EV, EVENT_TYPES } from '../../src/metrics/eventType.js';
 import { seededRandom } from '../support/seededRandom.js';
+import { CollapserMetrics } from '../../src/request/CollapserMetrics.js';
 
 describe('RollingCounter', () => {
   it('sums the buckets of the window, including the one filling now', () => {
@@ -254,5 +255,17 @@ describe('CommandMetrics: one write per event (health and totals read from the e
       }
       expect(log.length).toBeGreaterThan(2500);
     }
+  });
+});
+
+describe('CollapserMetrics totals (read from its rolling counter)', () => {
+  it('counts every batch, batched request and cache response since the key was first used, across rotations', () => {
+    const m = new CollapserMetrics('C', METRICS_DEFAULTS);
+    m.batchExecuted(3, 0);
+    m.responseFromCache(500);
+    m.batchExecuted(5, 15_000); // the first bucket left the window
+    m.batchExecuted(2, 60_000);
+    expect(m.totals).toEqual({ batches: 3, requestsBatched: 10, responsesFromCache: 1 });
+    expect(m.snapshot(60_000, { maxBatchSize: 10, delay: 10, requestCacheEnabled: true }).rollingBatches).toBe(1);
   });
 });
