@@ -16,11 +16,18 @@ const env = (name: string): string => {
 };
 const durationMs = Number(env('DURATION_MS'));
 const concurrency = Number(process.env.CONCURRENCY ?? '8');
+/**
+ * The store deadline. The test counts what the shared bucket admits, so the store must answer in time throughout;
+ * 1 s (not the 200 ms this had) so that a stall of one of four busy processes on a loaded 2-core machine does not
+ * send it to its local share: seen once, Node 24 with one busy loop per core, 1,146 of 1,100 admitted after one
+ * instance's store went away and came back. The deadline itself is tested in redisBucket's kill/restart test.
+ */
+const STORE_TIMEOUT_MS = 1000;
 const client = new Redis({ port: Number(env('REDIS_PORT')), host: '127.0.0.1' });
 client.on('error', () => undefined);
 configure({
   limiters: {
-    partner: { capacity: Number(env('CAPACITY')), refillPerSecond: Number(env('RATE')), store: redisStore(client, { prefix: env('PREFIX'), timeout: 200 }) },
+    partner: { capacity: Number(env('CAPACITY')), refillPerSecond: Number(env('RATE')), store: redisStore(client, { prefix: env('PREFIX'), timeout: STORE_TIMEOUT_MS }) },
   },
 });
 const storeEvents: string[] = [];
@@ -40,7 +47,7 @@ const call = command({
 });
 
 await client.ping(); // connected before the start, so the first decision is not a connection set-up
-await client.script('LOAD', BUCKET_SCRIPT); // nor a script load (EVALSHA, NOSCRIPT, then EVAL) under the 200 ms deadline
+await client.script('LOAD', BUCKET_SCRIPT); // nor a script load (EVALSHA, NOSCRIPT, then EVAL) under the deadline
 process.stdout.write('ready\n');
 const startAt = await new Promise<number>((resolve) => {
   let line = '';
