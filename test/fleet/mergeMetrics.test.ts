@@ -4,6 +4,7 @@ import { command, registerPrometheus } from '../../src/index.js';
 import { piecesOf } from '../../src/fleet/clusterMetrics.js';
 import { mergeSlicing, writeMergedMetrics, type MetricJson, type TextSink } from '../../src/fleet/mergeMetrics.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
+import { countingTurns } from '../support/countingTurns.js';
 
 let clock: FakeClock;
 beforeEach(() => {
@@ -51,35 +52,27 @@ async function responsesOf(registries: Registry[]): Promise<MetricJson[][]> {
 }
 
 /** Merges into a string, counting the sink's writes and the event-loop turns other work got meanwhile. */
-function merge(responses: MetricJson[][], sink: Partial<TextSink> = {}): Promise<{ text: string; writes: number; turns: number }> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    let writes = 0;
-    let turns = 0;
-    let running = true;
-    const tick = (): void => {
-      if (!running) return;
-      turns++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
-    writeMergedMetrics(
-      responses,
-      {
-        write(t) {
-          text += t;
-          writes++;
-          return sink.write?.(t) ?? true;
-        },
-        drained: sink.drained ?? (() => Promise.resolve()),
-      },
-      (error) => {
-        running = false;
-        if (error === undefined) resolve({ text, writes, turns });
-        else reject(error);
-      },
-    );
-  });
+async function merge(responses: MetricJson[][], sink: Partial<TextSink> = {}): Promise<{ text: string; writes: number; turns: number }> {
+  let text = '';
+  let writes = 0;
+  const { turns } = await countingTurns(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        writeMergedMetrics(
+          responses,
+          {
+            write(t) {
+              text += t;
+              writes++;
+              return sink.write?.(t) ?? true;
+            },
+            drained: sink.drained ?? (() => Promise.resolve()),
+          },
+          (error) => (error === undefined ? resolve() : reject(error)),
+        );
+      }),
+  );
+  return { text, writes, turns };
 }
 
 async function keys(count: number): Promise<void> {

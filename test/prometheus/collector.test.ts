@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_TYPES, command, isConfigError, metricsFor, registerPrometheus } from '../../src/index.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { scrapeSlicing } from '../../src/prometheus/scrapeData.js';
+import { countingTurns } from '../support/countingTurns.js';
 
 let clock: FakeClock;
 beforeEach(() => {
@@ -26,23 +27,6 @@ async function traffic(keys: number, prefix = 'Col'): Promise<void> {
     });
     await c.execute();
     await c.execute();
-  }
-}
-
-/** Runs `work` while counting the event-loop turns (setImmediate callbacks) that other work got meanwhile. */
-async function countingTurns(work: Promise<string>): Promise<{ text: string; turns: number }> {
-  let turns = 0;
-  let running = true;
-  const count = (): void => {
-    if (!running) return;
-    turns++;
-    setImmediate(count);
-  };
-  setImmediate(count);
-  try {
-    return { text: await work, turns };
-  } finally {
-    running = false;
   }
 }
 
@@ -151,7 +135,7 @@ describe('registerPrometheus collector', () => {
     const registry = new Registry();
     registerPrometheus(registry);
     scrapeSlicing.maxPerSlice = 50; // six slices, however fast the machine reads 300 keys
-    const { text, turns } = await countingTurns(registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice));
+    const { value: text, turns } = await countingTurns(() => registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice));
     expect(text.split('\n').filter((l) => l.startsWith('breakwater_circuit_open{')).length).toBe(300);
     expect(turns).toBeGreaterThan(0); // other work ran while the scrape was under way
   });
@@ -165,7 +149,7 @@ describe('registerPrometheus collector', () => {
     // prom-client's families (asked together) must not each take their own slice in the same turn.
     scrapeSlicing.maxPerSlice = 100;
     const rows = 300 * 10 + 300; // ten command families with rows, plus the read of the keys
-    const { text, turns } = await countingTurns(registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice));
+    const { value: text, turns } = await countingTurns(() => registry.metrics().finally(() => delete scrapeSlicing.maxPerSlice));
     expect(text).toBe(whole);
     expect(turns).toBeGreaterThanOrEqual(rows / 100 - 1);
   });
