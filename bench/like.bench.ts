@@ -4,8 +4,11 @@
  *
  * - **As cockatiel's breaker policy** (bench/cockatiel.bench.ts): cockatiel's `circuitBreaker` policy runs the call
  *   and feeds its breaker; it has no timeout, no bulkhead, no latency histogram. breakwater does only its breaker
- *   and its rolling counts here: `timeout: false`, percentiles off, a semaphore no benchmark can fill, no request log,
- *   and the trip rule that matches each cockatiel breaker, with the same thresholds.
+ *   and its counts here: `timeout: false`, percentiles off, a semaphore no benchmark can fill, no request log,
+ *   and the trip rule that matches each cockatiel breaker, with the same thresholds. cockatiel's ConsecutiveBreaker
+ *   and CountBreaker keep no time-stamped state, so breakwater keeps no rolling window there either
+ *   (`metrics.rollingWindow: false`: cumulative counts only, no clock read on success); one more success row keeps
+ *   the window, to show what it costs. Its SamplingBreaker keeps a time window, as breakwater's default does.
  * - **As opossum tuned** (bench/opossum.bench.ts): opossum's options mapped to breakwater's one by one.
  *
  * The pairs with hystrixjs's defaults are breakwater's own Hystrix-defaults rows (bench/breakwater.bench.ts).
@@ -33,6 +36,15 @@ export const BREAKER_ONLY: Settings = {
   fallbackMaxConcurrent: NO_LIMIT,
   requestLog: false,
 };
+
+/**
+ * cockatiel's breakers that keep no time-stamped state (they count calls): breakwater keeps no rolling window when
+ * configured like them.
+ */
+const COUNTING_BREAKERS: ReadonlySet<CockatielBreaker['name']> = new Set(['consecutive', 'count']);
+
+/** {@link BREAKER_ONLY} without the rolling window: cumulative counts only (`metrics.rollingWindow: false`). */
+export const BREAKER_ONLY_NO_WINDOW: Settings = { ...BREAKER_ONLY, metrics: { percentileEnabled: false, rollingWindow: false } };
 
 /** The trip rule matching each cockatiel breaker, with the same thresholds (`neverOpen`: the failure rows'). */
 export const BREAKER_LIKE_COCKATIEL: Record<CockatielBreaker['name'], (neverOpen: boolean) => breakwater.CircuitBreakerOptions> = {
@@ -185,15 +197,16 @@ function scenariosLike(p: PeerConfig): Scenario[] {
 
 /** The peer configurations breakwater is set up like. */
 export const PEER_CONFIGS: readonly PeerConfig[] = [
-  ...COCKATIEL_BREAKERS.map(
-    (b): PeerConfig => ({
+  ...COCKATIEL_BREAKERS.map((b): PeerConfig => {
+    const counting = COUNTING_BREAKERS.has(b.name);
+    return {
       config: `cockatiel ${b.title}`,
       peerPrefix: `cockatiel/${b.name}-`,
-      title: `as cockatiel ${b.title}`,
-      note: `timeout false, percentiles off, semaphore ${NO_LIMIT.toLocaleString('en')}, request log off, circuitBreaker ${JSON.stringify(BREAKER_LIKE_COCKATIEL[b.name](false))}`,
-      settings: (neverOpen) => ({ ...BREAKER_ONLY, circuitBreaker: BREAKER_LIKE_COCKATIEL[b.name](neverOpen) }),
-    }),
-  ),
+      title: `as cockatiel ${b.title}${counting ? ', no rolling window' : ''}`,
+      note: `timeout false, percentiles off, ${counting ? 'rolling window off (cumulative counts only, as the peer keeps no time window), ' : ''}semaphore ${NO_LIMIT.toLocaleString('en')}, request log off, circuitBreaker ${JSON.stringify(BREAKER_LIKE_COCKATIEL[b.name](false))}`,
+      settings: (neverOpen) => ({ ...(counting ? BREAKER_ONLY_NO_WINDOW : BREAKER_ONLY), circuitBreaker: BREAKER_LIKE_COCKATIEL[b.name](neverOpen) }),
+    };
+  }),
   {
     config: 'opossum tuned',
     peerPrefix: 'opossum/tuned-',
@@ -204,4 +217,22 @@ export const PEER_CONFIGS: readonly PeerConfig[] = [
   },
 ];
 
-export const likeScenarios: Scenario[] = PEER_CONFIGS.flatMap(scenariosLike);
+/**
+ * As cockatiel's ConsecutiveBreaker but keeping breakwater's default rolling window (10 s in 10 buckets): what the
+ * window costs on a success, beside the same peer. For reference, not a like-for-like claim.
+ */
+const withWindow: Scenario = {
+  id: 'breakwater/like-cockatiel/consecutive-success-window',
+  library: 'breakwater',
+  group: 'success',
+  title: 'success, as cockatiel ConsecutiveBreaker, with the rolling window',
+  note: `timeout false, percentiles off, rolling window 10 s / 10 (the default), semaphore ${NO_LIMIT.toLocaleString('en')}, request log off, circuitBreaker ${JSON.stringify(BREAKER_LIKE_COCKATIEL.consecutive(false))}`,
+  like: { peer: 'cockatiel/consecutive-success', config: 'cockatiel ConsecutiveBreaker, breakwater with its rolling window', reference: true },
+  async setup() {
+    const key = 'BenchLike_cockatiel_consecutive_window_success';
+    const c = breakwater.command({ key, run: work, ...BREAKER_ONLY, circuitBreaker: BREAKER_LIKE_COCKATIEL.consecutive(false) });
+    return { op: asyncCall(() => c.execute()), expect: 42, check: counts(breakwater, key, 'SUCCESS', 'FAILURE') };
+  },
+};
+
+export const likeScenarios: Scenario[] = [...PEER_CONFIGS.flatMap(scenariosLike), withWindow];

@@ -148,13 +148,15 @@ export function evaluateRows(rows: readonly Row[], floors?: Floors): Row[] {
     }
     if (row.like !== undefined) {
       const peer = byId.get(row.like.peer);
-      const like: Pairing = { peer: row.like.peer, config: row.like.config };
+      const like: Pairing = row.like.reference === true ? { peer: row.like.peer, config: row.like.config, reference: true } : { peer: row.like.peer, config: row.like.config };
       out = {
         ...out,
         like:
           peer === undefined
             ? like
-            : { ...like, peerTitle: `${peer.library} · ${peer.title}`, vsPeer: row.chartRatio / peer.chartRatio, met: row.chartRatio / peer.chartRatio <= PEER_TARGET },
+            : like.reference === true
+              ? { ...like, peerTitle: `${peer.library} · ${peer.title}`, vsPeer: row.chartRatio / peer.chartRatio }
+              : { ...like, peerTitle: `${peer.library} · ${peer.title}`, vsPeer: row.chartRatio / peer.chartRatio, met: row.chartRatio / peer.chartRatio <= PEER_TARGET },
       };
     }
     return out;
@@ -215,7 +217,8 @@ export const PEER_LABEL = `≤ ${PEER_TARGET.toFixed(1)}× peer`;
 
 function targetCell(row: Row): string {
   const out: string[] = [];
-  if (row.like !== undefined) out.push(`${PEER_LABEL}: ${row.like.vsPeer === undefined ? '' : `${times(row.like.vsPeer)} `}${mark(row.like.met)}`);
+  if (row.like?.reference === true) out.push(`× peer: ${row.like.vsPeer === undefined ? '(not measured)' : times(row.like.vsPeer)} (for reference, no target)`);
+  else if (row.like !== undefined) out.push(`${PEER_LABEL}: ${row.like.vsPeer === undefined ? '' : `${times(row.like.vsPeer)} `}${mark(row.like.met)}`);
   if (row.target !== undefined) out.push(`${row.target.label}: ${row.target.actual === undefined ? '' : `${times(row.target.actual)} `}${mark(row.target.met)}`);
   return out.join('; ');
 }
@@ -342,7 +345,7 @@ export function pairsMarkdown(rows: readonly Row[]): string {
   for (const g of pairs(rows)) {
     for (const { row, peer } of g.pairs) {
       out.push(
-        `| ${esc(g.config)} | ${GROUP_NAMES[row.group]} (× ${GROUP_BASES[row.group]}) | ${peer === undefined ? '–' : ns(peer.ns)} | ${peer === undefined ? '–' : times(peer.chartRatio)} | ${ns(row.ns)} | ${times(row.chartRatio)} | ${row.like?.vsPeer === undefined ? '–' : `**${times(row.like.vsPeer)}**`} | ${PEER_LABEL} ${row.like?.met === undefined ? '(peer not measured)' : row.like.met ? '✅' : '❌'} |`,
+        `| ${esc(g.config)} | ${GROUP_NAMES[row.group]} (× ${GROUP_BASES[row.group]}) | ${peer === undefined ? '–' : ns(peer.ns)} | ${peer === undefined ? '–' : times(peer.chartRatio)} | ${ns(row.ns)} | ${times(row.chartRatio)} | ${row.like?.vsPeer === undefined ? '–' : `**${times(row.like.vsPeer)}**`} | ${row.like?.reference === true ? 'for reference, no target' : `${PEER_LABEL} ${row.like?.met === undefined ? '(peer not measured)' : row.like.met ? '✅' : '❌'}`} |`,
       );
     }
   }
@@ -363,6 +366,7 @@ function targetLine(row: Row, t: EvaluatedTarget, floors?: Floors): TargetLine {
 export function targetSummary(rows: readonly Row[], floors?: Floors, startup?: StartupResult): TargetLine[] {
   const out: TargetLine[] = [];
   for (const g of pairs(rows)) {
+    if (g.pairs.every(({ row }) => row.like?.reference === true)) continue; // shown for what a setting costs: no target
     const figures = g.pairs.map(({ row }) => `${GROUP_NAMES[row.group]} ${row.like?.vsPeer === undefined ? 'not measured' : `${times(row.like.vsPeer)}${row.like.met === true ? '' : ' ✗'}`}`);
     const measured = g.pairs.every(({ row }) => row.like?.met !== undefined);
     out.push({

@@ -52,6 +52,11 @@ export interface Like {
   readonly peer: string;
   /** The pair's configuration, as the pairs table names it (e.g. `cockatiel ConsecutiveBreaker`). */
   readonly config: string;
+  /**
+   * Shown beside the peer for what a setting costs (e.g. breakwater keeping its rolling window where the peer keeps
+   * none), not a like-for-like claim: its × peer is reported with no target.
+   */
+  readonly reference?: boolean;
 }
 
 /** What a scenario's setup hands to the harness. */

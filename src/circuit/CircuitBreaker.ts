@@ -291,11 +291,16 @@ export class CircuitBreaker {
   private outcome(failed: boolean, durationMs: number, now: number): void {
     const trip = this.status === 'CLOSED' && this.rule.record(failed, durationMs, now);
     this.onHealthEvent(now);
-    if (trip) this.trip(now);
+    // a key without a rolling window may hand in a stand-in time (ExecutionPlan.clockless): a trip reads the real one
+    if (trip) this.trip(this.metrics.windowless ? this.clock().now() : now);
   }
 
-  /** @internal a health-relevant outcome was recorded: evaluate now if a snapshot is due, else once it is. */
+  /**
+   * @internal a health-relevant outcome was recorded: evaluate now if a snapshot is due, else once it is. A key
+   * without a rolling window takes no snapshots: its strategy counts calls, and readers compute its health.
+   */
   onHealthEvent(now: number): void {
+    if (this.metrics.windowless) return;
     if (now - this.lastSnapshotAt >= this.healthInterval || now < this.lastSnapshotAt) this.evaluate(now);
     else if (this.timer === null) this.timer = this.clock().setTimer(this.onTimer, this.lastSnapshotAt + this.healthInterval - now);
   }

@@ -11,6 +11,7 @@ import { CommandError, type FailureType } from '../errors.js';
 import { KeyedRegistry } from '../internal/KeyedRegistry.js';
 import { ownLimiterIdle, releaseOwnLimiter } from '../limiter/registry.js';
 import { CommandMetrics } from '../metrics/CommandMetrics.js';
+import { rollingBucketsOf, rollingWindowOf } from '../metrics/ReadWindow.js';
 import { HedgeDelay } from '../policy/hedgeDelay.js';
 import { RetryBudget } from '../policy/RetryBudget.js';
 import type { CommandEvents } from './events.js';
@@ -59,7 +60,7 @@ export class CommandRuntime {
     this.lastUsedAt = getClock().now();
     if (config.isolation === 'pool') addPoolUser(config.poolKey);
     this.metrics = new CommandMetrics(config.key, config.group, config.metrics, () => this.breaker.state);
-    this.plan = new ExecutionPlan(config, this.metrics.recordsLatency);
+    this.plan = this.planOf(config);
     this.breaker = new CircuitBreaker(
       config.key,
       this.metrics,
@@ -83,7 +84,7 @@ export class CommandRuntime {
       return;
     }
     const budget = config.retry === false ? RETRY_BUDGET_DEFAULTS : config.retry.budget;
-    if (this.budget === null) this.budget = new RetryBudget(budget, this.metrics.config.rollingWindow, this.metrics.config.rollingBuckets);
+    if (this.budget === null) this.budget = new RetryBudget(budget, rollingWindowOf(this.metrics.config), rollingBucketsOf(this.metrics.config));
     else this.budget.config = budget;
     if (config.hedge !== false) this.hedgeDelay ??= new HedgeDelay();
   }
@@ -119,7 +120,9 @@ export class CommandRuntime {
       if (config.isolation === 'pool') addPoolUser(config.poolKey);
     }
     this.config = config;
-    if (this.plan.config !== config) this.plan = new ExecutionPlan(config, this.metrics.recordsLatency);
+    // the rolling window follows the config (unlike the histograms): a strategy may need it (see metrics.setWindow)
+    if (this.metrics.windowless !== (config.metrics.rollingWindow === false)) this.metrics.setWindow(config.metrics, getClock().now());
+    if (this.plan.config !== config) this.plan = this.planOf(config);
     this.metrics.group = config.group;
     this.breaker.config = config.circuitBreaker;
     this.breaker.healthInterval = config.metrics.healthSnapshotInterval;
@@ -136,7 +139,11 @@ export class CommandRuntime {
    * per call), or, for a class instance built with other own options than the latest one, a plan of its own.
    */
   planFor(config: CommandConfig): ExecutionPlan {
-    return this.plan.config === config ? this.plan : new ExecutionPlan(config, this.metrics.recordsLatency);
+    return this.plan.config === config ? this.plan : this.planOf(config);
+  }
+
+  private planOf(config: CommandConfig): ExecutionPlan {
+    return new ExecutionPlan(config, this.metrics.recordsLatency, this.metrics.windowless);
   }
 
   /** @internal the adaptive bulkhead of an `isolation: 'adaptive'` execution (created if this runtime has none yet). */
@@ -174,8 +181,11 @@ export class CommandRuntime {
    * forced (a forced or tripped circuit is state the user relies on), and no listener on its own `events`.
    */
   isIdle(now: number, expiry: number): boolean {
+    // a key without a rolling window may be used by clockless calls, which leave lastUsedAt as it was: a sweep that
+    // finds new events takes its own time as the last use (so such a key expires up to one sweep period later)
+    if (this.metrics.usedSinceLastAsked()) this.lastUsedAt = now;
     const m = this.metrics.config;
-    const idleFor = Math.max(expiry, m.rollingWindow, m.percentileWindow);
+    const idleFor = Math.max(expiry, rollingWindowOf(m), m.percentileWindow);
     return (
       now - this.lastUsedAt >= idleFor &&
       this.inFlight === 0 &&

@@ -27,10 +27,22 @@ export class ExecutionPlan {
    */
   readonly untimedStart: boolean;
 
-  /** @param latencyRecorded - the key's metrics keep latency histograms (made when the key was created). */
+  /**
+   * An untimed start whose success needs no time either: the key keeps no rolling window (`metrics.rollingWindow:
+   * false`), so its counts take no time, and its breaker counts calls (`'consecutive'`, `'countWindow'`, or none).
+   * Such a call reads no clock at all when it succeeds: its outcome is recorded with its stand-in start time, and
+   * the breaker reads the clock itself only when it trips. Its failure path reads the clock as an untimed one does.
+   */
+  readonly clockless: boolean;
+
+  /**
+   * @param latencyRecorded - the key's metrics keep latency histograms (made when the key was created).
+   * @param windowless - the key's metrics keep no rolling window.
+   */
   constructor(
     readonly config: CommandConfig,
     latencyRecorded: boolean,
+    windowless = false,
   ) {
     this.timed = config.timeout !== false;
     this.direct = !this.timed && config.hedge === false;
@@ -42,5 +54,7 @@ export class ExecutionPlan {
       !latencyRecorded &&
       config.circuitBreaker.slowCallDuration === false &&
       config.isolation === 'semaphore';
+    const breaker = config.circuitBreaker;
+    this.clockless = this.untimedStart && windowless && (!breaker.enabled || breaker.strategy !== 'errorPercentage');
   }
 }

@@ -157,6 +157,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
    * that time as its start, so the call measures no latency.
    */
   private untimed = false;
+  /** An untimed call of a plan's `clockless` stage: its success reads no clock (see runValue). */
+  private clockless = false;
   /** The run's concurrency was counted without a time: it feeds the rolling maximum when the run ends. */
   private unstampedRun = false;
   /** Time in `run` (Hystrix's execution time), set when the run's outcome is known; -1 until then or if it never ran. */
@@ -279,6 +281,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     const now = untimed ? rt.lastUsedAt : clock.now();
     this.startedAt = now;
     this.untimed = untimed;
+    this.clockless = untimed && plan.clockless;
     // in flight until deliver/fail/cancel: an idle key's expiry waits for it (see KeySweep)
     rt.inFlight++;
     rt.lastUsedAt = now;
@@ -530,7 +533,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   }
 
   private runValue(value: unknown): void {
-    const now = this.clock.now();
+    // clockless: the stand-in start (the key's last time) is the success's time; nothing it is handed to needs a real one
+    const now = this.clockless ? this.startedAt : this.clock.now();
     this.settleRun(now);
     if (this.phase !== RUNNING) return; // a late result after a timeout or cancel is ignored
     this.succeeded(value, this.runStartedAt, now);

@@ -87,9 +87,21 @@ export type CircuitBreakerOptions = Partial<Omit<CircuitBreakerConfig, 'halfOpen
 
 /** Rolling metrics settings. Window sizes are fixed for a command key when its metrics are first created. */
 export interface MetricsConfig {
-  /** Rolling statistics window in ms (counters, health). Hystrix: `metrics.rollingStats.timeInMilliseconds`. @defaultValue 10000 */
-  readonly rollingWindow: number;
-  /** Buckets in the rolling window; must divide it evenly. Hystrix: `metrics.rollingStats.numBuckets`. @defaultValue 10 */
+  /**
+   * Rolling statistics window in ms (counters, health). Hystrix: `metrics.rollingStats.timeInMilliseconds`.
+   *
+   * `false` keeps no time-bucketed window for the key: a call records cumulative counts only (one write per event,
+   * no time), so a command with nothing else that needs a time (`timeout: false`, percentiles off, a semaphore, no
+   * request log, a `'consecutive'` or `'countWindow'` breaker or none) reads no clock on its success path. Readers
+   * (`metricsFor(key).snapshot()`, the dashboard stream, Prometheus) then see rolling counts measured between
+   * reads over the default 10 s, exact to 1 s while something reads the key at least once a second; cumulative
+   * counts stay exact. Refused with the `'errorPercentage'` strategy (it trips on health counts over time) unless
+   * the breaker is disabled; `rollingBuckets` is then ignored. Decided when the key's metrics are made and switched
+   * by a later `configure()` (docs/metrics.md, "No rolling window").
+   * @defaultValue 10000
+   */
+  readonly rollingWindow: number | false;
+  /** Buckets in the rolling window; must divide it evenly (ignored with `rollingWindow: false`). Hystrix: `metrics.rollingStats.numBuckets`. @defaultValue 10 */
   readonly rollingBuckets: number;
   /** Latency percentile window in ms. Hystrix: `metrics.rollingPercentile.timeInMilliseconds`. @defaultValue 60000 */
   readonly percentileWindow: number;

@@ -112,7 +112,10 @@ export function mergeBreaker<T extends CircuitBreakerOptions>(base: T, next: Cir
 export function normalizeMetrics(value: unknown, path: string): MetricsOptions {
   const raw = readKnown(value, path, METRICS_KEYS);
   const out: Record<string, unknown> = {};
-  for (const key of ['rollingWindow', 'percentileWindow', 'healthSnapshotInterval'])
+  if ('rollingWindow' in raw)
+    out.rollingWindow =
+      raw.rollingWindow === false ? false : expectNumber(raw.rollingWindow, join(path, 'rollingWindow'), { min: 1, max: MAX_TIMEOUT_MS, integer: true, unit: 'ms, or false' });
+  for (const key of ['percentileWindow', 'healthSnapshotInterval'])
     if (key in raw) out[key] = expectNumber(raw[key], join(path, key), { min: 1, max: MAX_TIMEOUT_MS, integer: true, unit: 'ms' });
   for (const key of ['rollingBuckets', 'percentileBuckets'])
     if (key in raw) out[key] = expectNumber(raw[key], join(path, key), { min: 1, max: 10_000, integer: true });
@@ -239,6 +242,22 @@ function checkDivisible(windowMs: number, buckets: number, windowPath: string, b
 }
 
 /**
+ * `metrics.rollingWindow: false` keeps no health counts over time, so a breaker that trips on them (the
+ * `'errorPercentage'` strategy, the default) cannot work with it; a disabled breaker, or one that counts calls
+ * (`'consecutive'`, `'countWindow'`), can.
+ */
+function checkWindowless(breaker: CircuitBreakerConfig, metricsPath: string, breakerPath: string): void {
+  if (!breaker.enabled || breaker.strategy !== 'errorPercentage') return;
+  throw configError(
+    `${breakerPath}.strategy`,
+    `'consecutive' or 'countWindow' (or the breaker disabled) when \`${metricsPath}.rollingWindow\` is false (no health counts over time to trip on)`,
+    breaker.strategy,
+    'range',
+    `set a \`${metricsPath}.rollingWindow\` in ms, or another \`${breakerPath}.strategy\``,
+  );
+}
+
+/**
  * Merges settings layers, lowest precedence first (built-in < `configure({ defaults })` < the command's own
  * options < `configure({ commands: { key } })`), validates the combination and freezes the result.
  */
@@ -287,7 +306,8 @@ export function resolveCommandConfig(key: string, layers: readonly (SettingsLaye
   }
   const m = where === '' ? 'metrics' : `${where}.metrics`;
   const resolvedAdaptive = resolveAdaptive(adaptive, where === '' ? 'adaptive' : `${where}.adaptive`);
-  checkDivisible(metrics.rollingWindow, metrics.rollingBuckets, `${m}.rollingWindow`, 'metrics.rollingBuckets');
+  if (metrics.rollingWindow === false) checkWindowless(circuitBreaker, m, where === '' ? 'circuitBreaker' : `${where}.circuitBreaker`);
+  else checkDivisible(metrics.rollingWindow, metrics.rollingBuckets, `${m}.rollingWindow`, 'metrics.rollingBuckets');
   checkDivisible(metrics.percentileWindow, metrics.percentileBuckets, `${m}.percentileWindow`, 'metrics.percentileBuckets');
   const resolvedGroup = group ?? key;
   let poolKey = resolvedGroup;

@@ -3,6 +3,7 @@ import { getClock } from '../config/store.js';
 import type { CircuitState } from '../circuit/breakerState.js';
 import { EV, EVENT_COUNT, EVENT_TYPES, type EventType } from './eventType.js';
 import { EMPTY_HEALTH, healthSnapshot, type HealthSnapshot } from './HealthCounts.js';
+import { READ_WINDOW_MS, ReadWindow } from './ReadWindow.js';
 import { RollingCounter } from './RollingCounter.js';
 import { RollingPercentile, type LatencySnapshot } from './RollingPercentile.js';
 
@@ -19,7 +20,10 @@ export interface CommandMetricsSnapshot {
   readonly group: string;
   /** The circuit's state now. */
   readonly circuit: CircuitState;
-  /** Counts in the rolling window (`metrics.rollingWindow`). */
+  /**
+   * Counts in the rolling window (`metrics.rollingWindow`). With `rollingWindow: false`: counted between reads over
+   * the last 10 s (see `metrics.rollingWindow`).
+   */
   readonly rolling: EventCounts;
   /** Counts since the key was first used. */
   readonly cumulative: EventCounts;
@@ -46,14 +50,39 @@ const ALL_EVENTS = (1 << EVENT_COUNT) - 1;
 const BASE_ERRORS = EVENT_COUNT + 1;
 /** The rolling sums of one snapshot, shared by every key (a snapshot is built synchronously). */
 const SCRATCH = new Float64Array(EVENT_COUNT + 2);
+/** Zero counts: the baseline of a key's creation (see ReadWindow). */
+const ZEROS = new Float64Array(EVENT_COUNT);
 
 /**
  * Rolling and cumulative counters, health counts, concurrency and latency histograms of one command key. Every
  * method takes `now`; only the executor reads the clock.
+ *
+ * With `metrics.rollingWindow: false` the key keeps no time-bucketed window: recording an event is one write to its
+ * cumulative count and takes no time (a call may hand in a stand-in `now`), and readers measure rolling counts,
+ * health and the rolling maximum concurrency between their reads (see `metrics.rollingWindow`).
  */
 export class CommandMetrics {
-  /** The rolling counts; also the totals since the key was created ({@link RollingCounter.total}). */
-  private readonly rolling: RollingCounter;
+  /**
+   * The rolling counts; also the totals since the key was created ({@link RollingCounter.total}). Null without a
+   * rolling window.
+   */
+  private rolling: RollingCounter | null;
+  /** Without a rolling window: the count of each event since the key was created (null with a window). */
+  private counts: Float64Array | null = null;
+  /** With a rolling window made by a `configure()` after the key had none: the counts from before it. */
+  private carried: Float64Array | null = null;
+  /** Without a rolling window: the readers' captures, made on the first read. */
+  private reads: ReadWindow | null = null;
+  /** Without a rolling window: the highest concurrency since the readers' last capture. */
+  private runMax = 0;
+  /** Without a rolling window: the health counts (cumulative) when the health was last reset. */
+  private resetTotal = 0;
+  private resetErrors = 0;
+  /** Without a rolling window: when the key's metrics were made (a first read within a window counts from it). */
+  private createdAt = -Infinity;
+  /** Without a rolling window: the events counted at the last {@link CommandMetrics.usedSinceLastAsked}. */
+  private eventsAsked = 0;
+  private cfg: MetricsConfig;
   private readonly latencyExecute: RollingPercentile | null;
   private readonly latencyTotal: RollingPercentile | null;
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
@@ -67,10 +96,15 @@ export class CommandMetrics {
   constructor(
     readonly commandKey: string,
     public group: string,
-    readonly config: MetricsConfig,
+    config: MetricsConfig,
     private readonly circuitState: () => CircuitState,
   ) {
-    this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
+    this.cfg = config;
+    if (config.rollingWindow === false) {
+      this.rolling = null;
+      this.counts = new Float64Array(EVENT_COUNT);
+      this.createdAt = getClock().now();
+    } else this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
     this.latencyExecute = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
     this.latencyTotal = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
   }
@@ -80,12 +114,41 @@ export class CommandMetrics {
    * cumulative and (for a health event) health counts.
    */
   mark(event: number, now: number, n = 1): void {
-    this.rolling.add(event, now, n);
+    const counts = this.counts;
+    if (counts === null) this.rolling!.add(event, now, n);
+    else counts[event]! += n; // no window: no time
+  }
+
+  /** The metrics' settings (the window sizes of when the key's metrics were made, or of its last window switch). */
+  get config(): MetricsConfig {
+    return this.cfg;
+  }
+
+  /** Whether the key keeps no rolling window (`metrics.rollingWindow: false`): recording an event needs no time. */
+  get windowless(): boolean {
+    return this.counts !== null;
+  }
+
+  /**
+   * @internal without a rolling window: whether events were recorded since the previous ask (the key sweep's
+   * "touched" mark: a clockless call records no time of use). Always false with a window.
+   */
+  usedSinceLastAsked(): boolean {
+    if (this.counts === null) return false;
+    const seen = this.sumOf(this.counts, ALL_EVENTS);
+    if (seen === this.eventsAsked) return false;
+    this.eventsAsked = seen;
+    return true;
   }
 
   /** Records the start of a `run`: concurrency + 1, feeding the rolling maximum. */
   startRun(now: number): void {
-    this.rolling.max(++this.current, now);
+    this.feedMax(++this.current, now);
+  }
+
+  private feedMax(value: number, now: number): void {
+    if (this.counts === null) this.rolling!.max(value, now);
+    else if (value > this.runMax) this.runMax = value;
   }
 
   /** Records the end of a `run`. */
@@ -106,7 +169,7 @@ export class CommandMetrics {
    * this end, the highest since the previous end (only starts came in between), feeds the rolling maximum at `now`.
    */
   endRunStamped(now: number): void {
-    this.rolling.max(this.current--, now);
+    this.feedMax(this.current--, now);
   }
 
   /** Whether latencies are recorded (the latency histograms exist: `percentileEnabled` when the key was created). */
@@ -126,6 +189,7 @@ export class CommandMetrics {
 
   /** Computes a fresh health snapshot (the breaker decides when). */
   takeHealthSnapshot(now: number): HealthSnapshot {
+    if (this.rolling === null) return this.readHealth(now, this.readBase(now));
     const sums = this.rolling.sums(now, SCRATCH);
     let total = -sums[BASE_TOTAL]!;
     let errors = -sums[BASE_ERRORS]!;
@@ -137,38 +201,141 @@ export class CommandMetrics {
     return this.lastHealth;
   }
 
-  /** The latest health snapshot taken. */
+  /**
+   * The latest health snapshot taken. Without a rolling window there is none to take: the health is read now,
+   * between reads as the rolling counts (the same object while it did not change).
+   */
   get healthCounts(): HealthSnapshot {
+    if (this.rolling === null) {
+      const now = getClock().now();
+      return this.readHealth(now, this.readBase(now));
+    }
     return this.lastHealth;
   }
 
   /** Forgets the health window (a half-open trial succeeded). The dashboard's rolling counters are kept. */
   resetHealth(): void {
-    this.rolling.setToSum(BASE_TOTAL, HEALTH_BITS);
-    this.rolling.setToSum(BASE_ERRORS, ERROR_BITS);
+    const rolling = this.rolling;
+    if (rolling === null) {
+      // no window: the health counts from now on (the later of this and a reader's window start)
+      this.resetTotal = this.sumOf(this.counts!, HEALTH_BITS);
+      this.resetErrors = this.sumOf(this.counts!, ERROR_BITS);
+    } else {
+      rolling.setToSum(BASE_TOTAL, HEALTH_BITS);
+      rolling.setToSum(BASE_ERRORS, ERROR_BITS);
+    }
     this.lastHealth = EMPTY_HEALTH;
   }
 
   /** Rolling count of one event type. */
   rollingCount(event: EventType, now: number): number {
-    return this.rolling.sum(EV[event], now);
+    const i = EV[event];
+    if (this.rolling === null) return this.counts![i]! - this.reads!.countAt(this.readBase(now), i);
+    return this.rolling.sum(i, now);
   }
 
   /** Cumulative count of one event type. */
   cumulativeCount(event: EventType): number {
-    return this.rolling.total(EV[event]);
+    return this.total(EV[event]);
+  }
+
+  /** Everything ever recorded of event `i`. */
+  private total(i: number): number {
+    const counts = this.counts;
+    if (counts !== null) return counts[i]!;
+    const carried = this.carried;
+    return this.rolling!.total(i) + (carried === null ? 0 : carried[i]!);
   }
 
   /** Highest concurrency in the rolling window. */
   rollingMaxConcurrency(now: number): number {
+    if (this.rolling === null) return this.readMax(this.readBase(now));
     return this.rolling.windowMax(now);
   }
 
   /** Approximate bytes this key's metrics hold. */
   get footprintBytes(): number {
+    const latency = (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
+    // no window: the cumulative counts, and the readers' captures once something read the key
+    if (this.rolling === null) return EVENT_COUNT * 8 + (this.reads?.footprintBytes ?? 0) + latency;
     // rolling: EVENT_COUNT + 2 health baselines + the max, 32 bits each per bucket; the 64-bit totals of what left it
-    const counters = (EVENT_COUNT + 3) * this.config.rollingBuckets * 4 + EVENT_COUNT * 8;
-    return counters + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
+    return (EVENT_COUNT + 3) * this.rolling.buckets * 4 + EVENT_COUNT * 8 + latency;
+  }
+
+  /**
+   * @internal a `configure()` turned the key's rolling window on or off (`metrics.rollingWindow`): the counts since
+   * the key was created are kept; the rolling counts, health and maximum concurrency start at this switch (`now`).
+   */
+  setWindow(config: MetricsConfig, now: number): void {
+    if ((config.rollingWindow === false) === this.windowless) return;
+    this.cfg = Object.freeze({ ...this.cfg, rollingWindow: config.rollingWindow, rollingBuckets: config.rollingBuckets });
+    this.lastHealth = EMPTY_HEALTH;
+    if (config.rollingWindow === false) {
+      const counts = new Float64Array(EVENT_COUNT);
+      for (let i = 0; i < EVENT_COUNT; i++) counts[i] = this.total(i);
+      this.counts = counts;
+      this.rolling = null;
+      this.carried = null;
+      this.resetTotal = this.resetErrors = 0;
+      this.runMax = this.current;
+      this.reads = new ReadWindow(EVENT_COUNT, { at: now, counts });
+    } else {
+      this.carried = this.counts;
+      this.counts = null;
+      this.reads = null;
+      this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
+    }
+  }
+
+  /**
+   * No window: brings the readers' captures up to `now` (made on the first read; a capture when none was taken in
+   * the last bucket width) and returns the slot the window ending at `now` counts from.
+   */
+  private readBase(now: number): number {
+    const counts = this.counts!;
+    let reads = this.reads;
+    const first = reads === null;
+    if (reads === null) {
+      // a key younger than a window counts from its creation; an older one from this first read
+      const young = now - this.createdAt <= READ_WINDOW_MS;
+      reads = this.reads = new ReadWindow(EVENT_COUNT, young ? { at: this.createdAt, counts: ZEROS } : null);
+    }
+    if (first || reads.due(now)) {
+      reads.capture(now, counts, this.runMax);
+      this.runMax = this.current; // the runs still going on count in the next capture's interval
+    }
+    return reads.baseline(now);
+  }
+
+  /** No window: the health counts since the capture in `base` (or since the last reset, if later). */
+  private readHealth(now: number, base: number): HealthSnapshot {
+    const counts = this.counts!;
+    const reads = this.reads!;
+    let fromTotal = 0;
+    let fromErrors = 0;
+    for (let i = 0; i < EVENT_COUNT; i++) {
+      if ((HEALTH_BITS & (1 << i)) !== 0) fromTotal += reads.countAt(base, i);
+      if ((ERROR_BITS & (1 << i)) !== 0) fromErrors += reads.countAt(base, i);
+    }
+    // cumulative counts only grow: the later baseline is the larger one
+    const total = this.sumOf(counts, HEALTH_BITS) - Math.max(fromTotal, this.resetTotal);
+    const errors = this.sumOf(counts, ERROR_BITS) - Math.max(fromErrors, this.resetErrors);
+    const last = this.lastHealth;
+    if (total === 0) this.lastHealth = EMPTY_HEALTH;
+    else if (last.requestCount !== total || last.errorCount !== errors) this.lastHealth = healthSnapshot(total, errors);
+    return this.lastHealth;
+  }
+
+  /** No window: the highest concurrency since the capture in `base`. */
+  private readMax(base: number): number {
+    return Math.max(this.runMax, this.current, this.reads!.maxAfter(base));
+  }
+
+  /** The counts of the events whose bits are set in `bits`, added up. */
+  private sumOf(counts: Float64Array, bits: number): number {
+    let total = 0;
+    for (let i = 0; i < EVENT_COUNT; i++) if ((bits & (1 << i)) !== 0) total += counts[i]!;
+    return total;
   }
 
   /**
@@ -198,7 +365,9 @@ export class CommandMetrics {
    * whether anything happened since its last read, without building a snapshot.
    */
   eventTotal(): number {
-    return this.rolling.totalOf(ALL_EVENTS);
+    const counts = this.counts ?? this.carried;
+    const before = counts === null ? 0 : this.sumOf(counts, ALL_EVENTS);
+    return this.rolling === null ? before : before + this.rolling.totalOf(ALL_EVENTS);
   }
 
   /**
@@ -207,12 +376,26 @@ export class CommandMetrics {
    */
   snapshot(now: number = getClock().now(), freshPercentiles = true): CommandMetricsSnapshot {
     const [latencyExecute, latencyTotal] = this.latencySnapshots(now, freshPercentiles);
-    const sums = this.rolling.sums(now, SCRATCH);
     const rolling = {} as Record<EventType, number>;
     const cumulative = {} as Record<EventType, number>;
-    for (let i = 0; i < EVENT_COUNT; i++) {
-      rolling[EVENT_TYPES[i]!] = sums[i]!;
-      cumulative[EVENT_TYPES[i]!] = this.rolling.total(i);
+    let health = this.lastHealth;
+    let rollingMax: number;
+    if (this.rolling === null) {
+      const base = this.readBase(now);
+      const counts = this.counts!;
+      for (let i = 0; i < EVENT_COUNT; i++) {
+        rolling[EVENT_TYPES[i]!] = counts[i]! - this.reads!.countAt(base, i);
+        cumulative[EVENT_TYPES[i]!] = counts[i]!;
+      }
+      health = this.readHealth(now, base);
+      rollingMax = this.readMax(base);
+    } else {
+      const sums = this.rolling.sums(now, SCRATCH);
+      for (let i = 0; i < EVENT_COUNT; i++) {
+        rolling[EVENT_TYPES[i]!] = sums[i]!;
+        cumulative[EVENT_TYPES[i]!] = this.total(i);
+      }
+      rollingMax = this.rolling.windowMax(now);
     }
     return {
       commandKey: this.commandKey,
@@ -220,8 +403,8 @@ export class CommandMetrics {
       circuit: this.circuitState(),
       rolling,
       cumulative,
-      health: this.lastHealth,
-      concurrency: { current: this.current, rollingMax: this.rolling.windowMax(now) },
+      health,
+      concurrency: { current: this.current, rollingMax },
       latencyExecute,
       latencyTotal,
     };

@@ -1,4 +1,5 @@
 import type { MetricsConfig } from '../config/options.js';
+import { rollingBucketsOf, rollingWindowOf } from '../metrics/ReadWindow.js';
 import { RollingCounter } from '../metrics/RollingCounter.js';
 import { RollingPercentile, type LatencySnapshot } from '../metrics/RollingPercentile.js';
 import type { CollapserSnapshot } from '../stream/hystrixJson.js';
@@ -33,7 +34,8 @@ export class CollapserMetrics {
     /** Window settings (those of the collapser's batch command). */
     readonly config: MetricsConfig,
   ) {
-    this.rolling = new RollingCounter(3, config.rollingWindow, config.rollingBuckets);
+    // a batch command without a rolling window (`rollingWindow: false`): the collapser keeps the default 10 s one
+    this.rolling = new RollingCounter(3, rollingWindowOf(config), rollingBucketsOf(config));
     this.batchSizes = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
   }
 
@@ -68,7 +70,7 @@ export class CollapserMetrics {
       maxRequestsInBatch: Number.isFinite(settings.maxBatchSize) ? settings.maxBatchSize : MAX_INT,
       timerDelayInMilliseconds: settings.delay,
       requestCacheEnabled: settings.requestCacheEnabled,
-      rollingWindow: this.config.rollingWindow,
+      rollingWindow: rollingWindowOf(this.config),
       percentileWindow: this.config.percentileWindow,
     };
   }

@@ -2,6 +2,7 @@ import type { CircuitState } from '../circuit/breakerState.js';
 import type { CommandRuntime } from '../command/CommandRuntime.js';
 import type { CommandConfig } from '../config/options.js';
 import type { HealthSnapshot } from '../metrics/HealthCounts.js';
+import { rollingBucketMsOf } from '../metrics/ReadWindow.js';
 import type { LatencySnapshot } from '../metrics/RollingPercentile.js';
 import { limiterStoreOf, toHystrixCommand, type HystrixCommandJson, type LimiterStoreSample } from './hystrixJson.js';
 
@@ -42,7 +43,7 @@ function stateOf(rt: CommandRuntime, now: number, wall: number): KeyState {
   const events = m.eventTotal();
   const current = m.current;
   const latency = m.latencySnapshots(now, false);
-  const rollingBucket = Math.floor(now / (m.config.rollingWindow / m.config.rollingBuckets));
+  const rollingBucket = Math.floor(now / rollingBucketMsOf(m.config));
   const circuit = rt.breaker.state;
   const limiterStore = limiterStoreOf(rt.config);
   const limiter = limiterStore === undefined ? -1 : limiterVersion(limiterStore);

@@ -7,6 +7,7 @@ import { getClock } from '../config/store.js';
 import { existingStoreLimiter } from '../limiter/registry.js';
 import type { CommandMetricsSnapshot } from '../metrics/CommandMetrics.js';
 import type { LatencySnapshot } from '../metrics/RollingPercentile.js';
+import { rollingWindowOf } from '../metrics/ReadWindow.js';
 
 /** The nine latency keys Hystrix reports (`latencyExecute`, `latencyTotal`), whole milliseconds. */
 export type HystrixLatencyPercentiles = Readonly<Record<'0' | '25' | '50' | '75' | '90' | '95' | '99' | '99.5' | '100', number>>;
@@ -318,7 +319,7 @@ export function toHystrixCommand(sample: CommandSample, currentTime: number): Hy
     propertyValue_executionIsolationThreadPoolKeyOverride: c.poolKey !== c.group ? c.poolKey : '',
     propertyValue_executionIsolationSemaphoreMaxConcurrentRequests: sample.concurrencyLimit ?? c.maxConcurrent,
     propertyValue_fallbackIsolationSemaphoreMaxConcurrentRequests: c.fallbackMaxConcurrent,
-    propertyValue_metricsRollingStatisticalWindowInMilliseconds: c.metrics.rollingWindow,
+    propertyValue_metricsRollingStatisticalWindowInMilliseconds: rollingWindowOf(c.metrics), // without a window: the span readers count over
     propertyValue_requestCacheEnabled: c.requestCache,
     propertyValue_requestLogEnabled: c.requestLog,
     reportingHosts: 1,

@@ -126,6 +126,27 @@ describe('like-for-like pairs', () => {
     expect(table[2]).toBe('| cockatiel X | success (× bare await) | 200 | 5.00× | 180 | 4.50× | **0.90×** | ≤ 1.0× peer ✅ |');
     expect(table[3]).toBe('| cockatiel X | 1,000 calls in flight (× bare batch) | 250 | 5.00× | 300 | 6.00× | **1.20×** | ≤ 1.0× peer ❌ |');
   });
+
+  it('a reference row (what a setting costs beside the peer) shows its × peer with no target, and no target line', () => {
+    const reference: Scenario = { ...likeSuccess, id: 'breakwater/like-cockatiel/x-success-window', like: { peer: peerSuccess.id, config: 'cockatiel X, with a window', reference: true } };
+    const rows = evaluateRows([toRow(reference, child(reference.id, 240, 40)), toRow(peerSuccess, child(peerSuccess.id, 200, 40))]);
+    const row = rows.find((r) => r.id === reference.id)!;
+    expect(row.like?.vsPeer).toBeCloseTo(6 / 5, 10);
+    expect(row.like?.met).toBeUndefined();
+    expect(pairsMarkdown(rows).split('\n')[2]).toBe('| cockatiel X, with a window | success (× bare await) | 200 | 5.00× | 240 | 6.00× | **1.20×** | for reference, no target |');
+    expect(targetSummary(rows).some((l) => l.text.includes('with a window'))).toBe(false);
+    expect(markdownTable(rows)).toContain('× peer: 1.20× (for reference, no target)');
+  });
+
+  it('the like-for-like rows: every breakwater row names a peer that exists; the counting breakers run without a window', () => {
+    const ids = new Set(scenarios.map((s) => s.id));
+    for (const s of scenarios) if (s.like !== undefined) expect(ids.has(s.like.peer)).toBe(true);
+    const titles = scenarios.filter((s) => s.id.startsWith('breakwater/like-cockatiel/')).map((s) => s.title);
+    expect(titles).toContain('success, as cockatiel ConsecutiveBreaker, no rolling window');
+    expect(titles).toContain('success, as cockatiel CountBreaker, no rolling window');
+    expect(titles).toContain('success, as cockatiel SamplingBreaker');
+    expect(titles).toContain('success, as cockatiel ConsecutiveBreaker, with the rolling window');
+  });
 });
 
 describe('targets', () => {

@@ -8,6 +8,7 @@ import { Command, CommandError, RequestContext, captureExecution, command, confi
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { deadlinesFor } from '../../src/time/deadlinesFor.js';
 import { existingRuntime } from '../../src/command/CommandRuntime.js';
+import { countClockReads } from '../support/countClockReads.js';
 import { deferred, flush } from '../support/deferred.js';
 
 let clock: FakeClock;
@@ -159,15 +160,7 @@ const UNTIMED = {
 } as const;
 
 /** Counts the configured clock's `now()` reads from here on. */
-function countReads(): () => number {
-  const now = clock.now.bind(clock);
-  let reads = 0;
-  clock.now = () => {
-    reads++;
-    return now();
-  };
-  return () => reads;
-}
+const countReads = (): (() => number) => countClockReads(clock);
 
 describe('plan: untimed start (one clock read)', () => {
   it('a breaker-only call reads the clock once, at its outcome; with a timeout or percentiles it reads it twice', () => {

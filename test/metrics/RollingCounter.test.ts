@@ -203,7 +203,7 @@ describe('CommandMetrics: one write per event (health and totals read from the e
     for (const seed of [1, 2, 3, 4, 5]) {
       const random = seededRandom(seed);
       const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
-      const bucketMs = METRICS_DEFAULTS.rollingWindow / METRICS_DEFAULTS.rollingBuckets;
+      const bucketMs = (METRICS_DEFAULTS.rollingWindow as number) / METRICS_DEFAULTS.rollingBuckets;
       const log: { bucket: number; event: number; n: number }[] = [];
       const total = new Array<number>(EVENT_TYPES.length).fill(0);
       let resetAt = -Infinity; // health counts events recorded after the last reset only

@@ -1,5 +1,6 @@
 import type { CircuitBreakerConfig, MetricsConfig } from '../../config/options.js';
 import type { HealthSnapshot } from '../../metrics/HealthCounts.js';
+import { rollingBucketsOf, rollingWindowOf } from '../../metrics/ReadWindow.js';
 import { RollingCounter } from '../../metrics/RollingCounter.js';
 import { shouldTrip } from '../breakerState.js';
 import { isSlow, slowRateReached } from './slowCall.js';
@@ -22,7 +23,7 @@ export class ErrorPercentageRule implements TripRule {
     public config: CircuitBreakerConfig,
     metrics: MetricsConfig,
   ) {
-    this.slow = config.slowCallDuration === false ? null : new RollingCounter(2, metrics.rollingWindow, metrics.rollingBuckets);
+    this.slow = config.slowCallDuration === false ? null : new RollingCounter(2, rollingWindowOf(metrics), rollingBucketsOf(metrics));
   }
 
   record(_failed: boolean, durationMs: number, now: number): boolean {
