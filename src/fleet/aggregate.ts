@@ -188,7 +188,8 @@ function add(acc: Accumulator, id: string, object: FleetObject): void {
   acc.instances.push({ id, reportingHosts: hosts, requestCount, errorCount, errorPercentage: percent(errorCount, requestCount), openHosts, circuitState });
 }
 
-function finish(acc: Accumulator): Record<string, unknown> {
+/** @internal the aggregated object of one key (see {@link Aggregation}). */
+export function finishKey(acc: AggregatedKey): Record<string, unknown> {
   const { out, hosts } = acc;
   const result: Record<string, unknown> = { type: acc.type, name: acc.name };
   if (acc.currentTime > 0) result.currentTime = acc.currentTime;
@@ -239,24 +240,43 @@ function finish(acc: Accumulator): Record<string, unknown> {
  * @see docs/fleet.md for every field's rule.
  */
 export function aggregateSamples(instances: Iterable<InstanceSample>): Record<string, unknown>[] {
-  const byKey = new Map<string, Accumulator>();
+  const aggregation = new Aggregation();
   for (const instance of instances) {
-    for (const object of instance.objects) {
-      const type = object.type;
-      const name = object.name;
-      if (typeof name !== 'string' || (type !== 'HystrixCommand' && type !== 'HystrixThreadPool' && type !== 'HystrixCollapser')) continue;
-      const key = `${type}\u0000${name}`;
-      let acc = byKey.get(key);
-      if (acc === undefined) {
-        acc = { type, name, out: {}, hosts: 0, openHosts: 0, errorCount: 0, requestCount: 0, currentTime: 0, states: {}, instances: [] };
-        byKey.set(key, acc);
-      }
-      add(acc, instance.id, object);
+    for (const object of instance.objects) aggregation.add(instance.id, object);
+  }
+  return aggregation.keys().map(finishKey);
+}
+
+/** @internal one (type, name) being aggregated; {@link finishKey} makes its object. */
+export type AggregatedKey = Accumulator;
+
+/**
+ * @internal {@link aggregateSamples} one object at a time (so the work can be cut into event-loop slices): `add`
+ * every instance's objects in order, then {@link finishKey} each of `keys()`.
+ */
+export class Aggregation {
+  private readonly byKey = new Map<string, Accumulator>();
+
+  /** Adds one object of instance `id` (objects of a type not aggregated, or without a name, are left out). */
+  add(id: string, object: FleetObject): void {
+    const type = object.type;
+    const name = object.name;
+    if (typeof name !== 'string' || (type !== 'HystrixCommand' && type !== 'HystrixThreadPool' && type !== 'HystrixCollapser')) return;
+    const key = `${type}\u0000${name}`;
+    let acc = this.byKey.get(key);
+    if (acc === undefined) {
+      acc = { type, name, out: {}, hosts: 0, openHosts: 0, errorCount: 0, requestCount: 0, currentTime: 0, states: {}, instances: [] };
+      this.byKey.set(key, acc);
     }
+    add(acc, id, object);
   }
-  const result: Record<string, unknown>[] = [];
-  for (const type of AGGREGATED_TYPES) {
-    for (const acc of byKey.values()) if (acc.type === type) result.push(finish(acc));
+
+  /** The keys seen, in output order: commands, then pools, then collapsers, each in order of first appearance. */
+  keys(): AggregatedKey[] {
+    const out: Accumulator[] = [];
+    for (const type of AGGREGATED_TYPES) {
+      for (const acc of this.byKey.values()) if (acc.type === type) out.push(acc);
+    }
+    return out;
   }
-  return result;
 }

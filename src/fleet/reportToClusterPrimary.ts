@@ -5,9 +5,10 @@ import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { configError } from '../errors.js';
 import { registerPrometheus, type PrometheusRegistration } from '../prometheus/registerPrometheus.js';
-import { hystrixDashboardSample } from '../stream/hystrixJson.js';
+import { buildSampleObjects } from '../stream/sampleSlices.js';
 import type { TimerHandle } from '../time/Clock.js';
-import { CLUSTER_SAMPLE_MESSAGE, type ClusterSampleMessage } from './clusterMessages.js';
+import type { FleetObject } from './aggregate.js';
+import { samplePieces, type ClusterSamplePiece } from './clusterMessages.js';
 import { answerMetricsRequests } from './clusterMetrics.js';
 
 /** Options of {@link reportToClusterPrimary}. */
@@ -32,10 +33,12 @@ const OPTION = 'reportToClusterPrimary';
 
 /**
  * Makes this `node:cluster` worker part of its primary's view (see {@link startClusterPrimary}): every `intervalMs`
- * it sends its `hystrix.stream` objects to the primary over the cluster's IPC channel, and it answers the primary's
- * `/metrics` with the registry's metrics (breakwater's and any other registered there), in pieces of at most 1,000
- * series per IPC message; prom-client's own `AggregatorRegistry` in the primary is answered too. Sends are skipped, not
- * queued, while the channel is still busy with the previous one. The timer does not keep the worker alive.
+ * it sends its `hystrix.stream` objects to the primary over the cluster's IPC channel (built in event-loop slices, sent
+ * in pieces of at most 100 objects per IPC message, the next once the channel has taken the previous one), and it
+ * answers the primary's `/metrics` with the registry's metrics (breakwater's and any other registered there), in
+ * pieces of at most 1,000 series per IPC message; prom-client's own `AggregatorRegistry` in the primary is answered
+ * too. A sample is skipped, not queued, while the previous one is still being sent. The timer does not keep the
+ * worker alive.
  *
  * @example
  * ```ts
@@ -62,27 +65,36 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
   if (registry !== defaultRegistry) AggregatorRegistry.setRegistries([registry]);
 
   let stopped = false;
+  /** A sample is being built or sent: the next interval's is skipped, not queued. */
   let busy = false;
+  let sampleNumber = 0;
   let timer: TimerHandle | null = null;
+  /** Sends the pieces one at a time, each once the channel has taken the one before. */
+  const sendPieces = (pieces: readonly ClusterSamplePiece[], at: number): void => {
+    if (stopped || !process.connected) {
+      busy = false;
+      return;
+    }
+    try {
+      process.send!(pieces[at], undefined, {}, (error) => {
+        if (error !== null && error !== undefined) busy = false;
+        else if (at + 1 < pieces.length) sendPieces(pieces, at + 1);
+        else busy = false;
+      });
+    } catch {
+      busy = false; // the channel closed: the primary is gone or we are exiting
+    }
+  };
   const send = (): void => {
     timer = null;
     if (stopped) return;
     if (!busy && process.connected) {
-      let objects: readonly object[];
-      try {
-        objects = hystrixDashboardSample();
-      } catch {
-        objects = [];
-      }
-      const message: ClusterSampleMessage = { type: CLUSTER_SAMPLE_MESSAGE, objects: objects as ClusterSampleMessage['objects'] };
       busy = true;
-      try {
-        process.send!(message, undefined, {}, () => {
-          busy = false;
-        });
-      } catch {
-        busy = false; // the channel closed: the primary is gone or we are exiting
-      }
+      // Built in event-loop slices (the stream's own sampler), then sent in pieces of OBJECTS_PER_PIECE objects.
+      buildSampleObjects((error, objects) => {
+        const sample = error === undefined ? ((objects ?? []) as unknown as FleetObject[]) : [];
+        sendPieces(samplePieces(sampleNumber++, sample), 0);
+      });
     }
     timer = getClock().setTimer(send, intervalMs);
   };

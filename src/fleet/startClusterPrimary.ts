@@ -5,12 +5,14 @@ import { getClock } from '../config/store.js';
 import { expectFunction, expectNumber, readKnown } from '../config/validate.js';
 import { expectHost } from '../dashboard/listen.js';
 import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
+import type { Done } from '../stream/sampleSlices.js';
 import { streamSamples } from '../stream/sseHandler.js';
-import { isClusterSample } from './clusterMessages.js';
-import { collectWorkerMetrics } from './clusterMetrics.js';
-import { writeMergedMetrics, type MetricJson, type TextSink } from './mergeMetrics.js';
+import type { InstanceSample } from './aggregate.js';
+import { isClusterSamplePiece, SampleAssembly } from './clusterMessages.js';
+import { collectWorkerMetrics, type WorkerMetrics } from './clusterMetrics.js';
+import { writeFoldedMetrics, type TextSink } from './mergeMetrics.js';
 import { plainText, serveFleet } from './fleetServer.js';
-import { framesOf } from './sampleFrames.js';
+import { aggregateInSlices, framesOfSliced } from './sampleFrames.js';
 import { FleetView } from './FleetView.js';
 import { instancesObject, type InstanceStatus } from './instanceStatus.js';
 
@@ -62,8 +64,8 @@ const MAX_GONE = 64;
  * the turbine's rules (`reportingHosts` = workers reporting the key; see docs/fleet.md). `/metrics` is the text
  * prom-client's `AggregatorRegistry.clusterMetrics()` gives for the workers' registries (breakwater's metrics and
  * any other registered there), each metric merged by its `aggregator` as the table in docs/fleet.md says (counters
- * summed; gauges summed or the maximum), but merged in event-loop slices and streamed as it is made (the workers
- * answer in pieces); 503 when a worker does not answer within 5 s or exits first. A worker that exits leaves both
+ * summed; gauges summed or the maximum), but folded in as the workers' pieces arrive, then written in event-loop
+ * slices and streamed as it is made; 503 when a worker does not answer within 5 s or exits first. A worker that exits leaves both
  * at once; its replacement joins with its first sample. Binds 127.0.0.1 unless `host` says otherwise.
  *
  * @example
@@ -102,16 +104,21 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
   /** When each worker in the view started counting (its first sample since it was last gone). */
   const upSince = new Map<string, number>();
   const idOf = (worker: Worker): string => `worker ${worker.id}`;
+  /** The workers' samples arrive in pieces; one counts once whole. */
+  const assembly = new SampleAssembly();
   const onMessage = (worker: Worker, message: unknown): void => {
-    if (!isClusterSample(message)) return;
+    if (!isClusterSamplePiece(message)) return;
     const id = idOf(worker);
+    const objects = assembly.accept(id, message);
+    if (objects === null) return;
     const now = getClock().now();
     gone.delete(id);
     if (view.lastSeen(id) === undefined) upSince.set(id, now);
     view.touch(id, now);
-    for (const object of message.objects) view.accept(id, object, now);
+    for (const object of objects) view.accept(id, object, now);
   };
   const leave = (id: string, at: number, reason: string): void => {
+    assembly.drop(id);
     view.remove(id);
     upSince.delete(id);
     gone.set(id, { at, reason });
@@ -120,6 +127,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
   };
   const onExit = (worker: Worker): void => {
     const id = idOf(worker);
+    assembly.drop(id);
     if (view.lastSeen(id) === undefined) return;
     leave(id, getClock().now(), 'exited');
   };
@@ -144,16 +152,28 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
       if (now - seen > workerTimeout) leave(id, seen + workerTimeout, `silent for ${workerTimeout} ms`);
     }
   };
-  const sample = (): Record<string, unknown>[] => {
-    const clock = getClock();
-    const now = clock.now();
-    dropSilent(now);
-    const out = view.aggregate(now);
-    out.push(instancesObject(workers(), clock.wallTime(), []));
-    return out;
+  /** The aggregate of the workers' latest samples, made in event-loop slices, and the status object. */
+  const sample = (done: Done<readonly object[]>): void => {
+    let instances: InstanceSample[];
+    try {
+      const now = getClock().now();
+      dropSilent(now);
+      instances = view.samples(now);
+    } catch (error) {
+      return done(error);
+    }
+    aggregateInSlices(instances, (error, out) => {
+      if (error !== undefined) return done(error);
+      try {
+        out!.push(instancesObject(workers(), getClock().wallTime(), []));
+      } catch (e) {
+        return done(e);
+      }
+      done(undefined, out);
+    });
   };
   const guard = authorize === undefined ? {} : { authorize };
-  const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, framesOf(sample));
+  const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, framesOfSliced(sample));
   const metrics = (req: IncomingMessage, res: ServerResponse): void => {
     const serve = (): void => {
       const headers = { 'content-type': promClient().Registry.PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' };
@@ -163,7 +183,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
         return;
       }
       collectWorkerMetrics().then(
-        (responses) => (responses === null ? res.writeHead(200, headers).end() : serveMerged(responses, res, headers)),
+        (answers) => (answers === null ? res.writeHead(200, headers).end() : serveMerged(answers, res, headers)),
         () => plainText(res, 503, 'a worker did not answer in time\n'),
       );
     };
@@ -189,7 +209,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
  * first byte answers 500; after it, or when the scraper goes away, the response is destroyed (a cut response, not a
  * partial one taken as whole).
  */
-function serveMerged(responses: MetricJson[][], res: ServerResponse, headers: Record<string, string>): void {
+function serveMerged(answers: WorkerMetrics, res: ServerResponse, headers: Record<string, string>): void {
   const sink: TextSink = {
     write(text) {
       if (res.destroyed) throw new Error('the scraper went away');
@@ -208,7 +228,7 @@ function serveMerged(responses: MetricJson[][], res: ServerResponse, headers: Re
         res.on('close', go);
       }),
   };
-  writeMergedMetrics(responses, sink, (error) => {
+  writeFoldedMetrics(answers.fold, answers.order, sink, (error) => {
     if (error === undefined) res.end();
     else if (res.headersSent) res.destroy();
     else plainText(res, 500, 'internal server error\n');

@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { command, hystrixDashboardSample, type HystrixCommandJson, type HystrixThreadPoolJson } from '../../src/index.js';
 import { aggregateSamples, type FleetObject } from '../../src/fleet/aggregate.js';
 import { useFakeClock } from '../../src/testing.js';
+import { aggregateInSlices } from '../../src/fleet/sampleFrames.js';
+import { countingTurns } from '../support/countingTurns.js';
 
 let commandBase: HystrixCommandJson;
 let poolBase: HystrixThreadPoolJson;
@@ -200,5 +202,30 @@ describe('aggregateSamples', () => {
       if (key === 'instances' || key === 'circuitStates') continue;
       expect(merged![key], key).toEqual(value);
     }
+  });
+});
+
+describe('aggregateInSlices (the cluster primary\'s stream)', () => {
+  it('gives what aggregateSamples gives, in the same order, over several event-loop turns', async () => {
+    const instances = [0, 1, 2].map((i) => ({
+      id: `worker ${i}`,
+      objects: [
+        ...Array.from({ length: 40 }, (_, k) => cmd({ name: `K${(k * (i + 1)) % 50}`, requestCount: k + i, errorCount: k % 3, isCircuitBreakerOpen: k % 7 === i })),
+        pool({ name: `P${i % 2}`, currentActiveCount: i }),
+        { type: 'Unknown', name: 'x' },
+      ],
+    }));
+    const { value, turns } = await countingTurns(
+      () => new Promise<Record<string, unknown>[]>((resolve, reject) => aggregateInSlices(instances, (e, out) => (e === undefined ? resolve(out!) : reject(e)), { maxPerSlice: 7 })),
+    );
+    expect(value).toEqual(aggregateSamples(instances));
+    expect(value.map((o) => o.name)).toEqual(aggregateSamples(instances).map((o) => o.name));
+    expect(turns).toBeGreaterThan((3 * 42 + 52) / 7 - 2);
+  });
+
+  it('passes an error on instead of throwing', async () => {
+    const bad = { id: 'w', objects: [cmd({ name: 'A' }), Object.defineProperty(cmd({ name: 'B' }), 'requestCount', { enumerable: true, get: () => { throw new Error('boom'); } })] };
+    const error = await new Promise((resolve) => aggregateInSlices([bad], (e) => resolve(e)));
+    expect(error).toEqual(new Error('boom'));
   });
 });

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isClusterSample } from '../../src/fleet/clusterMessages.js';
+import { isClusterSamplePiece, samplePieces, SampleAssembly, type ClusterSamplePiece } from '../../src/fleet/clusterMessages.js';
 import { reportToClusterPrimary, startClusterPrimary, type ClusterPrimary } from '../../src/index.js';
 import { useFakeClock } from '../../src/testing.js';
 import { openStream, send } from '../dashboard/support.js';
@@ -42,8 +42,12 @@ describe('startClusterPrimary / reportToClusterPrimary', () => {
     const primary = await startClusterPrimary({ port: 0, workerTimeout: 3000 });
     open.push(primary);
     const worker = (id: number) => ({ id }) as Worker;
-    const sample = (id: number) =>
-      cluster.emit('message', worker(id), { type: 'breakwater:sample', objects: [{ type: 'HystrixCommand', name: 'A', reportingHosts: 1 }] });
+    const numbers = new Map<number, number>();
+    const sample = (id: number) => {
+      const n = numbers.get(id) ?? 0;
+      numbers.set(id, n + 1);
+      for (const piece of samplePieces(n, [{ type: 'HystrixCommand', name: 'A', reportingHosts: 1 }])) cluster.emit('message', worker(id), piece);
+    };
     sample(1);
     clock.advance(100);
     sample(2);
@@ -71,10 +75,83 @@ describe('startClusterPrimary / reportToClusterPrimary', () => {
     expect(down.at(-1)!.id).toBe('worker 102');
   });
 
-  it('takes only well-formed samples from the IPC channel (other libraries share it)', () => {
-    expect(isClusterSample({ type: 'breakwater:sample', objects: [{ type: 'HystrixCommand', name: 'A' }] })).toBe(true);
-    for (const junk of [null, 'x', { type: 'prom-client:getMetricsRes' }, { type: 'breakwater:sample', objects: 'x' }, { type: 'breakwater:sample', objects: [1] }]) {
-      expect(isClusterSample(junk)).toBe(false);
+  it('takes only well-formed sample pieces of its own format from the IPC channel (other libraries share it)', () => {
+    const [piece] = samplePieces(0, [{ type: 'HystrixCommand', name: 'A' }]);
+    expect(isClusterSamplePiece(piece)).toBe(true);
+    for (const junk of [
+      null,
+      'x',
+      { type: 'prom-client:getMetricsRes' },
+      { type: 'breakwater:sample', objects: [{ type: 'HystrixCommand', name: 'A' }] }, // the one-message format of earlier builds
+      { ...piece, version: 2 },
+      { ...piece, piece: -1 },
+      { ...piece, sample: 1.5 },
+      { ...piece, last: 'yes' },
+      { ...piece, objects: 'x' },
+      { ...piece, objects: [1] },
+      { ...piece, objects: [[]] },
+    ]) {
+      expect(isClusterSamplePiece(junk)).toBe(false);
     }
+  });
+
+  it('cuts a sample into pieces of at most 100 objects, numbered, the last marked; an empty sample is one empty piece', () => {
+    const objects = Array.from({ length: 250 }, (_, i) => ({ type: 'HystrixCommand', name: `K${i}` }));
+    const pieces = samplePieces(7, objects);
+    expect(pieces.map((p) => [p.sample, p.piece, p.last, p.objects.length])).toEqual([
+      [7, 0, false, 100],
+      [7, 1, false, 100],
+      [7, 2, true, 50],
+    ]);
+    expect(pieces.flatMap((p) => p.objects)).toEqual(objects);
+    expect(samplePieces(0, objects.slice(0, 100)).map((p) => [p.piece, p.last, p.objects.length])).toEqual([[0, true, 100]]);
+    expect(samplePieces(3, []).map((p) => [p.piece, p.last, p.objects.length])).toEqual([[0, true, 0]]);
+  });
+
+  it('puts each worker\'s pieces back together and drops a torn sample instead of showing part of it', () => {
+    const objects = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ type: 'HystrixCommand', name: `${prefix}${i}` }));
+    const names = (got: readonly Record<string, unknown>[] | null) => got?.map((o) => o.name);
+    const assembly = new SampleAssembly();
+    const a = samplePieces(0, objects('a', 250), 100);
+    const b = samplePieces(0, objects('b', 150), 100);
+    // two workers' pieces interleaved: each whole sample comes out once, at its last piece
+    expect(assembly.accept('w1', a[0]!)).toBeNull();
+    expect(assembly.accept('w2', b[0]!)).toBeNull();
+    expect(assembly.accept('w1', a[1]!)).toBeNull();
+    expect(names(assembly.accept('w2', b[1]!))).toEqual(names(objects('b', 150)));
+    expect(names(assembly.accept('w1', a[2]!))).toEqual(names(objects('a', 250)));
+    // a piece missing: what was gathered is dropped, and the rest of that sample too
+    const next = samplePieces(1, objects('n', 250), 100);
+    expect(assembly.accept('w1', next[0]!)).toBeNull();
+    expect(assembly.accept('w1', next[2]!)).toBeNull();
+    expect(assembly.accept('w1', { ...next[2]!, piece: 1 })).toBeNull();
+    // a new sample begun before the last one ended: only the new one counts
+    const torn = samplePieces(2, objects('t', 250), 100);
+    const fresh = samplePieces(3, objects('f', 150), 100);
+    expect(assembly.accept('w1', torn[0]!)).toBeNull();
+    expect(assembly.accept('w1', fresh[0]!)).toBeNull();
+    expect(assembly.accept('w1', torn[1]!)).toBeNull();
+    expect(names(assembly.accept('w1', fresh[1]!))).toEqual(names(objects('f', 150)));
+    // a worker that leaves takes its unfinished sample with it
+    const left = samplePieces(4, objects('l', 150), 100);
+    expect(assembly.accept('w1', left[0]!)).toBeNull();
+    assembly.drop('w1');
+    expect(assembly.accept('w1', left[1]!)).toBeNull();
+  });
+
+  it('counts a worker only from its first whole sample: one that dies in the middle of it is never shown', async () => {
+    useFakeClock(1_000);
+    const primary = await startClusterPrimary({ port: 0, workerTimeout: 3000 });
+    open.push(primary);
+    const worker = (id: number) => ({ id }) as Worker;
+    const objects = Array.from({ length: 150 }, (_, i) => ({ type: 'HystrixCommand', name: `K${i}`, reportingHosts: 1 }));
+    const pieces: ClusterSamplePiece[] = samplePieces(0, objects);
+    cluster.emit('message', worker(1), pieces[0]);
+    expect(primary.workers()).toEqual([]);
+    cluster.emit('exit', worker(1));
+    cluster.emit('message', worker(1), pieces[1]); // a late piece of the dead worker: not the end of a whole sample
+    expect(primary.workers()).toEqual([]);
+    for (const piece of pieces) cluster.emit('message', worker(2), piece);
+    expect(primary.workers()).toEqual([expect.objectContaining({ id: 'worker 2', state: 'up' })]);
   });
 });
