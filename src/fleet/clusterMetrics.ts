@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Registry } from 'prom-client';
 import { getClock } from '../config/store.js';
-import type { MetricJson } from './mergeMetrics.js';
+import { MetricsFold, type MetricJson } from './mergeMetrics.js';
 
 /** @internal the primary asks a worker for its metrics. */
 export const METRICS_REQUEST = 'breakwater:metrics-request';
@@ -98,47 +98,61 @@ export function answerMetricsRequests(registry: Registry): () => void {
 
 let nextId = 0;
 
+/** @internal the workers' answers to one `/metrics`: folded in as they arrived, and the order the workers finished in. */
+export interface WorkerMetrics {
+  readonly fold: MetricsFold;
+  /** Slots of `fold`, in the order the workers finished answering. */
+  readonly order: readonly number[];
+}
+
 /**
- * @internal the primary side: asks every connected worker for its metrics and resolves with each worker's metrics,
- * in the order the workers finished answering (as prom-client's `clusterMetrics()` orders them), or `null` when no
- * worker is connected. Rejects when a worker reports an error, when a worker it waits for exits, and after
- * {@link METRICS_TIMEOUT_MS} without every answer.
+ * @internal the primary side: asks every connected worker for its metrics and folds each piece in as it arrives
+ * (see {@link MetricsFold}: the parsed pieces are not kept), resolving with the fold and the order the workers
+ * finished answering in (as prom-client's `clusterMetrics()` orders them), or `null` when no worker is connected.
+ * Rejects when a worker reports an error, when a worker it waits for exits, and after {@link METRICS_TIMEOUT_MS}
+ * without every answer.
  */
-export function collectWorkerMetrics(): Promise<MetricJson[][] | null> {
+export function collectWorkerMetrics(): Promise<WorkerMetrics | null> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    const partial = new Map<number, MetricJson[]>();
-    const answered: MetricJson[][] = [];
+    /** Slot in the fold of each worker still answering, by worker id. */
+    const waiting = new Map<number, number>();
+    const order: number[] = [];
     const finish = (error: Error | null): void => {
       cluster.off('message', onMessage);
       cluster.off('exit', onExit);
       timer.cancel();
-      if (error === null) resolve(answered);
+      if (error === null) resolve({ fold, order });
       else reject(error);
     };
     const onMessage = (worker: Worker, message: unknown): void => {
       if (!isPiece(message) || message.id !== id) return;
-      const got = partial.get(worker.id);
-      if (got === undefined) return;
+      const slot = waiting.get(worker.id);
+      if (slot === undefined) return;
       if (message.error !== undefined) return finish(new Error(message.error));
-      for (const metric of message.metrics) got.push(metric);
+      try {
+        fold.add(slot, message.metrics);
+      } catch (error) {
+        return finish(error as Error); // a malformed piece: the scrape fails (503) rather than the primary
+      }
       if (!message.last) return;
-      partial.delete(worker.id);
-      answered.push(got);
-      if (partial.size === 0) finish(null);
+      waiting.delete(worker.id);
+      order.push(slot);
+      if (waiting.size === 0) finish(null);
     };
     const onExit = (worker: Worker): void => {
-      if (partial.has(worker.id)) finish(new Error(`worker ${worker.id} exited before it answered`));
+      if (waiting.has(worker.id)) finish(new Error(`worker ${worker.id} exited before it answered`));
     };
     const request: MetricsRequest = { type: METRICS_REQUEST, id };
     for (const worker of Object.values(cluster.workers ?? {})) {
       // A worker that exits abruptly may still be listed without being able to answer.
       if (worker === undefined || !worker.isConnected()) continue;
-      partial.set(worker.id, []);
+      waiting.set(worker.id, waiting.size);
       worker.send(request);
     }
+    const fold = new MetricsFold(waiting.size);
     const timer = getClock().setTimer(() => finish(new Error('Operation timed out.')), METRICS_TIMEOUT_MS);
-    if (partial.size === 0) {
+    if (waiting.size === 0) {
       timer.cancel();
       resolve(null);
       return;

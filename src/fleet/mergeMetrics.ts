@@ -29,27 +29,27 @@ export const mergeSlicing: { budgetMs?: number; maxPerSlice?: number } = {};
 /** Characters gathered before they are handed to the sink (each write encodes its text at once). */
 const FLUSH_CHARS = 256 * 1024;
 
-type Combine = (values: readonly SeriesJson[]) => unknown;
+type Combine = (values: readonly unknown[]) => unknown;
 
 /* The reductions of prom-client's `metricAggregators.js`, with the same arithmetic in the same order (a value of a
    worker is whatever its JSON held, `null` for a NaN, and is combined as prom-client combines it). */
-const add = (values: readonly SeriesJson[]): number => {
+const add = (values: readonly unknown[]): number => {
   let sum = 0;
-  for (const v of values) sum = sum + (v.value as number);
+  for (const v of values) sum = sum + (v as number);
   return sum;
 };
 const COMBINE: Readonly<Record<string, Combine | null>> = {
   sum: add,
-  first: (values) => values[0]!.value,
+  first: (values) => values[0],
   average: (values) => add(values) / values.length,
   min: (values) => {
     let min = Infinity;
-    for (const v of values) min = Math.min(min, v.value as number);
+    for (const v of values) min = Math.min(min, v as number);
     return min;
   },
   max: (values) => {
     let max = -Infinity;
-    for (const v of values) max = Math.max(max, v.value as number);
+    for (const v of values) max = Math.max(max, v as number);
     return max;
   },
   omit: null,
@@ -72,63 +72,170 @@ function labelValue(value: unknown): string {
   return typeof value === 'string' ? escapeText(value).replace(/"/g, '\\"') : `${value as string}`;
 }
 
-/** prom-client's `hashObject` (keys sorted when more than one): what tells two workers' series apart. */
-function labelKey(labels: Readonly<Record<string, unknown>>): string {
+/*
+ * The fold keeps two strings per series, built with `join` so that each is one flat string: a string made by `+`
+ * is a tree of its parts, many more objects for the garbage collector to copy while the fold grows.
+ */
+
+/** prom-client's series key: `metricName` and `hashObject(labels)` (keys sorted when more than one). */
+function seriesKey(series: SeriesJson): string {
+  const labels = series.labels ?? {};
   const keys = Object.keys(labels);
   if (keys.length > 1) keys.sort();
-  let key = '';
-  for (const k of keys) if (labels[k] !== undefined) key += `${k}:${labels[k] as string},`;
-  return key;
+  const parts = [`${series.metricName}_`];
+  for (const k of keys) if (labels[k] !== undefined) parts.push(`${k}:${labels[k] as string},`);
+  return parts.join('');
 }
 
-function seriesLine(name: string, first: SeriesJson, value: unknown): string {
-  const labels = first.labels ?? {};
-  let text = '';
-  for (const [k, v] of Object.entries(labels)) text += `${text === '' ? '' : ','}${k}="${labelValue(v)}"`;
-  return `${first.metricName || name}${text === '' ? '' : `{${text}}`} ${valueText(value)}`;
+/** A series' line up to its value: metric name (the family's escaped `name` when it has none) and labels. */
+function seriesText(name: string, series: SeriesJson): string {
+  const labels = series.labels ?? {};
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(labels)) parts.push(`${k}="${labelValue(v)}"`);
+  const metric = series.metricName || name;
+  return parts.length === 0 ? metric : [metric, '{', parts.join(','), '}'].join('');
 }
 
-/** Metrics of every worker gathered by name, in the order of first appearance, each with its reduction. */
-function byName(responses: readonly (readonly MetricJson[])[]): { metrics: MetricJson[]; combine: Combine | null }[] {
-  const groups = new Map<string, MetricJson[]>();
-  for (const metrics of responses) {
+/** One worker's `help`, `type` and `aggregator` of a metric (prom-client takes them from the first worker). */
+interface FamilyMeta {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly aggregator: string | undefined;
+}
+
+/**
+ * One metric of every worker. Series are numbered in order of first arrival; what depends on the order the workers
+ * finished in (prom-client's order: which worker's help, labels and values come first) is kept per worker slot.
+ */
+interface Family {
+  /** `meta[slot]`: the slot's own, once it sent this metric. */
+  readonly meta: (FamilyMeta | undefined)[];
+  /** Series number by prom-client's series key (metric name and labels). */
+  readonly index: Map<string, number>;
+  /** Each series' text up to its value, as the worker that sent it first wrote it. */
+  readonly texts: string[];
+  /** `other[slot]`: series whose text differs in that slot (labels in another order), by series number. */
+  readonly other: (Map<number, string> | undefined)[];
+  /** `order[slot]`: the series numbers in the order that slot sent them. */
+  readonly order: number[][];
+  /** `values[slot][series]`: that slot's value (a hole where it has none). */
+  readonly values: unknown[][];
+  /** A series a slot sent twice: its later values, by `${slot}:${series}` (prom-client combines them all). */
+  readonly repeats: Map<string, unknown[]>;
+}
+
+/**
+ * @internal the workers' metrics folded in as their pieces arrive, so that the primary never holds every worker's
+ * parsed answer (about a million objects at 10,000 keys, whose garbage collection blocked the event loop): per
+ * series, two strings and each worker's value. {@link writeFoldedMetrics} then writes what prom-client's
+ * `AggregatorRegistry` writes for the same answers in a given order of the workers.
+ */
+export class MetricsFold {
+  private readonly families = new Map<string, Family>();
+  /** `byWorker[slot]`: the metrics in the order that slot sent them. */
+  private readonly byWorker: Family[][];
+
+  constructor(readonly workers: number) {
+    this.byWorker = Array.from({ length: workers }, () => []);
+  }
+
+  /** Folds in one piece of worker `slot`'s answer (its metrics in order, a metric possibly cut across pieces). */
+  add(slot: number, metrics: readonly MetricJson[]): void {
     for (const metric of metrics) {
-      const group = groups.get(metric.name);
-      if (group === undefined) groups.set(metric.name, [metric]);
-      else group.push(metric);
+      let family = this.families.get(metric.name);
+      if (family === undefined) {
+        family = { meta: [], index: new Map(), texts: [], other: [], order: [], values: [], repeats: new Map() };
+        this.families.set(metric.name, family);
+      }
+      if (family.meta[slot] === undefined) {
+        family.meta[slot] = { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator };
+        family.order[slot] = [];
+        family.values[slot] = [];
+        this.byWorker[slot]!.push(family);
+      }
+      const name = escapeText(metric.name);
+      const order = family.order[slot]!;
+      const values = family.values[slot]!;
+      for (const series of metric.values ?? []) {
+        const key = seriesKey(series);
+        let i = family.index.get(key);
+        if (i === undefined) {
+          i = family.texts.length;
+          family.index.set(key, i);
+          family.texts.push(seriesText(name, series));
+        } else if (i in values) {
+          // the slot's first text of the series stands (prom-client writes the first one's labels)
+          const id = `${slot}:${i}`;
+          const later = family.repeats.get(id);
+          if (later === undefined) family.repeats.set(id, [series.value]);
+          else later.push(series.value);
+          continue;
+        } else {
+          const text = seriesText(name, series);
+          if (text !== family.texts[i]) (family.other[slot] ??= new Map()).set(i, text);
+        }
+        values[i] = series.value;
+        order.push(i);
+      }
     }
   }
-  const out: { metrics: MetricJson[]; combine: Combine | null }[] = [];
-  for (const metrics of groups.values()) {
-    const name = metrics[0]!.aggregator;
-    const combine = name !== undefined && Object.hasOwn(COMBINE, name) ? COMBINE[name]! : undefined;
-    if (combine === undefined) throw new Error(`'${String(name)}' is not a defined aggregator.`);
-    out.push({ metrics, combine });
+
+  /** The metrics in prom-client's order for workers that finished in `order` (slots), each with its reduction. */
+  inOrder(order: readonly number[]): { family: Family; meta: FamilyMeta; combine: Combine | null }[] {
+    const out: { family: Family; meta: FamilyMeta; combine: Combine | null }[] = [];
+    const listed = new Set<Family>();
+    for (const slot of order) {
+      for (const family of this.byWorker[slot]!) {
+        if (listed.has(family)) continue;
+        listed.add(family);
+        const meta = family.meta[slot]!;
+        const combine = meta.aggregator !== undefined && Object.hasOwn(COMBINE, meta.aggregator) ? COMBINE[meta.aggregator]! : undefined;
+        if (combine === undefined) throw new Error(`'${String(meta.aggregator)}' is not a defined aggregator.`);
+        out.push({ family, meta, combine });
+      }
+    }
+    return out;
   }
-  return out;
 }
 
 /**
  * @internal merges the workers' metrics (`responses`: each worker's `getMetricsAsJSON()` metrics, in the order the
- * workers finished answering) into the text prom-client's `AggregatorRegistry.clusterMetrics()` gives for them, byte
- * for byte: metrics in order of first appearance, each series (metric name and labels) reduced by the metric's
- * `aggregator` (`sum`, `first`, `min`, `max`, `average`; `omit` leaves it out). The work is done in slices of
+ * workers finished answering) into the text prom-client's `AggregatorRegistry.clusterMetrics()` gives for them: see
+ * {@link writeFoldedMetrics}.
+ */
+export function writeMergedMetrics(responses: readonly (readonly MetricJson[])[], sink: TextSink, done: (error?: unknown) => void): void {
+  const fold = new MetricsFold(responses.length);
+  responses.forEach((metrics, slot) => fold.add(slot, metrics));
+  writeFoldedMetrics(
+    fold,
+    responses.map((_, slot) => slot),
+    sink,
+    done,
+  );
+}
+
+/**
+ * @internal writes the folded metrics of workers that finished answering in `order` (slots of `fold`) as the text
+ * prom-client's `AggregatorRegistry.clusterMetrics()` gives for the same answers in that order, byte for byte:
+ * metrics in order of first appearance, each series (metric name and labels) reduced by the metric's `aggregator`
+ * (`sum`, `first`, `min`, `max`, `average`; `omit` leaves it out). The work is done in slices of
  * {@link SLICE_BUDGET_MS} (yielding to the event loop in between, and waiting while the sink is behind) and the
  * text is handed to `sink` as it is made, never as one string. An unknown aggregator fails before any text is
  * written (prom-client throws there too). `done` gets the error, if any.
  */
-export function writeMergedMetrics(responses: readonly (readonly MetricJson[])[], sink: TextSink, done: (error?: unknown) => void): void {
-  let groups: ReturnType<typeof byName>;
+export function writeFoldedMetrics(fold: MetricsFold, order: readonly number[], sink: TextSink, done: (error?: unknown) => void): void {
+  let families: ReturnType<MetricsFold['inOrder']>;
   try {
-    groups = byName(responses);
+    families = fold.inOrder(order);
   } catch (error) {
     done(error);
     return;
   }
-  run(groups, sink).then(() => done(), done);
+  run(families, order, sink).then(() => done(), done);
 }
 
-async function run(groups: ReturnType<typeof byName>, sink: TextSink): Promise<void> {
+async function run(families: ReturnType<MetricsFold['inOrder']>, order: readonly number[], sink: TextSink): Promise<void> {
   const budgetMs = mergeSlicing.budgetMs ?? SLICE_BUDGET_MS;
   const maxPerSlice = mergeSlicing.maxPerSlice ?? Infinity;
   let parts: string[] = [];
@@ -158,24 +265,29 @@ async function run(groups: ReturnType<typeof byName>, sink: TextSink): Promise<v
     count = 0;
   };
   let written = 0;
-  for (const { metrics, combine } of groups) {
+  for (const { family, meta, combine } of families) {
     if (combine === null) continue;
-    const name = escapeText(metrics[0]!.name);
-    push(`${written++ === 0 ? '' : '\n\n'}# HELP ${name} ${escapeText(metrics[0]!.help)}\n# TYPE ${name} ${metrics[0]!.type}`);
-    // Series gathered by metric name and labels, each worker's in the order it answered.
-    const series = new Map<string, SeriesJson[]>();
-    for (const metric of metrics) {
-      for (const value of metric.values ?? []) {
-        const key = `${value.metricName}_${labelKey(value.labels ?? {})}`;
-        const same = series.get(key);
-        if (same === undefined) series.set(key, [value]);
-        else same.push(value);
+    const name = escapeText(meta.name);
+    push(`${written++ === 0 ? '' : '\n\n'}# HELP ${name} ${escapeText(meta.help)}\n# TYPE ${name} ${meta.type}`);
+    // Series in the order the workers finished, each at its first appearance; values in that order too.
+    const seen = new Uint8Array(family.texts.length);
+    for (const slot of order) {
+      for (const i of family.order[slot] ?? []) {
+        if (seen[i] === 1) continue;
+        seen[i] = 1;
+        const values: unknown[] = [];
+        let text: string | undefined;
+        for (const s of order) {
+          const own = family.values[s];
+          if (own === undefined || !(i in own)) continue;
+          if (text === undefined) text = family.other[s]?.get(i) ?? family.texts[i]!;
+          values.push(own[i]);
+          const later = family.repeats.size === 0 ? undefined : family.repeats.get(`${s}:${i}`);
+          if (later !== undefined) for (const v of later) values.push(v);
+        }
+        push(`\n${text!} ${valueText(combine(values))}`);
         if (due()) await pause();
       }
-    }
-    for (const values of series.values()) {
-      push(`\n${seriesLine(name, values[0]!, combine(values))}`);
-      if (due()) await pause();
     }
   }
   push('\n');

@@ -2,7 +2,7 @@ import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, Summary } from
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { command, registerPrometheus } from '../../src/index.js';
 import { piecesOf } from '../../src/fleet/clusterMetrics.js';
-import { mergeSlicing, writeMergedMetrics, type MetricJson, type TextSink } from '../../src/fleet/mergeMetrics.js';
+import { MetricsFold, mergeSlicing, writeFoldedMetrics, writeMergedMetrics, type MetricJson, type TextSink } from '../../src/fleet/mergeMetrics.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { countingTurns } from '../support/countingTurns.js';
 
@@ -95,8 +95,9 @@ describe('writeMergedMetrics (the cluster primary’s /metrics)', () => {
     mergeSlicing.maxPerSlice = 5;
     const sliced = await merge(responses);
     expect(sliced.text).toBe(expected);
-    // the series of 3 workers, 5 per slice: many turns went to other work in between
-    expect(sliced.turns).toBeGreaterThan(responses.flat().reduce((n, m) => n + (m.values?.length ?? 0), 0) / 5 / 2);
+    // the merged series, 5 per slice: many turns went to other work in between
+    const lines = expected.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    expect(sliced.turns).toBeGreaterThan(lines / 5 - 2);
     delete mergeSlicing.maxPerSlice;
     // and in the order the workers answered, whatever it is
     const reversed = [...responses].reverse();
@@ -113,6 +114,30 @@ describe('writeMergedMetrics (the cluster primary’s /metrics)', () => {
     expect(pieces[0]!.flat().some((m) => m.name === 'app_no_series' && m.values?.length === 0)).toBe(true);
     const rejoined = pieces.map((p) => p.flat());
     expect((await merge(rejoined)).text).toBe(await AggregatorRegistry.aggregate(responses).metrics());
+  });
+
+  it('folds the pieces in as they arrive, the workers interleaved, and writes them in the order the workers finished', async () => {
+    await keys(25);
+    const responses = await responsesOf([workerRegistry(1), workerRegistry(2, true), workerRegistry(3)]);
+    const pieces = responses.map((metrics) => piecesOf(metrics, 11));
+    const fold = new MetricsFold(3);
+    // round robin: a piece of each worker in turn (worker 1's answer is the longest, so it finishes last)
+    for (let at = 0; pieces.some((p) => at < p.length); at++) pieces.forEach((p, slot) => at < p.length && fold.add(slot, p[at]!));
+    for (const order of [[1, 2, 0], [0, 1, 2], [2, 0, 1]]) {
+      let text = '';
+      const error = await new Promise((resolve) => writeFoldedMetrics(fold, order, { write: (t) => ((text += t), true), drained: () => Promise.resolve() }, resolve));
+      expect(error).toBeUndefined();
+      expect(text).toBe(await AggregatorRegistry.aggregate(order.map((slot) => responses[slot]!)).metrics());
+    }
+    // a series sent twice by one worker counts twice, as in prom-client; labels in another order keep the first worker's
+    const twice: MetricJson[][] = [
+      [{ name: 'x_total', help: 'x', type: 'counter', aggregator: 'sum', values: [{ value: 1, labels: { a: '1', b: '2' } }, { value: 2, labels: { b: '2', a: '1' } }] }],
+      [{ name: 'x_total', help: 'x', type: 'counter', aggregator: 'sum', values: [{ value: 4, labels: { b: '2', a: '1' } }] }],
+    ];
+    for (const order of [[0, 1], [1, 0]]) {
+      const ordered = order.map((slot) => twice[slot]!);
+      expect((await merge(ordered)).text).toBe(await AggregatorRegistry.aggregate(ordered).metrics());
+    }
   });
 
   it('waits for the sink to drain when it is behind, and writes nothing but a newline for workers without metrics', async () => {
