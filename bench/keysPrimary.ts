@@ -16,7 +16,7 @@ import { AggregatorRegistry, Gauge, Histogram, Summary, register } from 'prom-cl
 import * as bw from '../src/index.js';
 import { median, type HarnessOptions } from './harness.js';
 import { BenchClock, type KeySection } from './keys.js';
-import { busyKeys, longestBlock } from './keysStream.js';
+import { busyKeys } from './keysStream.js';
 
 const COUNTS = [100, 1000, 10_000] as const;
 const WORKERS = 2;
@@ -70,6 +70,40 @@ function fetchMetrics(url: string): Promise<{ status: number; bytes: number }> {
 }
 
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+
+/**
+ * The longest gap between two turns of a `setImmediate` chain while `work` runs (as bench/keysStream.ts's
+ * `longestBlock`), and the CPU time this process used in that gap (main thread and V8's helper threads): a gap with
+ * little CPU was the process waiting for a core (two shared cores, three busy processes), not its own work.
+ */
+async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blockMs: number; cpuMs: number }> {
+  let running = true;
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let blockMs = 0;
+  let cpuMs = 0;
+  const note = (): void => {
+    const now = performance.now();
+    const cpu = process.cpuUsage();
+    if (now - last > blockMs) {
+      blockMs = now - last;
+      cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+    }
+    last = now;
+    lastCpu = cpu;
+  };
+  const tick = (): void => {
+    note();
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  last = performance.now();
+  lastCpu = process.cpuUsage();
+  const result = await work();
+  running = false;
+  note();
+  return { result, blockMs, cpuMs };
+}
 /** Peak resident set size of this process so far, bytes. */
 const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
 
@@ -82,6 +116,7 @@ const primary: KeySection = {
     megabytes: 'MB of text',
     servedMs: '/metrics ms',
     servedBlockMs: 'longest block ms',
+    servedBlockCpuMs: 'its CPU ms',
     peakRssMb: 'primary peak RSS growth MB',
     promClientMs: 'clusterMetrics() ms',
     promClientBlockMs: 'clusterMetrics() longest block ms',
@@ -91,21 +126,6 @@ const primary: KeySection = {
   async measure(keys: number, o: HarnessOptions) {
     if (cluster.isWorker) return workerRole(keys);
     const workers = Array.from({ length: WORKERS }, () => cluster.fork());
-    /** Resolves once every worker has sent `type` (bounded: 120 s). */
-    const fromAll = (type: string): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const seen = new Set<number>();
-        const timer = setTimeout(() => reject(new Error(`the workers did not send ${type} in 120 s`)), 120_000);
-        const on = (worker: Worker, message: unknown): void => {
-          if ((message as { type?: unknown } | null)?.type !== type) return;
-          seen.add(worker.id);
-          if (seen.size < WORKERS) return;
-          cluster.off('message', on);
-          clearTimeout(timer);
-          resolve();
-        };
-        cluster.on('message', on);
-      });
     await fromAll(READY);
     const traffic = async (): Promise<void> => {
       const done = fromAll(TRAFFIC_DONE);
@@ -117,17 +137,19 @@ const primary: KeySection = {
     const n = keys >= 10_000 ? Math.max(4, o.samples >> 1) : Math.max(6, o.samples);
     const served: number[] = [];
     let servedBlock = 0;
+    let servedBlockCpu = 0;
     let bytes = 0;
     const rssBefore = maxRss();
     for (let r = 0; r < 1 + n; r++) {
       await traffic();
       const t0 = performance.now();
-      const { result, blockMs } = await longestBlock(() => fetchMetrics(url));
+      const { result, blockMs, cpuMs } = await longestBlock(() => fetchMetrics(url));
       const ms = performance.now() - t0;
       if (result.status !== 200 || result.bytes === 0) throw new Error(`/metrics answered ${result.status} with ${result.bytes} bytes`);
       if (r === 0) continue;
       bytes = result.bytes;
       served.push(ms);
+      if (blockMs > servedBlock) servedBlockCpu = cpuMs;
       servedBlock = Math.max(servedBlock, blockMs);
     }
     const peakRssMb = (maxRss() - rssBefore) / 2 ** 20;
@@ -151,12 +173,12 @@ const primary: KeySection = {
       refMs.push(ms);
     }
     await server.close();
-    for (const w of workers) w.disconnect();
-    await Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise((resolve) => w.once('exit', resolve)))));
+    await stopWorkers(workers);
     return {
       megabytes: bytes / 1e6,
       servedMs: median(sorted(served)),
       servedBlockMs: servedBlock,
+      servedBlockCpuMs: servedBlockCpu,
       peakRssMb,
       promClientMs: refMs.length === 0 ? NaN : median(sorted(refMs)),
       promClientTimeouts: refTimeouts,
@@ -166,5 +188,171 @@ const primary: KeySection = {
   },
 };
 
-/** The primary section, appended to the scale benchmark's list in bench/keys.ts. */
-export const primarySections: KeySection[] = [primary];
+const SAMPLE = 'bench:sample';
+const SAMPLED = 'bench:sampled';
+/** A message of a worker's dashboard sample: the whole sample (one message) or one of its pieces. */
+const isSampleMessage = (m: unknown): m is { type: string; last?: boolean } =>
+  typeof m === 'object' && m !== null && ((m as { type?: unknown }).type === 'breakwater:sample' || (m as { type?: unknown }).type === 'breakwater:sample-piece');
+/** The message that ends a sample: the whole one, or the last piece. */
+const endsSample = (m: { type: string; last?: boolean }): boolean => m.type === 'breakwater:sample' || m.last === true;
+
+/**
+ * A worker of the sample section: N busy keys reporting every 500 ms of bench-clock time. On the primary's cue it
+ * runs one interval of traffic (which ends by firing the report timer) and answers with the longest block the
+ * sample cost this worker: the timer's synchronous part, or any later turn until the sample's last message was
+ * taken by the channel (the send callback), whichever is longer; never resolves.
+ */
+function sampleWorkerRole(keys: number): Promise<never> {
+  const clock = new BenchClock();
+  bw.configure({ clock });
+  const traffic = busyKeys(clock, keys);
+  const send = process.send!.bind(process) as (message: unknown, handle?: unknown, options?: unknown, callback?: (error: Error | null) => void) => boolean;
+  let sent: (() => void) | null = null;
+  process.send = ((message: unknown, handle?: unknown, options?: unknown, callback?: (error: Error | null) => void) =>
+    send(message, handle, options, (error) => {
+      if (isSampleMessage(message) && endsSample(message)) sent?.();
+      callback?.(error);
+    })) as typeof process.send;
+  bw.reportToClusterPrimary({ intervalMs: 500 });
+  traffic(); // fires the first samples; the cue's traffic fires exactly one, at its end
+  process.on('message', (message: { type?: unknown }) => {
+    if (message?.type !== SAMPLE) return;
+    void (async () => {
+      const done = new Promise<void>((resolve) => (sent = resolve));
+      const timers = clock.timerMs.length;
+      traffic();
+      const t0 = performance.now();
+      const syncMs = Math.max(0, ...clock.timerMs.slice(timers));
+      const { blockMs } = await longestBlock(() => done);
+      process.send!({ type: SAMPLED, blockMs: Math.max(syncMs, blockMs), ms: syncMs + performance.now() - t0 });
+    })();
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ type: READY });
+  return new Promise<never>(() => {});
+}
+
+/** Reads a stream until told to stop, counting bytes. */
+function readStream(url: string): { bytes: () => number; close: () => void } {
+  let bytes = 0;
+  const req = request(url, (res) => res.on('data', (chunk: Buffer) => (bytes += chunk.length)));
+  req.on('error', () => {});
+  req.end();
+  return { bytes: () => bytes, close: () => req.destroy() };
+}
+
+const clusterSample: KeySection = {
+  id: 'cluster-sample',
+  title:
+    "the node:cluster workers' dashboard sample to the primary, 2 workers of N busy keys each reporting every 500 ms, a client reading the primary's /hystrix.stream (longest blocks over all rounds; sample ms and sizes: medians / the largest)",
+  counts: COUNTS,
+  columns: {
+    workerBlockMs: 'worker longest block ms',
+    workerSampleMs: 'worker sample ms',
+    primaryBlockMs: 'primary longest block ms',
+    primaryBlockCpuMs: 'its CPU ms',
+    messages: 'IPC messages per sample',
+    largestMessageKb: 'largest message KB',
+    sampleMb: 'MB per sample per worker',
+    streamMb: 'stream MB per round',
+  },
+  async measure(keys: number, o: HarnessOptions) {
+    if (cluster.isWorker) return sampleWorkerRole(keys);
+    const workers = Array.from({ length: WORKERS }, () => cluster.fork());
+    await fromAll(READY);
+    const server = await bw.startClusterPrimary({ port: 0, intervalMs: 500 });
+    const stream = readStream(`${server.url}hystrix.stream`);
+    /** The sample messages of the current round, per worker (sized after the measured window). */
+    let received = new Map<number, unknown[]>();
+    let arrived = 0;
+    const onMessage = (worker: Worker, message: unknown): void => {
+      if (!isSampleMessage(message)) return;
+      const list = received.get(worker.id) ?? [];
+      list.push(message);
+      received.set(worker.id, list);
+      if (endsSample(message)) arrived++;
+    };
+    cluster.on('message', onMessage);
+    const n = keys >= 10_000 ? Math.max(4, o.samples >> 1) : Math.max(6, o.samples);
+    let workerBlock = 0;
+    let primaryBlock = 0;
+    let primaryBlockCpu = 0;
+    const sampleMs: number[] = [];
+    let messages = 0;
+    let largest = 0;
+    let perSample = 0;
+    const streamBytes: number[] = [];
+    for (let r = 0; r < 1 + n; r++) {
+      received = new Map();
+      arrived = 0;
+      const before = stream.bytes();
+      const replies: { blockMs: number; ms: number }[] = [];
+      const { blockMs, cpuMs } = await longestBlock(async () => {
+        const answered = fromAll(SAMPLED, (m) => replies.push(m as unknown as { blockMs: number; ms: number }));
+        for (const w of workers) w.send({ type: SAMPLE });
+        await answered;
+        const t0 = performance.now();
+        // both samples in, then one stream interval more: the primary aggregates and writes them (bounded: 30 s)
+        while (arrived < WORKERS && performance.now() - t0 < 30_000) await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, 600));
+      });
+      if (arrived < WORKERS) throw new Error(`the primary got ${arrived} of ${WORKERS} samples in 30 s`);
+      if (r === 0) continue;
+      if (blockMs > primaryBlock) primaryBlockCpu = cpuMs;
+      primaryBlock = Math.max(primaryBlock, blockMs);
+      for (const reply of replies) {
+        workerBlock = Math.max(workerBlock, reply.blockMs);
+        sampleMs.push(reply.ms);
+      }
+      streamBytes.push(stream.bytes() - before);
+      const first = [...received.values()][0]!;
+      messages = first.length;
+      perSample = 0;
+      for (const m of first) {
+        const size = Buffer.byteLength(JSON.stringify(m));
+        largest = Math.max(largest, size);
+        perSample += size;
+      }
+    }
+    cluster.off('message', onMessage);
+    stream.close();
+    await server.close();
+    await stopWorkers(workers);
+    return {
+      workerBlockMs: workerBlock,
+      workerSampleMs: median(sorted(sampleMs)),
+      primaryBlockMs: primaryBlock,
+      primaryBlockCpuMs: primaryBlockCpu,
+      messages,
+      largestMessageKb: largest / 1024,
+      sampleMb: perSample / 1e6,
+      streamMb: median(sorted(streamBytes)) / 1e6,
+    };
+  },
+};
+
+/** Resolves once every worker has sent a message of `type` (bounded: 120 s); `each` sees each such message. */
+function fromAll(type: string, each?: (message: Record<string, unknown>) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const seen = new Set<number>();
+    const timer = setTimeout(() => reject(new Error(`the workers did not send ${type} in 120 s`)), 120_000);
+    const on = (worker: Worker, message: unknown): void => {
+      if ((message as { type?: unknown } | null)?.type !== type) return;
+      each?.(message as Record<string, unknown>);
+      seen.add(worker.id);
+      if (seen.size < WORKERS) return;
+      cluster.off('message', on);
+      clearTimeout(timer);
+      resolve();
+    };
+    cluster.on('message', on);
+  });
+}
+
+async function stopWorkers(workers: Worker[]): Promise<void> {
+  for (const w of workers) w.disconnect();
+  await Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise((resolve) => w.once('exit', resolve)))));
+}
+
+/** The cluster sections, appended to the scale benchmark's list in bench/keys.ts. */
+export const primarySections: KeySection[] = [primary, clusterSample];
