@@ -82,22 +82,27 @@ async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blo
   let lastCpu = process.cpuUsage();
   let blockMs = 0;
   let cpuMs = 0;
+  let lastCpuAt = last;
   const note = (): void => {
     const now = performance.now();
-    const cpu = process.cpuUsage();
-    if (now - last > blockMs) {
-      blockMs = now - last;
-      cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+    // CPU is read at most once a millisecond (each read costs a system call): a gap's CPU may include up to 1 ms before it
+    if (now - last > blockMs || now - lastCpuAt >= 1) {
+      const cpu = process.cpuUsage();
+      if (now - last > blockMs) {
+        blockMs = now - last;
+        cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+      }
+      lastCpu = cpu;
+      lastCpuAt = now;
     }
     last = now;
-    lastCpu = cpu;
   };
   const tick = (): void => {
     note();
     if (running) setImmediate(tick);
   };
   setImmediate(tick);
-  last = performance.now();
+  last = lastCpuAt = performance.now();
   lastCpu = process.cpuUsage();
   const result = await work();
   running = false;

@@ -9,7 +9,10 @@ export const METRICS_REQUEST = 'breakwater:metrics-request';
 export const METRICS_PIECE = 'breakwater:metrics-piece';
 /** @internal series per IPC message: small enough that parsing one (on the primary) is a short piece of work. */
 export const SERIES_PER_PIECE = 1000;
-/** @internal how long the primary waits for every worker (prom-client's `clusterMetrics()` waits as long). */
+/**
+ * @internal how long the primary waits for the next piece from the workers still answering (prom-client's
+ * `clusterMetrics()` waits as long for the whole answer).
+ */
 export const METRICS_TIMEOUT_MS = 5000;
 
 interface MetricsRequest {
@@ -109,8 +112,9 @@ export interface WorkerMetrics {
  * @internal the primary side: asks every connected worker for its metrics and folds each piece in as it arrives
  * (see {@link MetricsFold}: the parsed pieces are not kept), resolving with the fold and the order the workers
  * finished answering in (as prom-client's `clusterMetrics()` orders them), or `null` when no worker is connected.
- * Rejects when a worker reports an error, when a worker it waits for exits, and after {@link METRICS_TIMEOUT_MS}
- * without every answer.
+ * Rejects when a worker reports an error, when a worker it waits for exits, and when {@link METRICS_TIMEOUT_MS}
+ * pass without a piece while a worker has not finished (prom-client's 5 s are for the whole answer: at 10,000 keys
+ * per worker a whole answer takes about 4 s on two shared cores, and more on a busier host).
  */
 export function collectWorkerMetrics(): Promise<WorkerMetrics | null> {
   const id = nextId++;
@@ -135,6 +139,7 @@ export function collectWorkerMetrics(): Promise<WorkerMetrics | null> {
       } catch (error) {
         return finish(error as Error); // a malformed piece: the scrape fails (503) rather than the primary
       }
+      arm();
       if (!message.last) return;
       waiting.delete(worker.id);
       order.push(slot);
@@ -151,7 +156,12 @@ export function collectWorkerMetrics(): Promise<WorkerMetrics | null> {
       worker.send(request);
     }
     const fold = new MetricsFold(waiting.size);
-    const timer = getClock().setTimer(() => finish(new Error('Operation timed out.')), METRICS_TIMEOUT_MS);
+    let timer = getClock().setTimer(() => finish(new Error('Operation timed out.')), METRICS_TIMEOUT_MS);
+    /** The wait starts again with each piece: a large answer that keeps coming is not cut off. */
+    const arm = (): void => {
+      timer.cancel();
+      timer = getClock().setTimer(() => finish(new Error('Operation timed out.')), METRICS_TIMEOUT_MS);
+    };
     if (waiting.size === 0) {
       timer.cancel();
       resolve(null);

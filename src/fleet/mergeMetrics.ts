@@ -69,8 +69,10 @@ function escapeText(text: string): string {
 
 /** prom-client's label value escaping: only strings are escaped. */
 function labelValue(value: unknown): string {
-  return typeof value === 'string' ? escapeText(value).replace(/"/g, '\\"') : `${value as string}`;
+  if (typeof value !== 'string') return `${value as string}`;
+  return NEEDS_ESCAPE.test(value) ? escapeText(value).replace(/"/g, '\\"') : value;
 }
+const NEEDS_ESCAPE = /[\\\n"]/;
 
 /*
  * The fold keeps two strings per series, built with `join` so that each is one flat string: a string made by `+`
@@ -96,6 +98,21 @@ function seriesText(name: string, series: SeriesJson): string {
   return parts.length === 0 ? metric : [metric, '{', parts.join(','), '}'].join('');
 }
 
+/**
+ * Whether a series' text says which series it is (prom-client's key): not when its metric name is empty (the text
+ * then shows the family's name, as for none) or a label is `undefined` (the key skips it, the text does not).
+ * Neither comes through IPC's JSON.
+ */
+function textIsKey(series: SeriesJson): boolean {
+  if (series.metricName === '') return false;
+  const labels = series.labels;
+  if (labels !== undefined) for (const k in labels) if (labels[k] === undefined) return false;
+  return true;
+}
+
+/** A series whose worker sent no `value` (kept apart from "this worker has no such series"). */
+const NO_VALUE = Symbol('no value');
+
 /** One worker's `help`, `type` and `aggregator` of a metric (prom-client takes them from the first worker). */
 interface FamilyMeta {
   readonly name: string;
@@ -113,13 +130,18 @@ interface Family {
   readonly meta: (FamilyMeta | undefined)[];
   /** Series number by prom-client's series key (metric name and labels). */
   readonly index: Map<string, number>;
+  /**
+   * Series number by the text a worker wrote it with, with and without its own metric name (see {@link textIsKey}):
+   * workers of one application write a series alike, so the second one finds it without making its key.
+   */
+  readonly byText: [Map<string, number>, Map<string, number>];
   /** Each series' text up to its value, as the worker that sent it first wrote it. */
   readonly texts: string[];
   /** `other[slot]`: series whose text differs in that slot (labels in another order), by series number. */
   readonly other: (Map<number, string> | undefined)[];
   /** `order[slot]`: the series numbers in the order that slot sent them. */
   readonly order: number[][];
-  /** `values[slot][series]`: that slot's value (a hole where it has none). */
+  /** `values[slot][series]`: that slot's value (`undefined` where it has none, {@link NO_VALUE} for a missing value). */
   readonly values: unknown[][];
   /** A series a slot sent twice: its later values, by `${slot}:${series}` (prom-client combines them all). */
   readonly repeats: Map<string, unknown[]>;
@@ -145,7 +167,7 @@ export class MetricsFold {
     for (const metric of metrics) {
       let family = this.families.get(metric.name);
       if (family === undefined) {
-        family = { meta: [], index: new Map(), texts: [], other: [], order: [], values: [], repeats: new Map() };
+        family = { meta: [], index: new Map(), byText: [new Map(), new Map()], texts: [], other: [], order: [], values: [], repeats: new Map() };
         this.families.set(metric.name, family);
       }
       if (family.meta[slot] === undefined) {
@@ -158,24 +180,29 @@ export class MetricsFold {
       const order = family.order[slot]!;
       const values = family.values[slot]!;
       for (const series of metric.values ?? []) {
-        const key = seriesKey(series);
-        let i = family.index.get(key);
+        const text = seriesText(name, series);
+        const byText = textIsKey(series) ? family.byText[series.metricName === undefined ? 0 : 1] : undefined;
+        let i = byText?.get(text);
         if (i === undefined) {
-          i = family.texts.length;
-          family.index.set(key, i);
-          family.texts.push(seriesText(name, series));
-        } else if (i in values) {
-          // the slot's first text of the series stands (prom-client writes the first one's labels)
+          const key = seriesKey(series);
+          i = family.index.get(key);
+          if (i === undefined) {
+            i = family.texts.length;
+            family.index.set(key, i);
+            family.texts.push(text);
+          }
+          byText?.set(text, i);
+        }
+        if (values[i] !== undefined) {
+          // sent twice by this worker: the slot's first text of the series stands (prom-client writes the first one's)
           const id = `${slot}:${i}`;
           const later = family.repeats.get(id);
           if (later === undefined) family.repeats.set(id, [series.value]);
           else later.push(series.value);
           continue;
-        } else {
-          const text = seriesText(name, series);
-          if (text !== family.texts[i]) (family.other[slot] ??= new Map()).set(i, text);
         }
-        values[i] = series.value;
+        if (text !== family.texts[i]) (family.other[slot] ??= new Map()).set(i, text);
+        values[i] = series.value === undefined ? NO_VALUE : series.value;
         order.push(i);
       }
     }
@@ -278,10 +305,10 @@ async function run(families: ReturnType<MetricsFold['inOrder']>, order: readonly
         const values: unknown[] = [];
         let text: string | undefined;
         for (const s of order) {
-          const own = family.values[s];
-          if (own === undefined || !(i in own)) continue;
+          const own = family.values[s]?.[i];
+          if (own === undefined) continue;
           if (text === undefined) text = family.other[s]?.get(i) ?? family.texts[i]!;
-          values.push(own[i]);
+          values.push(own === NO_VALUE ? undefined : own);
           const later = family.repeats.size === 0 ? undefined : family.repeats.get(`${s}:${i}`);
           if (later !== undefined) for (const v of later) values.push(v);
         }

@@ -86,4 +86,28 @@ describe("the cluster primary's /metrics when a worker fails", () => {
     expect(answered.body).toBe('a worker did not answer in time\n');
     expect(answering!.isConnected()).toBe(true);
   }, 40_000);
+
+  it('waits 5 s for the next piece, not for the whole answer: an answer that keeps coming for longer is served', async () => {
+    const [slow] = await fork('slow');
+    const clock = useFakeClock();
+    const primary = await startClusterPrimary({ port: 0 });
+    open.push(primary);
+    let pieces = 0;
+    // each piece: 3 s pass on the primary's clock before the worker may send the next (3 pieces: 6 s in all)
+    const onPiece = (worker: Worker, message: { type?: string }): void => {
+      if (worker !== slow || message?.type !== 'breakwater:metrics-piece') return;
+      pieces++;
+      clock.advance(3000);
+      slow.send({ type: 'fixture:next' });
+    };
+    cluster.on('message', onPiece);
+    try {
+      const reply = await within(send(`${primary.url}metrics`), 10_000, 'the answer');
+      expect(pieces).toBe(3);
+      expect(reply.status).toBe(200);
+      expect(seriesOf(reply.body)).toBe(2500);
+    } finally {
+      cluster.off('message', onPiece);
+    }
+  }, 40_000);
 });

@@ -1,7 +1,8 @@
 /**
  * A node:cluster worker for test/fleet/clusterMetrics.test.ts. `BW_TEST_WORKER` says how it answers the primary's
  * /metrics: `answer` (normally), `die-mid-scrape` (exits when about to send the second piece of its answer, the first
- * one already sent) or `silent` (never reports, so never answers; it says `fixture:asked` when asked).
+ * one already sent), `silent` (never reports, so never answers; it says `fixture:asked` when asked) or `slow` (sends
+ * each piece after the first only when the primary says `fixture:next`).
  * It holds 2,500 series of its own (three pieces) and one command key, and says `fixture:ready` when set up.
  */
 import { Gauge, register } from 'prom-client';
@@ -20,8 +21,19 @@ if (mode === 'die-mid-scrape') {
     return send(message, ...rest);
   }) as typeof process.send;
 }
+const held: unknown[][] = [];
+if (mode === 'slow') {
+  process.send = ((message: { type?: string }, ...rest: unknown[]) => {
+    if (message?.type === 'breakwater:metrics-piece' && ++pieces > 1) {
+      held.push([message, ...rest]);
+      return true;
+    }
+    return send(message, ...rest);
+  }) as typeof process.send;
+}
 process.on('message', (message: { type?: string }) => {
   if (mode === 'silent' && message?.type === 'breakwater:metrics-request') send({ type: 'fixture:asked' });
+  if (message?.type === 'fixture:next' && held.length > 0) send(...(held.shift() as [unknown, ...unknown[]]));
 });
 process.on('disconnect', () => process.exit(0));
 send({ type: 'fixture:ready' });
