@@ -96,14 +96,14 @@ export function liveBytes(): number {
  * latencies (`run` moves the bench clock by its latency; the clock then returns to the call's start, so every key
  * sees the same minute). Sync mode: no deadline timers, no Promises, only what a key holds.
  */
-export function exercise(clock: BenchClock, keys: number, seconds: number, perSecond: number, prefix = 'BenchKey'): unknown[] {
+export function exercise(clock: BenchClock, keys: number, seconds: number, perSecond: number, prefix = 'BenchKey', settings: bw.CommandSettings = {}): unknown[] {
   const latency = latencies(keys);
   let lat = 0;
   const run = (): number => {
     clock.t += lat;
     return 42;
   };
-  const handles = Array.from({ length: keys }, (_, i) => bw.command({ key: `${prefix}-${i}`, group: 'Bench', run }));
+  const handles = Array.from({ length: keys }, (_, i) => bw.command({ key: `${prefix}-${i}`, group: 'Bench', run, ...settings }));
   const start = clock.t;
   const calls = seconds * perSecond;
   for (let c = 0; c < calls; c++) {
@@ -120,40 +120,52 @@ export function exercise(clock: BenchClock, keys: number, seconds: number, perSe
   return handles;
 }
 
-/** Bytes per live key: heap + external after a simulated minute of varied latencies, 1 call per key per second. */
-const memory: KeySection = {
-  id: 'memory',
-  title: 'heap + external bytes per live key after a minute of varied latencies (1 call per key per second, percentiles on)',
-  counts: KEY_COUNTS,
-  columns: {
-    bytesPerKey: 'B per key',
-    heapPerKey: 'heap B per key',
-    externalPerKey: 'external B per key',
-    retainedAfterResetPerKey: 'B per key left after resetBreakwater()',
-  },
-  async measure(keys) {
-    const clock = new BenchClock();
-    bw.configure({ clock });
-    exercise(clock, 1, 1, 1, 'Warm'); // code paths and shared structures, outside the delta
-    fullGc();
-    const before = process.memoryUsage();
-    let handles: unknown[] | null = exercise(clock, keys, 60, 1);
-    fullGc();
-    const after = process.memoryUsage();
-    if (bw.commandKeys().length < keys) throw new Error('keys expired during the memory measurement');
-    handles = null;
-    resetBreakwater();
-    bw.configure({ clock });
-    const afterReset = liveBytes();
-    void handles;
-    return {
-      bytesPerKey: (after.heapUsed + after.external - before.heapUsed - before.external) / keys,
-      heapPerKey: (after.heapUsed - before.heapUsed) / keys,
-      externalPerKey: (after.external - before.external) / keys,
-      retainedAfterResetPerKey: (afterReset - before.heapUsed - before.external) / keys,
-    };
-  },
-};
+/** Bytes per live key (heap + external after a simulated minute of varied latencies, 1 call per key per second) of keys with `settings`. */
+function memorySection(id: string, title: string, settings: bw.CommandSettings): KeySection {
+  return {
+    id,
+    title,
+    counts: KEY_COUNTS,
+    columns: {
+      bytesPerKey: 'B per key',
+      heapPerKey: 'heap B per key',
+      externalPerKey: 'external B per key',
+      retainedAfterResetPerKey: 'B per key left after resetBreakwater()',
+    },
+    async measure(keys) {
+      const clock = new BenchClock();
+      bw.configure({ clock });
+      exercise(clock, 1, 1, 1, 'Warm', settings); // code paths and shared structures, outside the delta
+      fullGc();
+      const before = process.memoryUsage();
+      let handles: unknown[] | null = exercise(clock, keys, 60, 1, 'BenchKey', settings);
+      fullGc();
+      const after = process.memoryUsage();
+      if (bw.commandKeys().length < keys) throw new Error('keys expired during the memory measurement');
+      handles = null;
+      resetBreakwater();
+      bw.configure({ clock });
+      const afterReset = liveBytes();
+      void handles;
+      return {
+        bytesPerKey: (after.heapUsed + after.external - before.heapUsed - before.external) / keys,
+        heapPerKey: (after.heapUsed - before.heapUsed) / keys,
+        externalPerKey: (after.external - before.external) / keys,
+        retainedAfterResetPerKey: (afterReset - before.heapUsed - before.external) / keys,
+      };
+    },
+  };
+}
+
+const memory = memorySection('memory', 'heap + external bytes per live key after a minute of varied latencies (1 call per key per second, percentiles on)', {});
+
+/** Breaker-only keys (as cockatiel's ConsecutiveBreaker): no timeout, no percentiles, with and without the rolling window. */
+const BREAKER_ONLY_KEY: bw.CommandSettings = { timeout: false, metrics: { percentileEnabled: false }, circuitBreaker: { strategy: 'consecutive' } };
+const memoryBreakerOnly = memorySection('memory-breaker-only', 'the same, breaker-only keys (timeout false, percentiles off, consecutive breaker), rolling window on', BREAKER_ONLY_KEY);
+const memoryNoWindow = memorySection('memory-no-window', 'the same, breaker-only keys with `metrics.rollingWindow: false` (nobody reads them)', {
+  ...BREAKER_ONLY_KEY,
+  metrics: { percentileEnabled: false, rollingWindow: false },
+});
 
 /** The cost of one `configure()` call while `keys` keys are live: it should not grow with keys it does not touch. */
 const configureCost: KeySection = {
@@ -238,7 +250,7 @@ function sliceTimes(clock: BenchClock): { sliceMedianMs: number; sliceP99Ms: num
 }
 
 /** Every section, in report order. */
-export const keySections: KeySection[] = [memory, expiry, configureCost, ...streamSections, ...primarySections];
+export const keySections: KeySection[] = [memory, memoryBreakerOnly, memoryNoWindow, expiry, configureCost, ...streamSections, ...primarySections];
 
 /** Runs one section at one key count (called by bench/child.ts). */
 export async function measureKeySection(id: string, keys: number, o: HarnessOptions): Promise<Record<string, unknown>> {
