@@ -1,3 +1,5 @@
+import type { Worker } from 'node:cluster';
+import { getClock } from '../config/store.js';
 import type { FleetObject } from './aggregate.js';
 
 /**
@@ -16,8 +18,9 @@ export const SAMPLE_WIRE_VERSION = 1;
 export const OBJECTS_PER_PIECE = 100;
 
 /**
- * @internal one piece of one worker's sample: pieces `0…n` of sample number `sample`, sent in order, the last one
- * marked. The primary counts a sample only once its last piece is in and every piece before it arrived in order.
+ * @internal one piece of one worker's sample: pieces `0…n` of sample number `sample`, sent in order (each after the
+ * primary acknowledged the one before, see {@link PIECE_ACK}), the last one marked. The primary counts a sample only
+ * once its last piece is in and every piece before it arrived in order.
  */
 export interface ClusterSamplePiece {
   readonly type: typeof CLUSTER_SAMPLE_PIECE;
@@ -91,5 +94,89 @@ export class SampleAssembly {
   /** Forgets worker `id`'s unfinished sample. */
   drop(id: string): void {
     this.pending.delete(id);
+  }
+}
+
+/**
+ * @internal the primary's word that it has taken one piece of a worker's sample or `/metrics` answer (every piece but
+ * the last): the worker sends the next piece only then. Without it a worker fills the channel faster than the
+ * primary reads it, and Node reads (and parses) up to 32 × 64 KB of a channel in one event-loop turn.
+ */
+export const PIECE_ACK = 'breakwater:piece-ack';
+
+/** @internal what a {@link PIECE_ACK} is for: a sample's piece, or a `/metrics` answer's. */
+export type PieceKind = 'sample' | 'metrics';
+
+interface PieceAck {
+  readonly type: typeof PIECE_ACK;
+  readonly of: PieceKind;
+  /** The sample number, or the `/metrics` request id. */
+  readonly id: number;
+  readonly piece: number;
+}
+
+/** @internal the primary side: acknowledges piece `piece` of `id` to `worker` (a worker gone meanwhile is ignored). */
+export function ackPiece(worker: Worker, of: PieceKind, id: number, piece: number): void {
+  const ack: PieceAck = { type: PIECE_ACK, of, id, piece };
+  try {
+    worker.send(ack);
+  } catch {
+    // the worker's channel closed: it is exiting
+  }
+}
+
+/** @internal the worker side: sends one message to the primary; resolves once the channel has taken it. */
+export function sendToPrimary(message: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
+    } catch (error) {
+      reject(error as Error);
+    }
+  });
+}
+
+/** @internal the worker side: the primary's acknowledgements of one kind of piece, awaited one piece at a time. */
+export class PieceAcks {
+  private readonly waiting = new Map<string, (acked: boolean) => void>();
+  /** Takes one IPC message from the primary (the listener's; anything but an acknowledgement of this kind is ignored). */
+  readonly receive = (message: unknown): void => {
+    const m = message as Partial<PieceAck> | null;
+    if (typeof m !== 'object' || m === null || m.type !== PIECE_ACK || m.of !== this.of) return;
+    const key = `${String(m.id)}:${String(m.piece)}`;
+    const resolve = this.waiting.get(key);
+    if (resolve === undefined) return;
+    this.waiting.delete(key);
+    resolve(true);
+  };
+
+  constructor(private readonly of: PieceKind) {
+    process.on('message', this.receive);
+  }
+
+  /**
+   * Resolves `true` once the primary acknowledges piece `piece` of `id`, `false` after `timeoutMs` on the configured
+   * clock (a primary that does not read these pieces, or gave up on them) or on {@link PieceAcks.close}. Call it
+   * before sending the piece.
+   */
+  wait(id: number, piece: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const key = `${id}:${piece}`;
+      const timer = getClock().setTimer(() => {
+        this.waiting.delete(key);
+        resolve(false);
+      }, timeoutMs);
+      this.waiting.set(key, (acked) => {
+        timer.cancel();
+        resolve(acked);
+      });
+    });
+  }
+
+  /** Stops listening; every wait resolves `false`. */
+  close(): void {
+    process.off('message', this.receive);
+    for (const resolve of [...this.waiting.values()]) resolve(false);
+    this.waiting.clear();
   }
 }

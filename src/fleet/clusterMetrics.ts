@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Registry } from 'prom-client';
 import { getClock } from '../config/store.js';
+import { ackPiece, PieceAcks, sendToPrimary } from './clusterMessages.js';
 import { MetricsFold, type MetricJson } from './mergeMetrics.js';
 
 /** @internal the primary asks a worker for its metrics. */
@@ -23,6 +24,8 @@ interface MetricsRequest {
 interface MetricsPiece {
   readonly type: typeof METRICS_PIECE;
   readonly id: number;
+  /** This piece's place in the answer, from 0. */
+  readonly piece: number;
   readonly metrics: readonly MetricJson[];
   readonly last: boolean;
   readonly error?: string;
@@ -35,7 +38,7 @@ function isRequest(message: unknown): message is MetricsRequest {
 function isPiece(message: unknown): message is MetricsPiece {
   if (typeof message !== 'object' || message === null) return false;
   const m = message as MetricsPiece;
-  return m.type === METRICS_PIECE && typeof m.id === 'number' && Array.isArray(m.metrics) && typeof m.last === 'boolean';
+  return m.type === METRICS_PIECE && typeof m.id === 'number' && typeof m.piece === 'number' && Array.isArray(m.metrics) && typeof m.last === 'boolean';
 }
 
 /**
@@ -69,34 +72,38 @@ export function piecesOf(metrics: readonly MetricJson[], perPiece = SERIES_PER_P
 
 /**
  * @internal the worker side: answers the primary's requests with `registry.getMetricsAsJSON()`, one piece at a time
- * (the next once the channel took the previous one), so neither side serialises or parses the whole at once.
+ * (the next once the primary acknowledged the previous one), so neither side serialises or parses the whole at once,
+ * and the primary never has more than one piece of a worker to read in one turn.
  * Returns what removes the listener.
  */
 export function answerMetricsRequests(registry: Registry): () => void {
-  const send = (message: MetricsPiece): Promise<void> =>
-    new Promise((resolve, reject) => {
-      try {
-        process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
-      } catch (error) {
-        reject(error as Error);
-      }
-    });
+  const acks = new PieceAcks('metrics');
   const answer = async (id: number): Promise<void> => {
     let pieces: MetricJson[][];
     try {
       pieces = piecesOf((await registry.getMetricsAsJSON()) as unknown as MetricJson[]);
     } catch (error) {
-      await send({ type: METRICS_PIECE, id, metrics: [], last: true, error: error instanceof Error ? error.message : String(error) });
+      await sendToPrimary({ type: METRICS_PIECE, id, piece: 0, metrics: [], last: true, error: error instanceof Error ? error.message : String(error) });
       return;
     }
-    for (let i = 0; i < pieces.length; i++) await send({ type: METRICS_PIECE, id, metrics: pieces[i]!, last: i === pieces.length - 1 });
+    for (let i = 0; i < pieces.length; i++) {
+      const last = i === pieces.length - 1;
+      // the next piece once the primary has taken this one (it stops acknowledging when it gives up on the scrape)
+      const taken = last ? null : acks.wait(id, i, METRICS_TIMEOUT_MS);
+      const piece: MetricsPiece = { type: METRICS_PIECE, id, piece: i, metrics: pieces[i]!, last };
+      await sendToPrimary(piece);
+      if (taken !== null && !(await taken)) return;
+    }
   };
   const onMessage = (message: unknown): void => {
     if (!isRequest(message) || !process.connected) return;
     answer(message.id).catch(() => {}); // the channel closed: the primary is gone or this worker is exiting
   };
   process.on('message', onMessage);
-  return () => process.off('message', onMessage);
+  return () => {
+    process.off('message', onMessage);
+    acks.close();
+  };
 }
 
 let nextId = 0;
@@ -140,7 +147,7 @@ export function collectWorkerMetrics(): Promise<WorkerMetrics | null> {
         return finish(error as Error); // a malformed piece: the scrape fails (503) rather than the primary
       }
       arm();
-      if (!message.last) return;
+      if (!message.last) return ackPiece(worker, 'metrics', id, message.piece);
       waiting.delete(worker.id);
       order.push(slot);
       if (waiting.size === 0) finish(null);

@@ -8,7 +8,7 @@ import { registerPrometheus, type PrometheusRegistration } from '../prometheus/r
 import { buildSampleObjects } from '../stream/sampleSlices.js';
 import type { TimerHandle } from '../time/Clock.js';
 import type { FleetObject } from './aggregate.js';
-import { samplePieces, type ClusterSamplePiece } from './clusterMessages.js';
+import { PieceAcks, samplePieces, sendToPrimary, type ClusterSamplePiece } from './clusterMessages.js';
 import { answerMetricsRequests } from './clusterMetrics.js';
 
 /** Options of {@link reportToClusterPrimary}. */
@@ -34,7 +34,7 @@ const OPTION = 'reportToClusterPrimary';
 /**
  * Makes this `node:cluster` worker part of its primary's view (see {@link startClusterPrimary}): every `intervalMs`
  * it sends its `hystrix.stream` objects to the primary over the cluster's IPC channel (built in event-loop slices, sent
- * in pieces of at most 100 objects per IPC message, the next once the channel has taken the previous one), and it
+ * in pieces of at most 100 objects per IPC message, the next once the primary has taken the previous one), and it
  * answers the primary's `/metrics` with the registry's metrics (breakwater's and any other registered there), in
  * pieces of at most 1,000 series per IPC message; prom-client's own `AggregatorRegistry` in the primary is answered
  * too. A sample is skipped, not queued, while the previous one is still being sent. The timer does not keep the
@@ -69,20 +69,16 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
   let busy = false;
   let sampleNumber = 0;
   let timer: TimerHandle | null = null;
-  /** Sends the pieces one at a time, each once the channel has taken the one before. */
-  const sendPieces = (pieces: readonly ClusterSamplePiece[], at: number): void => {
-    if (stopped || !process.connected) {
-      busy = false;
-      return;
-    }
-    try {
-      process.send!(pieces[at], undefined, {}, (error) => {
-        if (error !== null && error !== undefined) busy = false;
-        else if (at + 1 < pieces.length) sendPieces(pieces, at + 1);
-        else busy = false;
-      });
-    } catch {
-      busy = false; // the channel closed: the primary is gone or we are exiting
+  const acks = new PieceAcks('sample');
+  /** How long a piece may wait for the primary's acknowledgement before the sample is given up (a primary not reading). */
+  const ackWaitMs = Math.max(2000, 2 * intervalMs);
+  /** Sends the pieces one at a time, each once the primary has taken the one before. */
+  const sendPieces = async (pieces: readonly ClusterSamplePiece[]): Promise<void> => {
+    for (const piece of pieces) {
+      if (stopped || !process.connected) return;
+      const taken = piece.last ? null : acks.wait(piece.sample, piece.piece, ackWaitMs);
+      await sendToPrimary(piece);
+      if (taken !== null && !(await taken)) return;
     }
   };
   const send = (): void => {
@@ -93,7 +89,9 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
       // Built in event-loop slices (the stream's own sampler), then sent in pieces of OBJECTS_PER_PIECE objects.
       buildSampleObjects((error, objects) => {
         const sample = error === undefined ? ((objects ?? []) as unknown as FleetObject[]) : [];
-        sendPieces(samplePieces(sampleNumber++, sample), 0);
+        sendPieces(samplePieces(sampleNumber++, sample))
+          .catch(() => {}) // the channel closed: the primary is gone or we are exiting
+          .finally(() => (busy = false));
       });
     }
     timer = getClock().setTimer(send, intervalMs);
@@ -106,6 +104,7 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
       timer?.cancel();
       timer = null;
       stopAnswering();
+      acks.close();
       prometheus.unregister();
     },
   };

@@ -8,7 +8,7 @@ import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
 import type { Done } from '../stream/sampleSlices.js';
 import { streamSamples } from '../stream/sseHandler.js';
 import type { InstanceSample } from './aggregate.js';
-import { isClusterSamplePiece, SampleAssembly } from './clusterMessages.js';
+import { ackPiece, isClusterSamplePiece, SampleAssembly } from './clusterMessages.js';
 import { collectWorkerMetrics, type WorkerMetrics } from './clusterMetrics.js';
 import { writeFoldedMetrics, type TextSink } from './mergeMetrics.js';
 import { plainText, serveFleet } from './fleetServer.js';
@@ -110,6 +110,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
     if (!isClusterSamplePiece(message)) return;
     const id = idOf(worker);
     const objects = assembly.accept(id, message);
+    if (!message.last) ackPiece(worker, 'sample', message.sample, message.piece);
     if (objects === null) return;
     const now = getClock().now();
     gone.delete(id);

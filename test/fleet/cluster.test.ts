@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isClusterSamplePiece, samplePieces, SampleAssembly, type ClusterSamplePiece } from '../../src/fleet/clusterMessages.js';
+import { isClusterSamplePiece, PieceAcks, samplePieces, SampleAssembly, type ClusterSamplePiece } from '../../src/fleet/clusterMessages.js';
 import { reportToClusterPrimary, startClusterPrimary, type ClusterPrimary } from '../../src/index.js';
 import { useFakeClock } from '../../src/testing.js';
 import { openStream, send } from '../dashboard/support.js';
@@ -153,5 +153,32 @@ describe('startClusterPrimary / reportToClusterPrimary', () => {
     expect(primary.workers()).toEqual([]);
     for (const piece of pieces) cluster.emit('message', worker(2), piece);
     expect(primary.workers()).toEqual([expect.objectContaining({ id: 'worker 2', state: 'up' })]);
+  });
+
+  it("a worker waits for the primary's acknowledgement of each piece, of its own kind, and gives up after the bound", async () => {
+    const clock = useFakeClock();
+    const acks = new PieceAcks('sample');
+    const ack = (of: string, id: number, piece: number) => acks.receive({ type: 'breakwater:piece-ack', of, id, piece });
+    try {
+      const taken = acks.wait(4, 2, 1000);
+      ack('metrics', 4, 2); // another kind
+      ack('sample', 4, 1); // another piece
+      ack('sample', 3, 2); // another sample
+      let settled: boolean | undefined;
+      void taken.then((v) => (settled = v));
+      await Promise.resolve();
+      expect(settled).toBeUndefined();
+      ack('sample', 4, 2);
+      expect(await taken).toBe(true);
+      const late = acks.wait(5, 0, 1000);
+      clock.advance(999);
+      clock.advance(1);
+      expect(await late).toBe(false);
+      const closed = acks.wait(6, 0, 1000);
+      acks.close();
+      expect(await closed).toBe(false);
+    } finally {
+      acks.close();
+    }
   });
 });

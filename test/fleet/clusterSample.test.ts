@@ -103,4 +103,25 @@ describe("the workers' dashboard samples reach the primary in pieces", () => {
     expect(status.instances).toEqual([expect.objectContaining({ id: `worker ${forked[0]!.id}`, state: 'up' })]);
     expect(primary.workers().map((w) => w.id)).toEqual([`worker ${forked[0]!.id}`]);
   }, 40_000);
+
+  it('without a primary that acknowledges its pieces, a worker sends the first piece of a sample, gives up after 2 s, and begins a new one', async () => {
+    cluster.on('message', record);
+    const [worker] = await fork('keys');
+    // no startClusterPrimary: nobody acknowledges (bounded wait: 2 s of giving up, then the next interval's sample)
+    await within(
+      new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if ((received.get(worker!.id) ?? []).length >= 2) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 50);
+      }),
+      10_000,
+      'a second sample to begin',
+    );
+    const pieces = received.get(worker!.id)!;
+    expect(pieces.map((p) => p.piece)).toEqual(pieces.map(() => 0));
+    expect(pieces[1]!.sample).toBeGreaterThan(pieces[0]!.sample);
+  }, 30_000);
 });
