@@ -251,6 +251,14 @@ export class CircuitBreaker {
     return this.status === 'OPEN';
   }
 
+  /**
+   * @internal whether {@link CircuitBreaker.attempt} may refuse a call: open (by its state or forced) or half-open.
+   * CLOSED and not forced open admits every call.
+   */
+  get mayRefuse(): boolean {
+    return this.status !== 'CLOSED' || this.manualOpen || this.cfg.forceOpen;
+  }
+
   /** @internal one call asks to run. Not idempotent: an ADMIT_TRIAL takes a trial slot (from OPEN: HALF_OPEN). */
   attempt(now: number): Admission {
     const decision = admission(

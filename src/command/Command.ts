@@ -8,7 +8,7 @@ import { CommandError } from '../errors.js';
 import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
 import type { CommandEvents } from './events.js';
 import { ExecutionRecord, withRecord } from './ExecutionRecord.js';
-import type { Execution, ExecutionSpec, RunContext } from './executor.js';
+import type { ExecutionSpec, RunContext } from './executor.js';
 import { executeAsync, executeSync, observeHot, toObservableMulti, toObservableSingle, type CacheKeyFn } from './modes.js';
 import { rxjsCore } from '../internal/lazyModules.js';
 
@@ -56,8 +56,8 @@ abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec
     this.runtime.apply(this.config, this.own);
   }
 
-  /** @internal */ abstract invoke(exec: Execution, context: RunContext): unknown;
-  /** @internal */ abstract invokeFallback(error: unknown, exec: Execution): unknown;
+  /** @internal */ abstract invoke(args: readonly unknown[], context: RunContext): unknown;
+  /** @internal */ abstract invokeFallback(error: unknown, args: readonly unknown[]): unknown;
 
   /** The request-cache key; override it to enable request caching. `undefined` means no caching. */
   protected cacheKey(): string | number | undefined {
@@ -132,7 +132,7 @@ export abstract class Command<R> extends SingleUseCommand {
   }
 
   /** @internal */
-  invoke(_exec: Execution, context: RunContext): unknown {
+  invoke(_args: readonly unknown[], context: RunContext): unknown {
     return this.run(context);
   }
 
@@ -198,7 +198,7 @@ export abstract class ObservableCommand<R> extends SingleUseCommand {
   }
 
   /** @internal */
-  invoke(_exec: Execution, context: RunContext): unknown {
+  invoke(_args: readonly unknown[], context: RunContext): unknown {
     return this.construct(context);
   }
 

@@ -36,6 +36,13 @@ export class ExecutionPlan {
   readonly clockless: boolean;
 
   /**
+   * A call may run lean (see lean.ts: no Execution object, its times in locals) when nobody watches it: no rate
+   * limiter, retry or hedge, on the key's semaphore, and a start that reads the clock (an untimed start keeps its
+   * own flow). Checked per call: listeners, execution records, a request log, load shedding.
+   */
+  readonly lean: boolean;
+
+  /**
    * @param latencyRecorded - the key's metrics keep latency histograms (made when the key was created).
    * @param windowless - the key's metrics keep no rolling window.
    */
@@ -56,5 +63,6 @@ export class ExecutionPlan {
       config.isolation === 'semaphore';
     const breaker = config.circuitBreaker;
     this.clockless = this.untimedStart && windowless && (!breaker.enabled || breaker.strategy !== 'errorPercentage');
+    this.lean = config.rateLimit === false && config.retry === false && config.hedge === false && config.isolation === 'semaphore' && !this.untimedStart;
   }
 }

@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { Observable, Subscription } from 'rxjs';
 import { QUEUED, REJECTED, type Bulkhead, type Waiter } from '../bulkhead/Bulkhead.js';
 import { poolFor } from '../bulkhead/registry.js';
-import { ADMIT, ADMIT_TRIAL, REFUSE } from '../circuit/breakerState.js';
+import { ADMIT, ADMIT_TRIAL, REFUSE, type Admission } from '../circuit/breakerState.js';
 import type { CommandConfig } from '../config/options.js';
 import { getClock } from '../config/store.js';
 import { CancelledError, CommandError, isBadRequestError, TimeoutError, unwrapForCaller, type FailureType } from '../errors.js';
@@ -41,14 +41,15 @@ export interface ExecutionSpec {
   readonly runtime: CommandRuntime;
   readonly config: CommandConfig;
   /**
-   * Calls the user's run/construct with `context` (the execution itself, or an extra attempt's own context under
-   * `retry`/`hedge`). Returns a value, a thenable, or (multi-value) an Observable.
+   * Calls the user's run/construct with the caller's `args` and `context` (the execution itself, an extra attempt's
+   * own context under `retry`/`hedge`, or a lean call's, see lean.ts). Returns a value, a thenable, or (multi-value)
+   * an Observable.
    */
-  invoke(exec: Execution, context: RunContext): unknown;
+  invoke(args: readonly unknown[], context: RunContext): unknown;
   /** Whether a fallback exists. */
   readonly hasFallback: boolean;
-  /** Calls the user's fallback with the error. */
-  invokeFallback(error: unknown, exec: Execution): unknown;
+  /** Calls the user's fallback with the error and the caller's `args`. */
+  invokeFallback(error: unknown, args: readonly unknown[]): unknown;
 }
 
 /** @internal how the result reaches the mode adapter. */
@@ -76,7 +77,8 @@ export const MODE_SYNC = 1;
 /** @see MODE_ASYNC */
 export const MODE_MULTI = 2;
 
-const MESSAGES: Record<FailureType, string> = {
+/** @internal the message of each failure type (`<key> <message> and …`). */
+export const MESSAGES: Record<FailureType, string> = {
   COMMAND_EXCEPTION: 'failed',
   TIMEOUT: 'timed-out',
   SHORT_CIRCUIT: 'short-circuited',
@@ -99,7 +101,8 @@ function capture(resolve: (value: unknown) => void, reject: (error: unknown) => 
   rejectNext = reject;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** @internal */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
@@ -258,6 +261,55 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     return this.phase === DONE;
   }
 
+  /**
+   * @internal a lean call (see lean.ts: started without an Execution, nobody watching it) needs the full flow from
+   * here on: an execution takes over its state so far. It started at `startedAt` (the key's in-flight count and last
+   * use already set) in the caller's `requestContext` (looked up when the config has request scope), reads `clock`,
+   * and has no request-log entry or record (a lean call has neither).
+   */
+  static takeOver(
+    spec: ExecutionSpec,
+    args: readonly unknown[],
+    sink: Sink | null,
+    mode: number,
+    clock: Clock,
+    startedAt: number,
+    requestContext: RequestContext | undefined,
+  ): Execution {
+    const exec = new Execution(spec, args, sink, mode);
+    exec.clock = clock;
+    exec.direct = spec.runtime.planFor(spec.config).direct && sink === null && mode === MODE_ASYNC;
+    exec.requestContext = requestContext;
+    exec.startedAt = startedAt;
+    return exec;
+  }
+
+  /** @internal takeOver: the caller already holds the Promise these settle (a lean async call's). */
+  settles(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+    this.resolveFn = resolve;
+    this.rejectFn = reject;
+  }
+
+  /** @internal takeOver: `event` (a rejection) was recorded and the fallback's permit is held while it runs. */
+  inFallback(event: number, failureType: FailureType): void {
+    this.phase = IN_FALLBACK;
+    this.failureType = failureType;
+    this.eventBits = 1 << event;
+    this.fallbackHeld = true;
+  }
+
+  /**
+   * @internal takeOver: `run` started at `runStartedAt` on the key's semaphore (its permit and concurrency count
+   * already given back when `settled`); `controller` is the lean context's AbortController if `run` read its signal.
+   */
+  inRun(runStartedAt: number, settled: boolean, controller: AbortController | null): void {
+    this.phase = RUNNING;
+    this.runStartedAt = runStartedAt;
+    this.runSettled = settled;
+    this.bulkhead = settled ? null : this.spec.runtime.semaphore;
+    if (controller !== null) this.extras.controller = controller;
+  }
+
   /** Starts the flow: circuit → limiter → bulkhead → run. */
   start(): void {
     const captured = takeCapture !== null;
@@ -288,10 +340,18 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     // 1b: load shedding (before the circuit: a shed call must not become a half-open trial)
     if (cfg.sheddable && shedder.state.shed[cfg.priority]) return this.reject(EV.LOAD_SHED, 'LOAD_SHED', now);
     // 2: circuit
-    const admission = rt.breaker.attempt(now);
+    this.afterAdmission(rt.breaker.attempt(now), bucket, now);
+  }
+
+  /**
+   * @internal the rest of the flow once the circuit answered (also where a lean call hands over, see lean.ts):
+   * short-circuit, or on to the rate limiter and the bulkhead.
+   */
+  afterAdmission(admission: Admission, bucket: Limiter | null, now: number): void {
     if (admission === REFUSE) return this.reject(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT', now);
     this.trial = admission === ADMIT_TRIAL;
-    if (cfg.hedge !== false && this.mode === MODE_ASYNC) this.extras.hedge = new HedgeRun(this, cfg.hedge, rt.hedgeDelay!, rt.metrics, clock, cfg.key);
+    const { runtime: rt, config: cfg } = this.spec;
+    if (cfg.hedge !== false && this.mode === MODE_ASYNC) this.extras.hedge = new HedgeRun(this, cfg.hedge, rt.hedgeDelay!, rt.metrics, this.clock, cfg.key);
     // 3: rate limiter (with rateLimit.maxWait an async call may wait for its token: see waitForToken)
     if (bucket !== null && cfg.rateLimit !== false) {
       if (!bucket.tryTake(1, now)) {
@@ -422,7 +482,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     if (x !== null && x.hedge !== null) x.hedge.arm(now);
     let result: unknown;
     try {
-      result = this.spec.invoke(this, x === null ? this : (x.attempt ?? this));
+      result = this.spec.invoke(this.args, x === null ? this : (x.attempt ?? this));
     } catch (error) {
       this.runError(error);
       return;
@@ -430,22 +490,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     if (this.mode === MODE_MULTI) {
       this.subscribeRun(result as Observable<unknown>);
     } else if (isThenable(result)) {
-      if (this.mode === MODE_SYNC) {
-        // Misuse: a Promise under executeSync. Let the work settle (holding the permit), refuse the call.
-        result.then(
-          () => this.settleRun(this.clock.now()),
-          () => this.settleRun(this.clock.now()),
-        );
-        this.phase = IN_FALLBACK;
-        now = this.stamp(now);
-        this.mark(EV.BAD_REQUEST, now);
-        if (this.trial) this.spec.runtime.breaker.trialReleased();
-        this.fail(
-          new TypeError(`breakwater: command '${this.commandKey}' run returned a Promise under executeSync(); use execute() for asynchronous work (a decorated method: mode 'async')`),
-          now,
-        );
-        return;
-      }
+      if (this.mode === MODE_SYNC) return this.refuseThenable(result, now);
       if (this.direct && this.resolveFn === null && result instanceof Promise) {
         // direct: nothing can settle the caller's Promise before run's does, so it is run's own `then` (a native
         // Promise's: another thenable's `then` may return anything)
@@ -469,6 +514,25 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     } else {
       this.runValue(result);
     }
+  }
+
+  /**
+   * @internal misuse: `run` returned a thenable under executeSync. Let the work settle (holding the permit), refuse
+   * the call (BAD_REQUEST).
+   */
+  refuseThenable(result: PromiseLike<unknown>, now: number): void {
+    result.then(
+      () => this.settleRun(this.clock.now()),
+      () => this.settleRun(this.clock.now()),
+    );
+    this.phase = IN_FALLBACK;
+    now = this.stamp(now);
+    this.mark(EV.BAD_REQUEST, now);
+    if (this.trial) this.spec.runtime.breaker.trialReleased();
+    this.fail(
+      new TypeError(`breakwater: command '${this.commandKey}' run returned a Promise under executeSync(); use execute() for asynchronous work (a decorated method: mode 'async')`),
+      now,
+    );
   }
 
   private subscribeRun(source: Observable<unknown>): void {
@@ -532,7 +596,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     }
   }
 
-  private runValue(value: unknown): void {
+  /** @internal run gave its value. */
+  runValue(value: unknown): void {
     // clockless: the stand-in start (the key's last time) is the success's time; nothing it is handed to needs a real one
     const now = this.clockless ? this.startedAt : this.clock.now();
     this.settleRun(now);
@@ -540,8 +605,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.succeeded(value, this.runStartedAt, now);
   }
 
-  /** settle: an attempt (the first, a retry or a hedge started at `runStartedAt`) produced the value. */
-  private succeeded(value: unknown, runStartedAt: number, now: number): void {
+  /** @internal settle: an attempt (the first, a retry or a hedge started at `runStartedAt`) produced the value. */
+  succeeded(value: unknown, runStartedAt: number, now: number): void {
     if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
     if (this.x !== null) this.stopAttempts(undefined);
     if (this.mode === MODE_SYNC) {
@@ -552,16 +617,14 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
         return;
       }
     }
-    const rt = this.spec.runtime;
-    this.mark(EV.SUCCESS, now);
-    rt.metrics.recordExecute((this.runMs = now - runStartedAt), now);
-    rt.breaker.onSuccess(this.runMs, now, this.trial);
-    if (rt.adaptive !== null) rt.adaptive.sample(this.runMs, false, false); // adaptive isolation: latency
+    this.eventBits |= 1 << EV.SUCCESS;
+    recordSuccess(this.spec.runtime, (this.runMs = now - runStartedAt), now, this.trial);
     this.notify('SUCCESS', now, undefined);
     this.deliver(value, now);
   }
 
-  private runError(error: unknown): void {
+  /** @internal run threw or rejected. */
+  runError(error: unknown): void {
     const now = this.clock.now();
     this.settleRun(now);
     if (this.phase !== RUNNING) return;
@@ -673,7 +736,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     rt.metrics.startRun(now);
     let result: unknown;
     try {
-      result = this.spec.invoke(this, context);
+      result = this.spec.invoke(this.args, context);
     } catch (error) {
       this.hedgeSettled(context, false, error);
       return;
@@ -825,11 +888,16 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.fallbackHeld = true;
     let result: unknown;
     try {
-      result = this.spec.invokeFallback(forFallback, this);
+      result = this.spec.invokeFallback(forFallback, this.args);
     } catch (error) {
       this.fallbackFailed(error);
       return;
     }
+    this.fallbackReturned(result);
+  }
+
+  /** @internal what the fallback returned: an Observable (multi-value), a thenable, or the value. */
+  fallbackReturned(result: unknown): void {
     if (this.mode === MODE_MULTI) {
       this.subscribeFallback(result as Observable<unknown>);
     } else if (isThenable(result)) {
@@ -890,7 +958,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.deliver(value, now);
   }
 
-  private fallbackFailed(error: unknown): void {
+  /** @internal the fallback threw or rejected. */
+  fallbackFailed(error: unknown): void {
     this.releaseFallback();
     if (this.phase !== IN_FALLBACK) return;
     const now = this.clock.now();
@@ -920,8 +989,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
 
   private deliver(value: unknown, now: number): void {
     this.phase = DONE;
-    this.finished(now);
-    this.spec.runtime.metrics.recordTotal(now - this.startedAt, now);
+    leave(this.spec.runtime, now - this.startedAt, now);
     this.finishLog(now);
     if (this.resolveFn !== null) this.resolveFn(value);
     else if (this.sink === null || this.mode === MODE_SYNC) this.syncValue = value;
@@ -947,18 +1015,8 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   }
 
   private notify(eventType: keyof typeof EV, now: number, error: unknown): void {
-    const local = this.spec.runtime.emitter;
-    if (!hasAnyListener(local)) return;
-    const name = LISTENER_NAMES[eventType];
-    if (name === undefined) return;
-    if (!hasListeners(local, name)) return;
-    const latencyMs = this.untimed ? 0 : now - this.startedAt; // an untimed call measures no latency
-    // two literal shapes rather than a spread: no throwaway object, and `error` is absent (not undefined) on success
-    emitBoth(
-      local,
-      name,
-      error === undefined ? { commandKey: this.commandKey, eventType, latencyMs } : { commandKey: this.commandKey, eventType, latencyMs, error },
-    );
+    const rt = this.spec.runtime;
+    if (hasAnyListener(rt.emitter)) emitEvent(rt, eventType, this.untimed ? 0 : now - this.startedAt, error); // an untimed call measures no latency
   }
 
   private finishLog(now: number): void {
@@ -1024,6 +1082,36 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
   get logEntry(): LogEntry | null {
     return this.log;
   }
+}
+
+/**
+ * @internal records a run's success (`runMs` in run, at `now`; `trial`: a half-open trial): SUCCESS, run's latency,
+ * the breaker, an adaptive limit's sample. Both flows call it (an Execution and a lean call, see lean.ts).
+ */
+export function recordSuccess(rt: CommandRuntime, runMs: number, now: number, trial: boolean): void {
+  rt.metrics.mark(EV.SUCCESS, now);
+  rt.metrics.recordExecute(runMs, now);
+  rt.breaker.onSuccess(runMs, now, trial);
+  if (rt.adaptive !== null) rt.adaptive.sample(runMs, false, false); // adaptive isolation: latency
+}
+
+/** @internal a call left the key at `now` after `totalMs` with a value (both flows): in-flight count, last use, total latency. */
+export function leave(rt: CommandRuntime, totalMs: number, now: number): void {
+  rt.inFlight--;
+  rt.lastUsedAt = now;
+  rt.metrics.recordTotal(totalMs, now);
+}
+
+/**
+ * @internal tells the key's and the global listeners of `eventType` (the caller checked that someone listens at all).
+ */
+export function emitEvent(rt: CommandRuntime, eventType: keyof typeof EV, latencyMs: number, error: unknown): void {
+  const local = rt.emitter;
+  const name = LISTENER_NAMES[eventType];
+  if (name === undefined || !hasListeners(local, name)) return;
+  const commandKey = rt.config.key;
+  // two literal shapes rather than a spread: no throwaway object, and `error` is absent (not undefined) on success
+  emitBoth(local, name, error === undefined ? { commandKey, eventType, latencyMs } : { commandKey, eventType, latencyMs, error });
 }
 
 /** A user callback outside the flow (e.g. `ignoreExceptions`) threw: warn, and carry on as if it said no. */

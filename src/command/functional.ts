@@ -6,7 +6,7 @@ import { store } from '../config/store.js';
 import { expectFunction, expectKey, expectObject } from '../config/validate.js';
 import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
 import type { CommandEvents } from './events.js';
-import type { Execution, ExecutionSpec, RunContext } from './executor.js';
+import type { ExecutionSpec, RunContext } from './executor.js';
 import { executeAsync, executeSync, observeHot, startAsync, toObservableSingle, type CacheKeyFn } from './modes.js';
 
 /**
@@ -158,8 +158,7 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
     return rt;
   }
 
-  invoke(exec: Execution, context: RunContext): unknown {
-    const args = exec.args;
+  invoke(args: readonly unknown[], context: RunContext): unknown {
     switch (args.length) {
       case 0:
         return this.run(context);
@@ -172,8 +171,7 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
     }
   }
 
-  invokeFallback(error: unknown, exec: Execution): unknown {
-    const args = exec.args;
+  invokeFallback(error: unknown, args: readonly unknown[]): unknown {
     switch (args.length) {
       case 0:
         return this.fallbackFn!(error);

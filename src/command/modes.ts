@@ -7,8 +7,9 @@ import { BreakwaterError } from '../errors.js';
 import { EV } from '../metrics/eventType.js';
 import { LogEntry, RequestContext } from '../request/RequestContext.js';
 import { takeHitRecord, type ExecutionRecord } from './ExecutionRecord.js';
-import { Execution, MODE_ASYNC, MODE_MULTI, MODE_SYNC, type ExecutionSpec, type Sink } from './executor.js';
+import { Execution, MODE_ASYNC, MODE_MULTI, MODE_SYNC, type ExecutionSpec } from './executor.js';
 import { emitBoth, hasListeners } from './globalEvents.js';
+import { executeLeanAsync, executeLeanSync, leanCall, NO_SINK, readSync } from './lean.js';
 
 /** @internal what the request cache holds for one command key + cache key. */
 interface CacheEntry {
@@ -123,6 +124,7 @@ function leaveShared(ctx: RequestContext, key: string, entry: CacheEntry): void 
 
 /** @internal async mode without a request cache: one Execution, one Promise. */
 export function startAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
+  if ((spec.runtime.breaker.mayRefuse || spec.runtime.planFor(spec.config).timed) && leanCall(spec)) return executeLeanAsync(spec, args);
   const exec = new Execution(spec, args, null, MODE_ASYNC);
   exec.start();
   return exec.promise();
@@ -165,22 +167,13 @@ export function executeSync(spec: ExecutionSpec, args: readonly unknown[], cache
       return readSync(hit.execution);
     }
   }
+  if (slot === undefined && leanCall(spec)) return executeLeanSync(spec, args);
   const exec = new Execution(spec, args, NO_SINK, MODE_SYNC);
   exec.start();
   // Never replace an entry that async or observable twins share (a sync call cannot wait for it).
   if (slot !== undefined && !slot[0].cache.has(slot[1])) slot[0].cache.set(slot[1], { execution: exec });
   return readSync(exec);
 }
-
-function readSync(exec: Execution): unknown {
-  if (exec.syncFailed) throw exec.syncError;
-  return exec.syncValue;
-}
-
-const NO_SINK: Sink = {
-  value() {},
-  error() {},
-};
 
 /** @internal cold single-value Observable: starts on subscribe; unsubscribing early cancels (CANCELLED). */
 export function toObservableSingle(spec: ExecutionSpec, args: readonly unknown[], cacheKey: CacheKeyFn): Observable<unknown> {

@@ -1,0 +1,308 @@
+/**
+ * The lean flow: the common, unwatched call of a simple configuration runs without an {@link Execution} object,
+ * its times in locals. Chosen once per resolved config ({@link ExecutionPlan.lean}) and, per call, only while
+ * nobody watches the call (no listener, no execution record, no request-log entry, not shed). It covers:
+ *
+ * - a short-circuited `execute()` or `executeSync()`: SHORT_CIRCUITED, the fallback under its semaphore, its value;
+ * - an `executeSync()` that its circuit admits and its semaphore has room for: run, SUCCESS, its value;
+ * - an `execute()` with a timeout, likewise: its deadline node, RunContext and Promise are one small {@link LeanRun}.
+ *
+ * It records exactly what an Execution records on those paths, through the same helpers (recordSuccess, leave,
+ * emitEvent). Anything else — a half-open trial, a full bulkhead, run failing or (sync) returning a thenable, a late
+ * value, the deadline, a fallback that throws, returns a thenable or cannot run — is handed over where it happens to
+ * an Execution that takes over the call's state ({@link Execution.takeOver}) and goes on with the full flow.
+ */
+import { ADMIT, REFUSE, type Admission } from '../circuit/breakerState.js';
+import { getClock } from '../config/store.js';
+import { EV } from '../metrics/eventType.js';
+import { RequestContext } from '../request/RequestContext.js';
+import { shedder } from '../shedding/loadShedding.js';
+import type { Clock } from '../time/Clock.js';
+import { takeCapture } from './ExecutionRecord.js';
+import type { DeadlineList, DeadlineNode } from '../time/Deadlines.js';
+import { deadlinesFor } from '../time/deadlinesFor.js';
+import {
+  emitEvent,
+  Execution,
+  isThenable,
+  leave,
+  MESSAGES,
+  MODE_ASYNC,
+  MODE_SYNC,
+  recordSuccess,
+  type ExecutionSpec,
+  type RunContext,
+  type Sink,
+} from './executor.js';
+import { hasAnyListener } from './globalEvents.js';
+
+/**
+ * What `run` receives in a lean call: the command key and a signal created on first read. A per-call object (a
+ * context shared by calls would be cheaper, but its signal would keep every call's abort listeners). If the call is
+ * handed over, its signal is the execution's from then on (aborted by a late value's TIMEOUT, as an Execution's is).
+ */
+class LeanContext implements RunContext {
+  controller: AbortController | null = null;
+  /** The execution that took the call over. */
+  exec: Execution | null = null;
+
+  constructor(readonly commandKey: string) {}
+
+  get signal(): AbortSignal {
+    if (this.exec !== null) return this.exec.signal;
+    return (this.controller ??= new AbortController()).signal;
+  }
+}
+
+/** Whether this call may start lean: its config's plan allows it and nobody watches the call (see the module doc). */
+export function leanCall(spec: ExecutionSpec): boolean {
+  const { runtime: rt, config: cfg } = spec;
+  return (
+    rt.planFor(cfg).lean &&
+    takeCapture === null &&
+    !hasAnyListener(rt.emitter) &&
+    !(cfg.requestLog && RequestContext.current() !== undefined) &&
+    !(cfg.sheddable && shedder.state.shed[cfg.priority])
+  );
+}
+
+/** The execution a short-circuit handed its call over to (read and cleared at once by the caller). */
+let handedOver: Execution | null = null;
+
+function takeHandedOver(): Execution | null {
+  const exec = handedOver;
+  handedOver = null;
+  return exec;
+}
+
+/** The sink of a sync-mode execution: the result stays in the execution (see readSync). */
+export const NO_SINK: Sink = {
+  value() {},
+  error() {},
+};
+
+/** @internal a sync-mode execution's result: the value, or a throw. */
+export function readSync(exec: Execution): unknown {
+  if (exec.syncFailed) throw exec.syncError;
+  return exec.syncValue;
+}
+
+/** Starts a lean call: the clock's first read, the key's in-flight count, the circuit's answer. */
+function enter(spec: ExecutionSpec, now: number): Admission {
+  const rt = spec.runtime;
+  rt.inFlight++; // in flight until it leaves: an idle key's expiry waits for it (see KeySweep)
+  rt.lastUsedAt = now;
+  return rt.breaker.attempt(now);
+}
+
+/** An execution of `mode` (async or sync) takes over the call started at `startedAt`, in this request context. */
+function takeOver(spec: ExecutionSpec, args: readonly unknown[], mode: number, clock: Clock, startedAt: number): Execution {
+  const requestContext = spec.runtime.planFor(spec.config).requestScope ? RequestContext.current() : undefined;
+  return Execution.takeOver(spec, args, mode === MODE_SYNC ? NO_SINK : null, mode, clock, startedAt, requestContext);
+}
+
+/** … from the circuit's answer on. */
+function handOver(spec: ExecutionSpec, args: readonly unknown[], mode: number, clock: Clock, admission: Admission, now: number): Execution {
+  const exec = takeOver(spec, args, mode, clock, now);
+  exec.afterAdmission(admission, null, now);
+  return exec;
+}
+
+/**
+ * A short-circuited lean call: SHORT_CIRCUITED, then the fallback with the key's shared rejection error (as an
+ * Execution's reject and fallback do). Returns the fallback's value, or sets {@link handedOver}.
+ */
+function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: number, clock: Clock, startedAt: number): unknown {
+  const { runtime: rt, config: cfg } = spec;
+  if (!cfg.fallbackEnabled || !spec.hasFallback || !rt.fallbackSemaphore.tryAcquire()) {
+    // no fallback to run (disabled, missing, or no permit: trying took nothing): the full flow fails the call
+    handedOver = handOver(spec, args, mode, clock, REFUSE, startedAt);
+    return undefined;
+  }
+  rt.metrics.mark(EV.SHORT_CIRCUITED, startedAt);
+  let result: unknown;
+  try {
+    result = spec.invokeFallback(rt.rejection('SHORT_CIRCUIT', MESSAGES.SHORT_CIRCUIT), args);
+  } catch (error) {
+    const exec = (handedOver = takeOver(spec, args, mode, clock, startedAt));
+    exec.inFallback(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT');
+    exec.fallbackFailed(error);
+    return undefined;
+  }
+  if (isThenable(result)) {
+    const exec = (handedOver = takeOver(spec, args, mode, clock, startedAt));
+    exec.inFallback(EV.SHORT_CIRCUITED, 'SHORT_CIRCUIT');
+    exec.fallbackReturned(result);
+    return undefined;
+  }
+  rt.fallbackSemaphore.release();
+  const now = clock.now();
+  rt.metrics.mark(EV.FALLBACK_SUCCESS, now);
+  if (hasAnyListener(rt.emitter)) emitEvent(rt, 'FALLBACK_SUCCESS', now - startedAt, undefined); // one the fallback added
+  leave(rt, now - startedAt, now);
+  return result;
+}
+
+// The resolving functions of the Promise being created (as the executor's: one module-level executor function).
+let resolveNext: (value: unknown) => void = () => undefined;
+let rejectNext: (error: unknown) => void = () => undefined;
+function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  resolveNext = resolve;
+  rejectNext = reject;
+}
+
+/**
+ * An async lean call while `run` runs: its deadline node, its `RunContext` and its caller's Promise. On its
+ * deadline, or when run fails, an Execution takes the call over (run's late outcome then goes to it).
+ */
+class LeanRun implements DeadlineNode, RunContext {
+  deadlineAt = 0;
+  dlPrev: DeadlineNode | null = null;
+  dlNext: DeadlineNode | null = null;
+  dlList: DeadlineList | null = null;
+  controller: AbortController | null = null;
+  exec: Execution | null = null;
+  private readonly resolve = resolveNext;
+  private readonly reject = rejectNext;
+
+  constructor(
+    private readonly spec: ExecutionSpec,
+    private readonly args: readonly unknown[],
+    private readonly clock: Clock,
+    private readonly startedAt: number,
+    private readonly requestContext: RequestContext | undefined,
+  ) {}
+
+  get commandKey(): string {
+    return this.spec.config.key;
+  }
+
+  get signal(): AbortSignal {
+    if (this.exec !== null) return this.exec.signal;
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** run gave its value in time: as an Execution's runValue and succeeded, on the semaphore. */
+  value(value: unknown): void {
+    if (this.exec !== null) return this.exec.runValue(value);
+    const { runtime: rt } = this.spec;
+    const now = this.clock.now();
+    if (this.dlList !== null) deadlinesFor(this.clock).remove(this);
+    rt.metrics.endRun();
+    rt.semaphore.release();
+    const runMs = now - this.startedAt;
+    recordSuccess(rt, runMs, now, false);
+    if (hasAnyListener(rt.emitter)) emitEvent(rt, 'SUCCESS', runMs, undefined); // one that run added
+    leave(rt, runMs, now);
+    this.resolve(value);
+  }
+
+  /** run failed: the full flow (failure, bad request, fallback) takes over. */
+  error(error: unknown): void {
+    if (this.exec !== null) return this.exec.runError(error);
+    if (this.dlList !== null) deadlinesFor(this.clock).remove(this); // as the execution's, removed before its fallback
+    this.handOver().runError(error);
+  }
+
+  /** The deadline passed first: the full flow's timeout (run's late outcome then goes to the execution). */
+  onDeadline(): void {
+    this.handOver().onDeadline();
+  }
+
+  private handOver(): Execution {
+    const exec = Execution.takeOver(this.spec, this.args, null, MODE_ASYNC, this.clock, this.startedAt, this.requestContext);
+    exec.inRun(this.startedAt, false, this.controller);
+    exec.settles(this.resolve, this.reject);
+    return (this.exec = exec);
+  }
+}
+
+/**
+ * @internal `execute()` of a lean call: whose circuit may refuse it (see {@link CircuitBreaker.mayRefuse}), or with a
+ * timeout (the caller's Promise is settleable by the deadline).
+ */
+export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
+  const { runtime: rt, config: cfg } = spec;
+  const clock = getClock();
+  const startedAt = clock.now();
+  const admission = enter(spec, startedAt);
+  if (admission === REFUSE) {
+    const value = shortCircuit(spec, args, MODE_ASYNC, clock, startedAt);
+    const exec = takeHandedOver();
+    return exec === null ? Promise.resolve(value) : exec.promise();
+  }
+  const timeout = cfg.timeout;
+  // a trial, no timeout (the full flow's direct path), or a full semaphore (trying took nothing): the full flow
+  if (admission !== ADMIT || timeout === false || !rt.semaphore.tryAcquire()) return handOver(spec, args, MODE_ASYNC, clock, admission, startedAt).promise();
+  const promise = new Promise<unknown>(capture);
+  const run = new LeanRun(spec, args, clock, startedAt, RequestContext.current()); // a timeout's fallback runs in it
+  deadlinesFor(clock).add(run, startedAt, timeout);
+  rt.metrics.startRun(startedAt);
+  let result: unknown;
+  try {
+    result = spec.invoke(args, run);
+  } catch (error) {
+    run.error(error);
+    return promise;
+  }
+  if (isThenable(result)) {
+    result.then(
+      (value) => run.value(value),
+      (error) => run.error(error),
+    );
+  } else run.value(result);
+  return promise;
+}
+
+/** @internal `executeSync()` of a lean call. */
+export function executeLeanSync(spec: ExecutionSpec, args: readonly unknown[]): unknown {
+  const { runtime: rt, config: cfg } = spec;
+  const clock = getClock();
+  const startedAt = clock.now();
+  const admission = enter(spec, startedAt);
+  if (admission === REFUSE) {
+    const value = shortCircuit(spec, args, MODE_SYNC, clock, startedAt);
+    const exec = takeHandedOver();
+    return exec === null ? value : readSync(exec);
+  }
+  // a trial, or a full semaphore (trying took nothing): the full flow
+  if (admission !== ADMIT || !rt.semaphore.tryAcquire()) return readSync(handOver(spec, args, MODE_SYNC, clock, admission, startedAt));
+  rt.metrics.startRun(startedAt);
+  const context = new LeanContext(cfg.key);
+  let result: unknown;
+  try {
+    result = spec.invoke(args, context);
+  } catch (error) {
+    const exec = runHandedOver(spec, args, clock, startedAt, false, context);
+    exec.runError(error);
+    return readSync(exec);
+  }
+  if (isThenable(result)) {
+    const exec = runHandedOver(spec, args, clock, startedAt, false, context);
+    exec.refuseThenable(result, startedAt);
+    return readSync(exec);
+  }
+  const now = clock.now();
+  rt.metrics.endRun();
+  rt.semaphore.release();
+  const runMs = now - startedAt;
+  const timeout = cfg.timeout;
+  if (timeout !== false && runMs >= timeout) {
+    // late: a synchronous run cannot be interrupted; the full flow discards its value as a TIMEOUT
+    const exec = runHandedOver(spec, args, clock, startedAt, true, context);
+    exec.succeeded(result, startedAt, now);
+    return readSync(exec);
+  }
+  recordSuccess(rt, runMs, now, false);
+  if (hasAnyListener(rt.emitter)) emitEvent(rt, 'SUCCESS', runMs, undefined); // one that run added
+  leave(rt, runMs, now);
+  return result;
+}
+
+/** A sync execution takes over a lean call whose run started at `startedAt` (see {@link Execution.inRun}). */
+function runHandedOver(spec: ExecutionSpec, args: readonly unknown[], clock: Clock, startedAt: number, settled: boolean, context: LeanContext): Execution {
+  const exec = takeOver(spec, args, MODE_SYNC, clock, startedAt);
+  exec.inRun(startedAt, settled, context.controller);
+  context.exec = exec;
+  return exec;
+}
