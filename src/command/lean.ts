@@ -7,8 +7,8 @@
  * - an `executeSync()` that its circuit admits and its semaphore has room for: run, SUCCESS, its value;
  * - an `execute()` with a timeout, likewise: its deadline node, RunContext and Promise are one small {@link LeanRun}.
  *
- * It records exactly what an Execution records on those paths, through the same helpers (recordSuccess, leave,
- * emitEvent). Anything else — a half-open trial, a full bulkhead, run failing or (sync) returning a thenable, a late
+ * It records exactly what an Execution records on those paths (recordSuccess, leave and emitEvent are the
+ * Execution's succeeded, deliver and notify steps). Anything else — a half-open trial, a full bulkhead, run failing or (sync) returning a thenable, a late
  * value, the deadline, a fallback that throws, returns a thenable or cannot run — is handed over where it happens to
  * an Execution that takes over the call's state ({@link Execution.takeOver}) and goes on with the full flow.
  */
