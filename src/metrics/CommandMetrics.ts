@@ -206,11 +206,15 @@ export class CommandMetrics {
    * between reads as the rolling counts (the same object while it did not change).
    */
   get healthCounts(): HealthSnapshot {
-    if (this.rolling === null) {
-      const now = getClock().now();
-      return this.readHealth(now, this.readBase(now));
-    }
-    return this.lastHealth;
+    return this.rolling === null ? this.healthAt(getClock().now()) : this.lastHealth;
+  }
+
+  /**
+   * @internal {@link CommandMetrics.healthCounts} for a reader that already read the clock (`now`): no second read
+   * for a key without a rolling window.
+   */
+  healthAt(now: number): HealthSnapshot {
+    return this.rolling === null ? this.readHealth(now, this.readBase(now)) : this.lastHealth;
   }
 
   /** Forgets the health window (a half-open trial succeeded). The dashboard's rolling counters are kept. */

@@ -54,7 +54,7 @@ function stateOf(rt: CommandRuntime, now: number, wall: number): KeyState {
     prev.current === current &&
     (prev.quiet || prev.rollingBucket === rollingBucket) &&
     prev.latency === latency &&
-    prev.health === m.healthCounts &&
+    prev.health === m.healthAt(now) &&
     prev.circuit === circuit &&
     prev.config === rt.config &&
     prev.group === m.group &&
@@ -79,7 +79,7 @@ function stateOf(rt: CommandRuntime, now: number, wall: number): KeyState {
     rollingBucket,
     quiet: isQuiet(json),
     latency,
-    health: m.healthCounts,
+    health: m.healthAt(now),
     circuit,
     config: rt.config,
     group: m.group,

@@ -18,6 +18,7 @@ import {
   type CommandSettings,
 } from '../../src/index.js';
 import { existingRuntime } from '../../src/command/CommandRuntime.js';
+import { commandObject } from '../../src/stream/commandSampler.js';
 import { READ_BUCKET_MS, READ_WINDOW_MS } from '../../src/metrics/ReadWindow.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { countClockReads } from '../support/countClockReads.js';
@@ -336,6 +337,25 @@ describe('rollingWindow: false — what readers see (rolling counts between read
     clock.advance(60_000);
     expect(sample().rollingCountSuccess).toBe(0);
     expect(await registry.metrics()).toContain('breakwater_command_events_total{command="Readers.Off",group="G",event="success"} 7');
+  });
+
+  it('the stream sampler reads such a key at its own time: no clock read per key', async () => {
+    const c = command({ key: 'Sampler.Off', run: () => 1, ...CONSECUTIVE });
+    await c.execute();
+    const rt = existingRuntime('Sampler.Off')!;
+    const reads = countReads();
+    const first = commandObject(rt, clock.now(), 0);
+    expect(reads()).toBe(1); // the test's own clock.now()
+    expect(first.rollingCountSuccess).toBe(1);
+    clock.advance(11_000);
+    await c.execute();
+    const before = reads();
+    expect(commandObject(rt, clock.now(), 0).rollingCountSuccess).toBe(1);
+    expect(reads() - before).toBe(1);
+    clock.advance(100);
+    const again = reads();
+    commandObject(rt, clock.now(), 0); // nothing changed: the previous object, after comparing the health
+    expect(reads() - again).toBe(1);
   });
 
   it('a key nobody reads holds only its cumulative counts; the captures come with the first read', async () => {
