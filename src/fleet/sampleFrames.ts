@@ -6,7 +6,7 @@ import { Aggregation, finishKey, type AggregatedKey, type FleetObject, type Inst
  * at once, and serialised as `data: {…}\n\n` frames in slices, so a large aggregate does not hold the event loop
  * for the whole serialisation.
  */
-export function framesOf(sample: () => readonly object[]): (done: Done<string>) => void {
+export function framesOf(sample: () => readonly object[]): (done: Done<readonly string[]>) => void {
   return framesOfSliced((done) => {
     let objects: readonly object[];
     try {
@@ -19,7 +19,7 @@ export function framesOf(sample: () => readonly object[]): (done: Done<string>) 
 }
 
 /** @internal {@link framesOf} over a sample that is itself built in slices. */
-export function framesOfSliced(build: (done: Done<readonly object[]>) => void): (done: Done<string>) => void {
+export function framesOfSliced(build: (done: Done<readonly object[]>) => void): (done: Done<readonly string[]>) => void {
   return (done) =>
     build((error, objects) => {
       if (error !== undefined) return done(error);
@@ -27,7 +27,7 @@ export function framesOfSliced(build: (done: Done<readonly object[]>) => void): 
       sliceEach(
         objects!,
         (o) => parts.push(`data: ${JSON.stringify(o)}\n\n`),
-        (e) => (e === undefined ? done(undefined, parts.join('')) : done(e)),
+        (e) => (e === undefined ? done(undefined, parts) : done(e)), // the stream writes them in pieces
       );
     });
 }

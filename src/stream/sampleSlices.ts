@@ -98,10 +98,10 @@ export function buildSampleObjects(done: Done<HystrixDashboardObject[]>, options
 }
 
 /**
- * @internal the same sample as SSE text (`data: {...}\n\n` frames), in slices; an unchanged key's frame is its
- * cached text around the new `currentTime`, not serialised again. Empty when there is nothing to send.
+ * @internal the same sample as SSE frames (`data: {...}\n\n` each, in sample order), in slices; an unchanged key's
+ * frame is its cached text around the new `currentTime`, not serialised again. Empty when there is nothing to send.
  */
-export function buildSampleText(done: Done<string>, options?: SliceOptions): void {
+export function buildSampleFrames(done: Done<string[]>, options?: SliceOptions): void {
   const clock = getClock();
   const now = clock.now();
   const wall = clock.wallTime();
@@ -117,10 +117,15 @@ export function buildSampleText(done: Done<string>, options?: SliceOptions): voi
       } catch (e) {
         return done(e);
       }
-      done(undefined, parts.join(''));
+      done(undefined, parts);
     },
     options,
   );
+}
+
+/** @internal {@link buildSampleFrames} joined into one text (the benchmark and tests). */
+export function buildSampleText(done: Done<string>, options?: SliceOptions): void {
+  buildSampleFrames((error, frames) => (error === undefined ? done(undefined, frames!.join('')) : done(error)), options);
 }
 
 /** @internal {@link buildSampleObjects} as a Promise (the benchmark and tests). */

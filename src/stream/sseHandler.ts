@@ -8,7 +8,8 @@ import { expectInterval } from './dashboardEvents.js';
 import { HOST_REFUSED, isHostAllowed, parseAllowedHosts, type AllowedHosts } from './hostCheck.js';
 import { NOSNIFF, plainReply } from './plainReply.js';
 import { MAX_STREAM_DELAY_MS, MIN_STREAM_DELAY_MS } from './streamDelay.js';
-import { buildSampleText, type Done } from './sampleSlices.js';
+import { buildSampleFrames, type Done } from './sampleSlices.js';
+import { SamplePieces } from './samplePieces.js';
 import { expectWriteTimeout, flushFrame, WriteWatch } from './writeWatch.js';
 
 /** Options of {@link hystrixStreamHandler}. */
@@ -126,6 +127,9 @@ interface Connection {
   readonly watch: WriteWatch;
   timer: TimerHandle | null;
   waitingForDrain: boolean;
+  /** The sample being written to this client (null: none), and the next piece of it to write. */
+  sending: SamplePieces | null;
+  nextPiece: number;
 }
 
 /** @internal parses `?delay`: undefined when absent, NaN when unusable. */
@@ -168,15 +172,19 @@ export function parseDelay(url: string | undefined): number | undefined {
  * @see {@link dashboardEvents} for the same objects as an rxjs Observable.
  */
 export function hystrixStreamHandler(options: HystrixStreamOptions = {}): HystrixStreamHandler {
-  return streamSamples(options, buildSampleText);
+  return streamSamples(options, buildSampleFrames);
 }
 
 /**
  * @internal the handler behind {@link hystrixStreamHandler}, for any source of stream frames (the turbine and the
  * cluster primary serve their aggregates through it): `build` hands over one sample's `data:` frames (empty: a
- * ping), at most once per tick and shared by the connections ticking together.
+ * ping), at most once per tick and shared by the connections ticking together. A list of frames is written to each
+ * client in pieces of whole frames, one piece per event-loop turn (a single text is one piece).
  */
-export function streamSamples(options: HystrixStreamOptions, build: (done: Done<string>) => void): HystrixStreamHandler {
+export function streamSamples(
+  options: HystrixStreamOptions,
+  build: (done: Done<string | readonly string[]>) => void,
+): HystrixStreamHandler {
   const raw = readKnown(options, 'hystrixStreamHandler', ['intervalMs', 'maxConnections', 'authorize', 'writeTimeout', 'allowedHosts']);
   const intervalMs = raw.intervalMs === undefined ? 500 : expectInterval(raw.intervalMs, 'hystrixStreamHandler.intervalMs');
   const maxConnections =
@@ -197,29 +205,30 @@ export function streamSamples(options: HystrixStreamOptions, build: (done: Done<
   let droppedSamples = 0;
   let droppedClients = 0;
   let warned = false;
-  let shared: { at: number; text: string } | null = null;
+  let shared: { at: number; sample: SamplePieces } | null = null;
 
   /** Connections waiting for the sample being built (null: none is). */
-  let building: ((text: string) => void)[] | null = null;
+  let building: ((sample: SamplePieces) => void)[] | null = null;
 
   /**
    * Hands `use` the serialised sample: the one built less than `SHARE_WINDOW_MS` ago, the one being built, or
    * a new one (built in slices; a small one at once). A sample that failed (a bug elsewhere) is sent as a ping.
    */
-  function withSampleText(use: (text: string) => void): void {
+  function withSample(use: (sample: SamplePieces) => void): void {
     const now = getClock().now();
-    if (shared !== null && now - shared.at >= 0 && now - shared.at < SHARE_WINDOW_MS) return use(shared.text);
+    if (shared !== null && now - shared.at >= 0 && now - shared.at < SHARE_WINDOW_MS) return use(shared.sample);
     if (building !== null) {
       building.push(use);
       return;
     }
     const waiting = [use];
     building = waiting;
-    build((error, text) => {
+    build((error, frames) => {
       building = null;
-      const out = error !== undefined || text === '' ? PING : text!;
-      if (error === undefined && !closed) shared = { at: now, text: out };
-      for (const w of waiting) w(out);
+      const list = error !== undefined ? [] : typeof frames === 'string' ? (frames === '' ? [] : [frames]) : frames!;
+      const sample = new SamplePieces(list.length === 0 ? [PING] : list);
+      if (error === undefined && !closed) shared = { at: now, sample };
+      for (const w of waiting) w(sample);
     });
   }
 
@@ -248,6 +257,7 @@ export function streamSamples(options: HystrixStreamOptions, build: (done: Done<
     if (conn.timer !== null) conn.timer.cancel();
     conn.timer = null;
     conn.watch.clear();
+    conn.sending = null;
     connections.delete(conn);
   }
 
@@ -259,11 +269,12 @@ export function streamSamples(options: HystrixStreamOptions, build: (done: Done<
       res.destroy();
       if (events.listenerCount('clientDropped') !== 0) events.emit('clientDropped', { reason: 'writeTimeout', bufferedBytes });
     });
-    const conn: Connection = { res, delayMs, watch, timer: null, waitingForDrain: false };
+    const conn: Connection = { res, delayMs, watch, timer: null, waitingForDrain: false, sending: null, nextPiece: 0 };
     connections.add(conn);
     res.on('drain', () => {
       conn.waitingForDrain = false;
       watch.clear();
+      if (conn.sending !== null) pump(conn);
     });
     res.once('close', () => end(conn));
     req.socket.setNoDelay(true);
@@ -275,26 +286,52 @@ export function streamSamples(options: HystrixStreamOptions, build: (done: Done<
     const tick = (): void => {
       conn.timer = null;
       if (!connections.has(conn)) return;
-      if (conn.waitingForDrain || res.writableLength > MAX_BUFFERED_BYTES) {
+      // Still writing the previous sample, or the socket is backed up: skip this one (never queue, never interleave).
+      if (conn.sending !== null || conn.waitingForDrain || res.writableLength > MAX_BUFFERED_BYTES) {
         droppedSamples++;
         return arm();
       }
-      withSampleText((text) => {
+      withSample((sample) => {
         if (!connections.has(conn)) return;
-        write(conn, text);
+        conn.sending = sample;
+        conn.nextPiece = 0;
+        pump(conn);
         arm();
       });
     };
     conn.timer = getClock().setTimer(tick, delayMs);
   }
 
-  function write(conn: Connection, text: string): void {
+  /**
+   * Writes the next piece of the client's sample; the rest follows on a later turn (`setImmediate`, so I/O, timers
+   * and other clients run in between), or on `drain` when the socket asked to wait. Stops when the client is gone.
+   */
+  function pump(conn: Connection): void {
+    const sample = conn.sending;
+    if (sample === null || !connections.has(conn) || conn.res.destroyed) return;
+    const piece = sample.piece(conn.nextPiece++);
+    if (piece === undefined) {
+      conn.sending = null;
+      return;
+    }
+    if (!write(conn, piece)) return; // `drain` resumes
+    if (!sample.has(conn.nextPiece)) conn.sending = null;
+    else setImmediate(resume, conn, sample);
+  }
+
+  function resume(conn: Connection, sample: SamplePieces): void {
+    if (conn.sending === sample && !conn.waitingForDrain) pump(conn);
+  }
+
+  /** Writes `text`; false when the socket asked to wait for `drain`. */
+  function write(conn: Connection, text: string): boolean {
     const ok = conn.res.write(text);
     flushFrame(conn.res);
     if (!ok) {
       conn.waitingForDrain = true;
       conn.watch.blocked();
     }
+    return ok;
   }
 
   function admit(req: IncomingMessage, res: ServerResponse, delayMs: number): void {
