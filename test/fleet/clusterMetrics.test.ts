@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startClusterPrimary, type ClusterPrimary } from '../../src/index.js';
 import { METRICS_TIMEOUT_MS } from '../../src/fleet/clusterMetrics.js';
+import { forkReady, killAll } from './support/workers.js';
 import { resetBreakwater, useFakeClock } from '../../src/testing.js';
 import { send, within } from '../dashboard/support.js';
 
@@ -19,28 +20,12 @@ beforeAll(() => {
 
 afterEach(async () => {
   for (const p of open.splice(0)) await p.close();
-  await within(
-    Promise.all(
-      forked.splice(0).map((w) => {
-        if (w.isDead()) return undefined;
-        const exited = new Promise((resolve) => w.once('exit', resolve));
-        w.process.kill();
-        return exited;
-      }),
-    ),
-    10_000,
-    'the workers to exit',
-  );
+  await killAll(forked);
   resetBreakwater();
 });
 
 /** Forks one worker per mode and waits until each is set up. */
-async function fork(...modes: string[]): Promise<Worker[]> {
-  const workers = modes.map((mode) => cluster.fork({ BW_TEST_WORKER: mode }));
-  forked.push(...workers);
-  await within(Promise.all(workers.map((w) => new Promise((resolve) => w.on('message', (m: { type?: string }) => m?.type === 'fixture:ready' && resolve(m))))), 20_000, 'the workers to be ready');
-  return workers;
-}
+const fork = (...modes: string[]): Promise<Worker[]> => forkReady(forked, ...modes);
 
 function seriesOf(body: string): number {
   return body.split('\n').filter((l) => l.startsWith('fixture_series{')).length;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startClusterPrimary, type ClusterPrimary } from '../../src/index.js';
 import { isClusterSamplePiece, OBJECTS_PER_PIECE, type ClusterSamplePiece } from '../../src/fleet/clusterMessages.js';
+import { forkReady, killAll } from './support/workers.js';
 import { resetBreakwater } from '../../src/testing.js';
 import { openStream, within, type LiveStream } from '../dashboard/support.js';
 
@@ -30,28 +31,12 @@ afterEach(async () => {
   received.clear();
   for (const s of streams.splice(0)) s.close();
   for (const p of open.splice(0)) await p.close();
-  await within(
-    Promise.all(
-      forked.splice(0).map((w) => {
-        if (w.isDead()) return undefined;
-        const exited = new Promise((resolve) => w.once('exit', resolve));
-        w.process.kill();
-        return exited;
-      }),
-    ),
-    10_000,
-    'the workers to exit',
-  );
+  await killAll(forked);
   resetBreakwater();
 });
 
 /** Forks one worker per mode; resolves once each has run its keys. */
-async function fork(...modes: string[]): Promise<Worker[]> {
-  const workers = modes.map((mode) => cluster.fork({ BW_TEST_WORKER: mode }));
-  forked.push(...workers);
-  await within(Promise.all(workers.map((w) => new Promise((resolve) => w.on('message', (m: { type?: string }) => m?.type === 'fixture:ready' && resolve(m))))), 20_000, 'the workers to be ready');
-  return workers;
-}
+const fork = (...modes: string[]): Promise<Worker[]> => forkReady(forked, ...modes);
 
 const latestByName = (stream: LiveStream, prefix: string): Map<string, Record<string, unknown>> => {
   const out = new Map<string, Record<string, unknown>>();
