@@ -71,6 +71,8 @@ export interface FloorResult {
   readonly ns: number;
   readonly ratio: number;
   readonly base?: FloorBase;
+  /** The ratio in each child when several were measured (bench/run.ts keeps the median child's figures). */
+  readonly children?: readonly number[];
 }
 
 /** Measures every floor next to a bare `await fn()` and the bare batch of calls in flight. */

@@ -62,6 +62,8 @@ export interface Row {
   readonly check: Record<string, unknown>;
   /** Children run for this row when its bare baseline was off the run's median (see bench/run.ts); absent: 1. */
   readonly attempts?: number;
+  /** A row with a target against a floor: its ratio to its bare await in each child run; the row is the median child. */
+  readonly children?: readonly number[];
 }
 
 /** One line of the targets list. `met` undefined: not measured in this run. */
@@ -72,6 +74,36 @@ export interface TargetLine {
 
 /** The floors of a run, as bench/floor.ts measured them (by name). */
 export type Floors = Readonly<Record<string, Pick<FloorResult, 'ratio'> & Partial<FloorResult>>>;
+
+/** What one floors child measures (bench/floor.ts), or the median of several children ({@link medianFloors}). */
+export interface FloorRun {
+  readonly bareNs: number;
+  readonly bareInflightNs?: number;
+  readonly floors: Record<string, FloorResult>;
+}
+
+const middle = <T>(xs: readonly T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[xs.length >> 1]!;
+
+/** Of one floor-targeted row measured in several children, the median child (by ratio), with every child's ratio. */
+export function medianChild(each: readonly Row[]): Row {
+  if (each.length < 2) return each[0]!;
+  return { ...middle(each, (r) => r.ratio), children: each.map((r) => r.ratio) };
+}
+
+/** Of several floors children, each floor's median child (by ratio to its own child's bare await), with every child's ratio. */
+export function medianFloors(parts: readonly FloorRun[]): FloorRun {
+  const floors: Record<string, FloorResult> = {};
+  for (const name of Object.keys(parts[0]!.floors)) {
+    const each = parts.map((p) => p.floors[name]).filter((f): f is FloorResult => f !== undefined);
+    floors[name] = { ...middle(each, (f) => f.ratio), ...(each.length > 1 ? { children: each.map((f) => f.ratio) } : {}) };
+  }
+  const inflight = parts.map((p) => p.bareInflightNs).filter((n): n is number => n !== undefined);
+  return {
+    bareNs: middle(parts, (p) => p.bareNs).bareNs,
+    ...(inflight.length === 0 ? {} : { bareInflightNs: middle(inflight, (n) => n) }),
+    floors,
+  };
+}
 
 /** Fewer than one timer per 1,000 calls counts as "0 timers per call" (the breaker's health timer runs at most every 500 ms). */
 export const TIMERS_PER_CALL_LIMIT = 0.001;
@@ -355,7 +387,11 @@ export function pairsMarkdown(rows: readonly Row[]): string {
 function targetLine(row: Row, t: EvaluatedTarget, floors?: Floors): TargetLine {
   if (t.actual === undefined) return { text: `${row.title}: ${t.label} → not measured in this run` };
   let detail = '';
-  if (t.against === 'floor') detail = ` (${times(row.ratio)} bare ÷ floor ${times(floors?.[t.floor ?? '']?.ratio ?? NaN)} bare)`;
+  if (t.against === 'floor') {
+    const floor = floors?.[t.floor ?? ''];
+    const each = (xs: readonly number[] | undefined): string => (xs === undefined || xs.length < 2 ? '' : `, median of ${xs.map(times).join(' / ')}`);
+    detail = ` (${times(row.ratio)} bare${each(row.children)} ÷ floor ${times(floor?.ratio ?? NaN)} bare${each(floor?.children)})`;
+  }
   return { text: `${row.title}: ${t.label} → ${times(t.actual)}${detail}`, met: t.met };
 }
 

@@ -8,6 +8,8 @@ import { renderChart } from '../../bench/chart.js';
 import {
   evaluateRows,
   markdownTable,
+  medianChild,
+  medianFloors,
   pairsMarkdown,
   runOrder,
   sortRows,
@@ -161,6 +163,31 @@ describe('targets', () => {
     const row = evaluateRows(run()).find((r) => r.id === defaults.id)!;
     expect(row.target?.actual).toBeUndefined();
     expect(targetSummary([row])).toContainEqual({ text: 'success, defaults: ≤ 1.5× its floor → not measured in this run' });
+  });
+
+  it('against a floor measured in several children: each side is its median child, and the line shows every child', () => {
+    const each = [8, 6, 7].map((ns) => toRow(defaults, child(defaults.id, ns * 40, 40)));
+    const row = medianChild(each);
+    expect(row.ratio).toBe(7);
+    expect(row.children).toEqual([8, 6, 7]);
+    const f = (ratio: number, inflightNs: number) => ({
+      bareNs: 40 * ratio,
+      bareInflightNs: inflightNs,
+      floors: { settleableTwoClocks: { title: 'floor', ns: 40 * ratio, ratio }, clock: { title: 'clock', ns: 10, ratio: 6 - ratio } },
+    });
+    const floors = medianFloors([f(5, 50), f(3.5, 70), f(4, 60)]);
+    // each floor on its own: the median of its children, whichever child that is
+    expect(floors.floors.settleableTwoClocks).toMatchObject({ ratio: 4, children: [5, 3.5, 4] });
+    expect(floors.floors.clock).toMatchObject({ ratio: 2, children: [1, 2.5, 2] });
+    expect(floors.bareInflightNs).toBe(60);
+    const [evaluated] = evaluateRows([row], floors.floors);
+    expect(evaluated!.target?.actual).toBeCloseTo(7 / 4, 10);
+    expect(targetSummary([evaluated!], floors.floors)).toContainEqual({
+      text: 'success, defaults: ≤ 1.5× its floor → 1.75× (7.00× bare, median of 8.00× / 6.00× / 7.00× ÷ floor 4.00× bare, median of 5.00× / 3.50× / 4.00×)',
+      met: false,
+    });
+    // one child: the row as measured
+    expect(medianChild([each[0]!])).toBe(each[0]);
   });
 
   it('against another row’s throughput: its ratio ÷ this row’s, each against its own baseline', () => {
