@@ -5,11 +5,15 @@ import { ADMITTED, REJECTED, type AdmissionResult, type Bulkhead } from './Bulkh
  * as Hystrix's `TryableSemaphoreActual`. It never queues.
  */
 export class Semaphore implements Bulkhead {
-  readonly kind = 'semaphore' as const;
   private used = 0;
 
   /** @param limit - permits; may be changed at any time through {@link Semaphore.limit}. */
   constructor(public limit: number) {}
+
+  /** Which rejection event this bulkhead causes (on the prototype: no field per key). */
+  get kind(): 'semaphore' {
+    return 'semaphore';
+  }
 
   /** Permits currently held. */
   get inUse(): number {

@@ -14,6 +14,14 @@ import type { TripRule } from './strategies/TripRule.js';
 export type CircuitEmit = <K extends keyof CircuitEvents>(name: K, payload: Parameters<CircuitEvents[K]>[0]) => void;
 
 /**
+ * @internal who hears a breaker's transitions: the key's runtime (a method rather than a closure per key, which cost
+ * ~100 B of every key with its context).
+ */
+export interface CircuitListener {
+  emitCircuit: CircuitEmit;
+}
+
+/**
  * The circuit breaker of one command key. With the default `strategy: 'errorPercentage'` it follows Hystrix 1.5: it
  * trips on health snapshots taken at most every `healthSnapshotInterval` — on the next outcome once the interval has
  * passed, or from one timer armed only while un-evaluated outcomes are pending, so a tripped circuit shows as open
@@ -49,10 +57,8 @@ export class CircuitBreaker {
   private readonly shared: SharedCircuit | null = null;
   /** True while a state published by another instance is applied (it is not published again). */
   private applyingShared = false;
-  private readonly onTimer = (): void => {
-    this.timer = null;
-    this.evaluate(this.clock().now());
-  };
+  /** The health timer's callback, made when a timer is first armed (most keys never arm one). */
+  private onTimer: (() => void) | null = null;
 
   /** @internal */
   constructor(
@@ -62,7 +68,7 @@ export class CircuitBreaker {
     config: CircuitBreakerConfig,
     healthInterval: number,
     private readonly clock: () => Clock,
-    private readonly emit: CircuitEmit,
+    private readonly listener: CircuitListener,
   ) {
     this.cfg = config;
     this.rule = createTripRule(config, metrics.config);
@@ -79,7 +85,7 @@ export class CircuitBreaker {
           openedAtEpoch: () => this.openedAtEpoch(),
           applyShared: (open, openedAt) => this.applyShared(open, openedAt),
           storeStatus: (available, error) =>
-            this.emit(available ? 'circuitStoreRecovered' : 'circuitStoreUnavailable', available ? { commandKey } : { commandKey, error }),
+            this.listener.emitCircuit(available ? 'circuitStoreRecovered' : 'circuitStoreUnavailable', available ? { commandKey } : { commandKey, error }),
         },
         config.store,
         clock,
@@ -310,7 +316,15 @@ export class CircuitBreaker {
   onHealthEvent(now: number): void {
     if (this.metrics.windowless) return;
     if (now - this.lastSnapshotAt >= this.healthInterval || now < this.lastSnapshotAt) this.evaluate(now);
-    else if (this.timer === null) this.timer = this.clock().setTimer(this.onTimer, this.lastSnapshotAt + this.healthInterval - now);
+    else if (this.timer === null) this.timer = this.clock().setTimer(this.timerCallback(), this.lastSnapshotAt + this.healthInterval - now);
+  }
+
+  /** The health timer's callback (made once, when the first timer is armed). */
+  private timerCallback(): () => void {
+    return (this.onTimer ??= () => {
+      this.timer = null;
+      this.evaluate(this.clock().now());
+    });
   }
 
   /**
@@ -377,6 +391,6 @@ export class CircuitBreaker {
   private transition(from: CircuitState, to: CircuitState): void {
     if (this.shared !== null && !this.applyingShared) this.shared.onTransition(to);
     const name = to === 'OPEN' ? 'circuitOpen' : to === 'HALF_OPEN' ? 'circuitHalfOpen' : 'circuitClosed';
-    this.emit(name, { commandKey: this.commandKey, from, to, health: this.metrics.healthCounts });
+    this.listener.emitCircuit(name, { commandKey: this.commandKey, from, to, health: this.metrics.healthCounts });
   }
 }

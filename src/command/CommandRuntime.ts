@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
-import { CircuitBreaker } from '../circuit/CircuitBreaker.js';
+import { CircuitBreaker, type CircuitListener } from '../circuit/CircuitBreaker.js';
+import type { CircuitEvents } from '../circuit/events.js';
 import { AdaptiveBulkhead } from '../bulkhead/AdaptiveBulkhead.js';
 import { addPoolUser, removePoolUser } from '../bulkhead/registry.js';
 import { Semaphore } from '../bulkhead/Semaphore.js';
@@ -24,13 +25,14 @@ import { KeySweep } from './KeySweep.js';
  * breaker, execution and fallback semaphores, the key's event emitter, and the latest resolved config (which the
  * stream and Prometheus report).
  */
-export class CommandRuntime {
+export class CommandRuntime implements CircuitListener {
   readonly metrics: CommandMetrics;
   readonly breaker: CircuitBreaker;
   readonly semaphore: Semaphore;
   /** The adaptive limit of `isolation: 'adaptive'`; null for the other strategies (nothing sampled then). */
   adaptive: AdaptiveBulkhead | null = null;
-  readonly fallbackSemaphore: Semaphore;
+  /** The fallback permits, made when a fallback first runs (most keys never run one): see {@link CommandRuntime.fallbackSemaphore}. */
+  private fallbackPermits: Semaphore | null = null;
   /** The key's own emitter, created when something first asks for {@link CommandRuntime.events}: most keys never have a listener. */
   emitter: EventEmitter<CommandEvents> | null = null;
   /** The config of the latest execution (or of the command that created this runtime). */
@@ -59,21 +61,12 @@ export class CommandRuntime {
     this.config = config;
     this.lastUsedAt = getClock().now();
     if (config.isolation === 'pool') addPoolUser(config.poolKey);
-    this.metrics = new CommandMetrics(config.key, config.group, config.metrics, () => this.breaker.state);
+    this.metrics = new CommandMetrics(config.key, config.group, config.metrics);
     this.plan = this.planOf(config);
-    this.breaker = new CircuitBreaker(
-      config.key,
-      this.metrics,
-      config.circuitBreaker,
-      config.metrics.healthSnapshotInterval,
-      getClock,
-      (name, payload) => {
-        if (hasListeners(this.emitter, name)) emitBoth(this.emitter, name, payload);
-      },
-    );
+    this.breaker = new CircuitBreaker(config.key, this.metrics, config.circuitBreaker, config.metrics.healthSnapshotInterval, getClock, this);
+    this.metrics.circuit = this.breaker;
     this.semaphore = new Semaphore(config.maxConcurrent);
     if (config.isolation === 'adaptive') this.adaptive = new AdaptiveBulkhead(config.adaptive);
-    this.fallbackSemaphore = new Semaphore(config.fallbackMaxConcurrent);
     this.applyBudget(config);
   }
 
@@ -87,6 +80,16 @@ export class CommandRuntime {
     if (this.budget === null) this.budget = new RetryBudget(budget, rollingWindowOf(this.metrics.config), rollingBucketsOf(this.metrics.config));
     else this.budget.config = budget;
     if (config.hedge !== false) this.hedgeDelay ??= new HedgeDelay();
+  }
+
+  /** @internal the breaker's transitions (and its store's status), to the key's and the global listeners. */
+  emitCircuit<K extends keyof CircuitEvents>(name: K, payload: Parameters<CircuitEvents[K]>[0]): void {
+    if (hasListeners(this.emitter, name)) emitBoth(this.emitter, name, payload);
+  }
+
+  /** The fallback semaphore (`fallbackMaxConcurrent` permits), made on first use. */
+  get fallbackSemaphore(): Semaphore {
+    return (this.fallbackPermits ??= new Semaphore(this.config.fallbackMaxConcurrent));
   }
 
   /** The key's events (what `handle.events` returns), created on first use. */
@@ -130,7 +133,7 @@ export class CommandRuntime {
     if (config.isolation !== 'adaptive') this.adaptive = null;
     else if (this.adaptive === null) this.adaptive = new AdaptiveBulkhead(config.adaptive);
     else this.adaptive.reconfigure(config.adaptive);
-    this.fallbackSemaphore.limit = config.fallbackMaxConcurrent;
+    if (this.fallbackPermits !== null) this.fallbackPermits.limit = config.fallbackMaxConcurrent;
     this.applyBudget(config);
   }
 
@@ -191,7 +194,7 @@ export class CommandRuntime {
       this.inFlight === 0 &&
       this.metrics.current === 0 &&
       this.semaphore.inUse === 0 &&
-      this.fallbackSemaphore.inUse === 0 &&
+      (this.fallbackPermits === null || this.fallbackPermits.inUse === 0) &&
       this.breaker.isReleasable &&
       !hasOwnListeners(this.emitter) &&
       ownLimiterIdle(this.config.key, now)

@@ -7,6 +7,14 @@ import { READ_WINDOW_MS, ReadWindow } from './ReadWindow.js';
 import { RollingCounter } from './RollingCounter.js';
 import { RollingPercentile, type LatencySnapshot } from './RollingPercentile.js';
 
+/** @internal what a metrics snapshot reads the circuit's state from (the key's breaker). */
+export interface CircuitStateSource {
+  readonly state: CircuitState;
+}
+
+/** The circuit source of metrics not attached to a breaker. */
+const ALWAYS_CLOSED: CircuitStateSource = Object.freeze({ state: 'CLOSED' });
+
 /** Counts per event type, every type present (0 when none). */
 export type EventCounts = Readonly<Record<EventType, number>>;
 
@@ -92,12 +100,16 @@ export class CommandMetrics {
   private latencyPair: readonly [LatencySnapshot, LatencySnapshot] = NO_LATENCY;
   /** Executions currently running `run`. */
   current = 0;
+  /**
+   * @internal where a snapshot reads the circuit's state: the key's breaker (set by the runtime once it made it, a
+   * field rather than a closure per key); CLOSED until then.
+   */
+  circuit: CircuitStateSource = ALWAYS_CLOSED;
 
   constructor(
     readonly commandKey: string,
     public group: string,
     config: MetricsConfig,
-    private readonly circuitState: () => CircuitState,
   ) {
     this.cfg = config;
     if (config.rollingWindow === false) {
@@ -404,7 +416,7 @@ export class CommandMetrics {
     return {
       commandKey: this.commandKey,
       group: this.group,
-      circuit: this.circuitState(),
+      circuit: this.circuit.state,
       rolling,
       cumulative,
       health,

@@ -71,7 +71,7 @@ describe('RollingPercentile', () => {
 
 describe('CommandMetrics.snapshot', () => {
   it('is a plain JSON-serialisable object with every event type present', () => {
-    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS);
     m.mark(EV.SUCCESS, 0);
     m.mark(EV.FAILURE, 0);
     m.takeHealthSnapshot(0);
@@ -86,7 +86,7 @@ describe('CommandMetrics.snapshot', () => {
   });
 
   it('resetHealth forgets the health window but keeps the rolling and cumulative event counts', () => {
-    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS);
     m.mark(EV.SUCCESS, 0);
     m.mark(EV.FAILURE, 100);
     m.mark(EV.TIMEOUT, 200);
@@ -133,7 +133,7 @@ describe('CommandMetrics: one write per event (health and totals read from the e
   const ERRORS = HEALTH.slice(1);
 
   it('a column added mid-bucket moves the newest bucket’s shortcut with it (counts and maximum)', () => {
-    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS);
     m.mark(EV.SUCCESS, 0);
     m.startRun(0);
     m.endRun();
@@ -153,7 +153,7 @@ describe('CommandMetrics: one write per event (health and totals read from the e
   });
 
   it('counts at a bucket’s last moment and at the next one’s first go to their own buckets', () => {
-    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED'); // 10 s window, 1 s buckets
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS); // 10 s window, 1 s buckets
     m.mark(EV.FAILURE, 999.999);
     m.mark(EV.FAILURE, 1000);
     m.mark(EV.SUCCESS, 1999.5);
@@ -166,7 +166,7 @@ describe('CommandMetrics: one write per event (health and totals read from the e
   });
 
   it('keeps the cumulative counts when buckets rotate out, the window restarts after a jump back, or health resets', () => {
-    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS);
     for (let t = 0; t < 60_000; t += 250) m.mark(t % 1000 === 0 ? EV.FAILURE : EV.SUCCESS, t);
     expect(m.cumulativeCount('SUCCESS')).toBe(180);
     expect(m.cumulativeCount('FAILURE')).toBe(60);
@@ -183,7 +183,7 @@ describe('CommandMetrics: one write per event (health and totals read from the e
   });
 
   it('after a health reset, a bucket that rotates out takes its baseline with it, and a step back is counted', () => {
-    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+    const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS);
     m.mark(EV.FAILURE, 0);
     m.mark(EV.SUCCESS, 4_000);
     m.mark(EV.TIMEOUT, 4_500);
@@ -202,7 +202,7 @@ describe('CommandMetrics: one write per event (health and totals read from the e
   it('agrees with a list of every event, through rotations, health resets and clock steps (seeded)', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const random = seededRandom(seed);
-      const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS, () => 'CLOSED');
+      const m = new CommandMetrics('K', 'G', METRICS_DEFAULTS);
       const bucketMs = (METRICS_DEFAULTS.rollingWindow as number) / METRICS_DEFAULTS.rollingBuckets;
       const log: { bucket: number; event: number; n: number }[] = [];
       const total = new Array<number>(EVENT_TYPES.length).fill(0);
