@@ -2,7 +2,7 @@ import type { CircuitBreakerConfig } from '../config/options.js';
 import type { CommandMetrics } from '../metrics/CommandMetrics.js';
 import type { HealthSnapshot } from '../metrics/HealthCounts.js';
 import type { Clock, TimerHandle } from '../time/Clock.js';
-import { admission, ADMIT_TRIAL, REFUSE, trialsClose, type Admission, type CircuitState } from './breakerState.js';
+import { admission, ADMIT, ADMIT_TRIAL, REFUSE, trialsClose, type Admission, type CircuitState } from './breakerState.js';
 import type { CircuitEvents } from './events.js';
 import { monotonicFromEpoch, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot.js';
 import { SharedCircuit } from './SharedCircuit.js';
@@ -265,8 +265,20 @@ export class CircuitBreaker {
     return this.status !== 'CLOSED' || this.manualOpen || this.cfg.forceOpen;
   }
 
-  /** @internal one call asks to run. Not idempotent: an ADMIT_TRIAL takes a trial slot (from OPEN: HALF_OPEN). */
+  /**
+   * @internal one call asks to run. Not idempotent: an ADMIT_TRIAL takes a trial slot (from OPEN: HALF_OPEN).
+   *
+   * The two common answers, a closed circuit that is not forced open (ADMIT) and a forced-open one (REFUSE), are
+   * {@link admission}'s for those states whatever the time, and are given here without a call: this stays small
+   * enough to be inlined into the call paths, and `now` (a double) is not boxed to be passed on.
+   */
   attempt(now: number): Admission {
+    if (!this.mayRefuse) return ADMIT;
+    return this.manualOpen || this.cfg.forceOpen ? REFUSE : this.decide(now);
+  }
+
+  /** {@link CircuitBreaker.attempt} for an open or half-open circuit: the sleep window, trials, the fleet's lock. */
+  private decide(now: number): Admission {
     const decision = admission(
       this.status,
       this.openedAt,
@@ -305,8 +317,13 @@ export class CircuitBreaker {
   private outcome(failed: boolean, durationMs: number, now: number): void {
     const trip = this.status === 'CLOSED' && this.rule.record(failed, durationMs, now);
     this.onHealthEvent(now);
+    if (trip) this.tripOnOutcome(now);
+  }
+
+  /** An outcome met the rule (rare: out of line, so that the outcome's common path stays small enough to be inlined). */
+  private tripOnOutcome(now: number): void {
     // a key without a rolling window may hand in a stand-in time (ExecutionPlan.clockless): a trip reads the real one
-    if (trip) this.trip(this.metrics.windowless ? this.clock().now() : now);
+    this.trip(this.metrics.windowless ? this.clock().now() : now);
   }
 
   /**
@@ -316,7 +333,12 @@ export class CircuitBreaker {
   onHealthEvent(now: number): void {
     if (this.metrics.windowless) return;
     if (now - this.lastSnapshotAt >= this.healthInterval || now < this.lastSnapshotAt) this.evaluate(now);
-    else if (this.timer === null) this.timer = this.clock().setTimer(this.timerCallback(), this.lastSnapshotAt + this.healthInterval - now);
+    else if (this.timer === null) this.armTimer(now);
+  }
+
+  /** Evaluates once a snapshot is due (out of line as {@link CircuitBreaker.tripOnOutcome}). */
+  private armTimer(now: number): void {
+    this.timer = this.clock().setTimer(this.timerCallback(), this.lastSnapshotAt + this.healthInterval - now);
   }
 
   /** The health timer's callback (made once, when the first timer is armed). */

@@ -49,8 +49,12 @@ export class CommandRuntime implements CircuitListener {
   private lastRejection: CommandError | null = null;
   /** Executions started and not yet finished (running, queued, waiting for a token, in their fallback). */
   inFlight = 0;
-  /** When an execution of this key last started or finished (or a cache hit was served): for key expiry. */
-  lastUsedAt: number;
+  /**
+   * When an execution of this key last started or finished (or a cache hit was served): for key expiry. A number
+   * from the start (the constructor sets it): a field declared without one holds `undefined` first, and V8 then
+   * stores every time written to it as a new heap number — two allocations per call.
+   */
+  lastUsedAt = 0;
   /**
    * True once the key expired (or `resetBreakwater()` ran): no registry holds this runtime any more, and a handle
    * that still holds it takes a fresh one from {@link runtimeFor} before its next call.

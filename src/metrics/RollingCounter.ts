@@ -50,7 +50,12 @@ export class RollingCounter {
   add(index: number, now: number, n = 1): void {
     const col = this.colOf[index]!;
     if (col >= 0 && now >= this.headFrom && now < this.headTo) this.data[this.headRow + col]! += n;
-    else this.bump(this.rotate(now), index, n);
+    else this.addElsewhere(index, now, n);
+  }
+
+  /** {@link RollingCounter.add} outside the newest bucket, or to a counter without a column yet (rare: out of line, so that `add` stays small enough to be inlined into the call paths). */
+  private addElsewhere(index: number, now: number, n: number): void {
+    this.bump(this.rotate(now), index, n);
   }
 
   /**
@@ -70,7 +75,8 @@ export class RollingCounter {
 
   /** Raises the current bucket's maximum to `value` if it is higher. */
   max(value: number, now: number): void {
-    const at = this.maxAt(this.rotate(now));
+    // the newest bucket without a call (as `add`): most runs start in it
+    const at = (now >= this.headFrom && now < this.headTo ? this.headSlot : this.rotateTo(now)) + this.buckets * this.columns;
     if (value > this.data[at]!) this.data[at] = value;
   }
 
