@@ -5,10 +5,10 @@ import { getClock } from '../config/store.js';
 import { expectNumber, readKnown } from '../config/validate.js';
 import { configError } from '../errors.js';
 import { registerPrometheus, type PrometheusRegistration } from '../prometheus/registerPrometheus.js';
-import { buildSampleObjects } from '../stream/sampleSlices.js';
+import { SampleReader, type SamplePart } from '../stream/sampleSlices.js';
 import type { TimerHandle } from '../time/Clock.js';
 import type { FleetObject } from './aggregate.js';
-import { PieceAcks, samplePieces, sendToPrimary, type ClusterSamplePiece } from './clusterMessages.js';
+import { CLUSTER_SAMPLE_PIECE, OBJECTS_PER_PIECE, PieceAcks, SAMPLE_WIRE_VERSION, sendToPrimary, type ClusterSamplePiece } from './clusterMessages.js';
 import { answerMetricsRequests } from './clusterMetrics.js';
 
 /** Options of {@link reportToClusterPrimary}. */
@@ -33,8 +33,8 @@ const OPTION = 'reportToClusterPrimary';
 
 /**
  * Makes this `node:cluster` worker part of its primary's view (see {@link startClusterPrimary}): every `intervalMs`
- * it sends its `hystrix.stream` objects to the primary over the cluster's IPC channel (built in event-loop slices, sent
- * in pieces of at most 100 objects per IPC message, the next once the primary has taken the previous one), and it
+ * it sends its `hystrix.stream` objects to the primary over the cluster's IPC channel, in pieces of at most 100 objects
+ * per IPC message, each piece made (in event-loop slices) and sent once the primary has taken the previous one, and it
  * answers the primary's `/metrics` with the registry's metrics (breakwater's and any other registered there), in
  * pieces of at most 1,000 series per IPC message; prom-client's own `AggregatorRegistry` in the primary is answered
  * too. A sample is skipped, not queued, while the previous one is still being sent. The timer does not keep the
@@ -72,13 +72,34 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
   const acks = new PieceAcks('sample');
   /** How long a piece may wait for the primary's acknowledgement before the sample is given up (a primary not reading). */
   const ackWaitMs = Math.max(2000, 2 * intervalMs);
-  /** Sends the pieces one at a time, each once the primary has taken the one before. */
-  const sendPieces = async (pieces: readonly ClusterSamplePiece[]): Promise<void> => {
-    for (const piece of pieces) {
+  /** The next part of `reader`'s sample. */
+  const part = (reader: SampleReader): Promise<SamplePart> =>
+    new Promise((resolve, reject) => reader.next(OBJECTS_PER_PIECE, (error, got) => (error === undefined ? resolve(got!) : reject(error))));
+  /**
+   * Sends sample `sample` one piece at a time, each made (in slices) and sent once the primary has taken the one
+   * before, so only one piece's objects are alive at a time. A sample that fails to read past its first piece is
+   * abandoned (the primary never shows part of one); one that fails at once is sent empty, as a sign of life.
+   */
+  const sendSample = async (sample: number): Promise<void> => {
+    const reader = new SampleReader();
+    for (let piece = 0; ; piece++) {
       if (stopped || !process.connected) return;
-      const taken = piece.last ? null : acks.wait(piece.sample, piece.piece, ackWaitMs);
-      await sendToPrimary(piece);
-      if (taken !== null && !(await taken)) return;
+      let objects: FleetObject[];
+      let last: boolean;
+      try {
+        const got = await part(reader);
+        objects = got.objects as unknown as FleetObject[];
+        last = got.last;
+      } catch {
+        if (piece > 0) return;
+        objects = [];
+        last = true;
+      }
+      if (stopped || !process.connected) return;
+      const message: ClusterSamplePiece = { type: CLUSTER_SAMPLE_PIECE, version: SAMPLE_WIRE_VERSION, sample, piece, last, objects };
+      const taken = last ? null : acks.wait(sample, piece, ackWaitMs);
+      await sendToPrimary(message);
+      if (taken === null || !(await taken)) return;
     }
   };
   const send = (): void => {
@@ -86,13 +107,9 @@ export function reportToClusterPrimary(options: ClusterWorkerOptions = {}): Clus
     if (stopped) return;
     if (!busy && process.connected) {
       busy = true;
-      // Built in event-loop slices (the stream's own sampler), then sent in pieces of OBJECTS_PER_PIECE objects.
-      buildSampleObjects((error, objects) => {
-        const sample = error === undefined ? ((objects ?? []) as unknown as FleetObject[]) : [];
-        sendPieces(samplePieces(sampleNumber++, sample))
-          .catch(() => {}) // the channel closed: the primary is gone or we are exiting
-          .finally(() => (busy = false));
-      });
+      sendSample(sampleNumber++)
+        .catch(() => {}) // the channel closed: the primary is gone or we are exiting
+        .finally(() => (busy = false));
     }
     timer = getClock().setTimer(send, intervalMs);
   };

@@ -7,13 +7,12 @@ import { expectHost } from '../dashboard/listen.js';
 import { parseAllowedHosts, type AllowedHosts } from '../stream/hostCheck.js';
 import type { Done } from '../stream/sampleSlices.js';
 import { streamSamples } from '../stream/sseHandler.js';
-import type { InstanceSample } from './aggregate.js';
 import { ackPiece, isClusterSamplePiece, SampleAssembly } from './clusterMessages.js';
 import { collectWorkerMetrics, type WorkerMetrics } from './clusterMetrics.js';
 import { writeFoldedMetrics, type TextSink } from './mergeMetrics.js';
 import { plainText, serveFleet } from './fleetServer.js';
-import { aggregateInSlices, framesOfSliced } from './sampleFrames.js';
-import { FleetView } from './FleetView.js';
+import { aggregateFramesInSlices } from './sampleFrames.js';
+import { WorkerSamples } from './workerSamples.js';
 import { instancesObject, type InstanceStatus } from './instanceStatus.js';
 
 /** Options of {@link startClusterPrimary}. */
@@ -98,7 +97,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
     raw.authorize === undefined ? undefined : (expectFunction(raw.authorize, `${OPTION}.authorize`) as (req: IncomingMessage) => boolean | PromiseLike<boolean>);
   const hosts = parseAllowedHosts(raw.allowedHosts, `${OPTION}.allowedHosts`, [host]);
 
-  const view = new FleetView(workerTimeout);
+  const view = new WorkerSamples();
   /** Workers that left the view: when (monotonic ms) and why. */
   const gone = new Map<string, { at: number; reason: string }>();
   /** When each worker in the view started counting (its first sample since it was last gone). */
@@ -115,8 +114,7 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
     const now = getClock().now();
     gone.delete(id);
     if (view.lastSeen(id) === undefined) upSince.set(id, now);
-    view.touch(id, now);
-    for (const object of objects) view.accept(id, object, now);
+    view.set(id, objects, now);
   };
   const leave = (id: string, at: number, reason: string): void => {
     assembly.drop(id);
@@ -153,28 +151,20 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
       if (now - seen > workerTimeout) leave(id, seen + workerTimeout, `silent for ${workerTimeout} ms`);
     }
   };
-  /** The aggregate of the workers' latest samples, made in event-loop slices, and the status object. */
-  const sample = (done: Done<readonly object[]>): void => {
-    let instances: InstanceSample[];
+  /**
+   * The stream frames of the aggregate of the workers' latest samples and of the status object, made in event-loop
+   * slices and joined into pieces as they are made.
+   */
+  const frames = (done: Done<readonly string[]>): void => {
     try {
-      const now = getClock().now();
-      dropSilent(now);
-      instances = view.samples(now);
+      dropSilent(getClock().now());
     } catch (error) {
       return done(error);
     }
-    aggregateInSlices(instances, (error, out) => {
-      if (error !== undefined) return done(error);
-      try {
-        out!.push(instancesObject(workers(), getClock().wallTime(), []));
-      } catch (e) {
-        return done(e);
-      }
-      done(undefined, out);
-    });
+    aggregateFramesInSlices(view.samples(), () => instancesObject(workers(), getClock().wallTime(), []), done);
   };
   const guard = authorize === undefined ? {} : { authorize };
-  const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, framesOfSliced(sample));
+  const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, frames);
   const metrics = (req: IncomingMessage, res: ServerResponse): void => {
     const serve = (): void => {
       const headers = { 'content-type': promClient().Registry.PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' };

@@ -3,6 +3,7 @@ import { allPools } from '../bulkhead/registry.js';
 import { allRuntimes } from '../command/CommandRuntime.js';
 import { getClock } from '../config/store.js';
 import { commandFrame, commandObject } from './commandSampler.js';
+import { PieceJoiner } from './samplePieces.js';
 import { collapserSnapshots, toHystrixCollapser, toHystrixThreadPool, type HystrixDashboardObject } from './hystrixJson.js';
 
 /**
@@ -42,18 +43,31 @@ export type Done<T> = (error: unknown, result?: T) => void;
  * `visit` throws (the remaining items are skipped).
  */
 export function sliceEach<T>(items: readonly T[], visit: (item: T) => void, done: Done<void>, options: SliceOptions = {}): void {
+  let i = 0;
+  sliceSteps(
+    () => i < items.length,
+    () => visit(items[i++]!),
+    done,
+    options,
+  );
+}
+
+/**
+ * @internal {@link sliceEach} over work that is not an array: `step` runs while `more()` says there is some left,
+ * in slices of `budgetMs`, yielding to the event loop in between.
+ */
+export function sliceSteps(more: () => boolean, step: () => void, done: Done<void>, options: SliceOptions = {}): void {
   const budgetMs = options.budgetMs ?? SLICE_BUDGET_MS;
   const maxPerSlice = options.maxPerSlice ?? Infinity;
   const stats = options.stats;
-  let i = 0;
   const slice = (): void => {
     const start = performance.now();
     let inSlice = 0;
     try {
-      while (i < items.length) {
-        visit(items[i++]!);
+      while (more()) {
+        step();
         inSlice++;
-        if (i < items.length && (inSlice >= maxPerSlice || (inSlice % CHECK_EVERY === 0 && performance.now() - start >= budgetMs))) break;
+        if (more() && (inSlice >= maxPerSlice || (inSlice % CHECK_EVERY === 0 && performance.now() - start >= budgetMs))) break;
       }
     } catch (error) {
       done(error);
@@ -63,7 +77,7 @@ export function sliceEach<T>(items: readonly T[], visit: (item: T) => void, done
       stats.slices++;
       stats.longestMs = Math.max(stats.longestMs, performance.now() - start);
     }
-    if (i < items.length) setImmediate(slice);
+    if (more()) setImmediate(slice);
     else done(undefined);
   };
   slice();
@@ -76,48 +90,86 @@ export function sliceEach<T>(items: readonly T[], visit: (item: T) => void, done
  * start, from the configured clock.
  */
 export function buildSampleObjects(done: Done<HystrixDashboardObject[]>, options?: SliceOptions): void {
-  const clock = getClock();
-  const now = clock.now();
-  const wall = clock.wallTime();
-  const out: HystrixDashboardObject[] = [];
-  sliceEach(
-    allRuntimes(),
-    (rt) => out.push(commandObject(rt, now, wall)),
-    (error) => {
-      if (error !== undefined) return done(error);
-      try {
-        for (const pool of allPools()) out.push(toHystrixThreadPool(pool.snapshot(now), wall));
-        for (const c of collapserSnapshots()) out.push(toHystrixCollapser(c, wall));
-      } catch (e) {
-        return done(e);
-      }
-      done(undefined, out);
-    },
-    options,
-  );
+  new SampleReader().next(Infinity, (error, part) => (error === undefined ? done(undefined, part!.objects) : done(error)), options);
+}
+
+/** @internal one part of a sample read by {@link SampleReader}. */
+export interface SamplePart {
+  readonly objects: HystrixDashboardObject[];
+  /** Whether this is the sample's last part. */
+  readonly last: boolean;
 }
 
 /**
- * @internal the same sample as SSE frames (`data: {...}\n\n` each, in sample order), in slices; an unchanged key's
- * frame is its cached text around the new `currentTime`, not serialised again. Empty when there is nothing to send.
+ * @internal one dashboard sample read a part at a time: the objects {@link buildSampleObjects} gives, in the same
+ * order, at most `max` per {@link SampleReader.next}, each part built in slices. The keys are the ones there at the
+ * start, and `now` and `currentTime` are read once, at the start; each key's figures are read when its part is made.
+ * The cluster worker makes each part only once the primary has taken the one before, so a sample's objects are not
+ * all alive at once (at 10,000 keys they were ~25 MB, copied by the young-generation garbage collection in pauses
+ * of 20–40 ms while the pieces were being sent).
+ */
+export class SampleReader {
+  private readonly runtimes = allRuntimes();
+  private readonly now: number;
+  private readonly wall: number;
+  private cursor = 0;
+  /** Pools' and collapsers' objects, made once the commands are done. */
+  private tail: HystrixDashboardObject[] | null = null;
+  private taken = 0;
+
+  constructor() {
+    const clock = getClock();
+    this.now = clock.now();
+    this.wall = clock.wallTime();
+  }
+
+  /** The next part, of at most `max` objects (the last part says so; an empty sample is one empty last part). */
+  next(max: number, done: Done<SamplePart>, options?: SliceOptions): void {
+    const objects: HystrixDashboardObject[] = [];
+    sliceSteps(
+      () => objects.length < max && this.cursor < this.runtimes.length,
+      () => objects.push(commandObject(this.runtimes[this.cursor++]!, this.now, this.wall)),
+      (error) => {
+        if (error !== undefined) return done(error);
+        if (this.cursor < this.runtimes.length) return done(undefined, { objects, last: false });
+        try {
+          this.tail ??= [
+            ...allPools().map((pool) => toHystrixThreadPool(pool.snapshot(this.now), this.wall)),
+            ...collapserSnapshots().map((c) => toHystrixCollapser(c, this.wall)),
+          ];
+        } catch (e) {
+          return done(e);
+        }
+        while (objects.length < max && this.taken < this.tail.length) objects.push(this.tail[this.taken++]!);
+        done(undefined, { objects, last: this.taken >= this.tail.length });
+      },
+      options,
+    );
+  }
+}
+
+/**
+ * @internal the same sample as SSE frames (`data: {...}\n\n` each, in sample order), in slices, joined into pieces
+ * of whole frames as they are made (see {@link PieceJoiner}); an unchanged key's frame is its cached text around the
+ * new `currentTime`, not serialised again. Empty when there is nothing to send.
  */
 export function buildSampleFrames(done: Done<string[]>, options?: SliceOptions): void {
   const clock = getClock();
   const now = clock.now();
   const wall = clock.wallTime();
-  const parts: string[] = [];
+  const joiner = new PieceJoiner();
   sliceEach(
     allRuntimes(),
-    (rt) => parts.push(commandFrame(rt, now, wall)),
+    (rt) => joiner.push(commandFrame(rt, now, wall)),
     (error) => {
       if (error !== undefined) return done(error);
       try {
-        for (const pool of allPools()) parts.push(`data: ${JSON.stringify(toHystrixThreadPool(pool.snapshot(now), wall))}\n\n`);
-        for (const c of collapserSnapshots()) parts.push(`data: ${JSON.stringify(toHystrixCollapser(c, wall))}\n\n`);
+        for (const pool of allPools()) joiner.push(`data: ${JSON.stringify(toHystrixThreadPool(pool.snapshot(now), wall))}\n\n`);
+        for (const c of collapserSnapshots()) joiner.push(`data: ${JSON.stringify(toHystrixCollapser(c, wall))}\n\n`);
       } catch (e) {
         return done(e);
       }
-      done(undefined, parts);
+      done(undefined, joiner.pieces());
     },
     options,
   );

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { circuitBreakerFor, command, dashboardEvents, hystrixDashboardSample, metricsFor, type HystrixCommandJson, type HystrixDashboardObject } from '../../src/index.js';
-import { sampleObjectsInSlices, sampleTextInSlices, type SliceStats } from '../../src/stream/sampleSlices.js';
-import { useFakeClock, type FakeClock } from '../../src/testing.js';
+import { SampleReader, sampleObjectsInSlices, sampleTextInSlices, type SamplePart, type SliceOptions, type SliceStats } from '../../src/stream/sampleSlices.js';
+import { resetBreakwater, useFakeClock, type FakeClock } from '../../src/testing.js';
 
 let clock: FakeClock;
 beforeEach(() => {
@@ -52,6 +52,27 @@ describe('sliced dashboard samples', () => {
     const names = commandsOf(objects).map((o) => o.name);
     expect(names).toEqual(commandsOf(hystrixDashboardSample()).map((o) => o.name));
     expect(commandsOf(objects).every((o) => o.rollingCountSuccess === 1 && o.currentTime === clock.wallTime())).toBe(true);
+  });
+
+  it('reads a sample a part at a time: at most `max` objects each, in the order of the whole sample, each part in slices', async () => {
+    for (let i = 0; i < 25; i++) await command({ key: `Part.${i}`, isolation: i % 10 === 0 ? 'pool' : 'semaphore', pool: `PartPool${i}`, run: async () => i }).execute();
+    const whole = await sampleObjectsInSlices();
+    const reader = new SampleReader();
+    const next = (options?: SliceOptions) => new Promise<SamplePart>((resolve, reject) => reader.next(10, (e, p) => (e === undefined ? resolve(p!) : reject(e)), options));
+    // a key run between two parts shows its new figures in its own part (read when the part is made)
+    const stats: SliceStats = { slices: 0, longestMs: 0 };
+    const parts: SamplePart[] = [await next({ maxPerSlice: 3, budgetMs: Infinity, stats })];
+    expect(stats.slices).toBe(4); // 10 objects, 3 per slice
+    await command({ key: 'Part.24', run: async () => 0 }).execute();
+    while (!parts.at(-1)!.last) parts.push(await next());
+    expect(parts.map((p) => [p.objects.length, p.last])).toEqual([[10, false], [10, false], [8, true]]); // 25 commands, 3 pools
+    expect(parts.flatMap((p) => p.objects.map((o) => `${o.type}:${o.name}`))).toEqual(whole.map((o) => `${o.type}:${o.name}`));
+    const last = commandsOf(parts.flatMap((p) => p.objects)).find((o) => o.name === 'Part.24')!;
+    expect(last.rollingCountSuccess).toBe(2);
+    // nothing registered: one empty last part
+    resetBreakwater();
+    const empty = await new Promise<SamplePart>((resolve) => new SampleReader().next(10, (_, p) => resolve(p!)));
+    expect(empty).toEqual({ objects: [], last: true });
   });
 
   it('completes a small sample synchronously, within the timer turn', () => {

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { command, hystrixStreamHandler, type HystrixStreamHandler } from '../../src/index.js';
-import { PIECE_CHARS, SamplePieces } from '../../src/stream/samplePieces.js';
+import { PieceJoiner, PIECE_CHARS, SamplePieces } from '../../src/stream/samplePieces.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { openStream, silentClient, startLocalServer, turn, type LocalServer } from '../integration/support/http.js';
 
@@ -108,6 +108,14 @@ describe('the stream writes a large sample in pieces', () => {
     // a frame larger than a piece is a piece of its own
     const big = new SamplePieces(['data: ' + 'y'.repeat(5000) + '\n\n', 'data: 1\n\n'], 1000);
     expect([big.piece(0)!.length, big.piece(1), big.has(2)]).toEqual([5008, 'data: 1\n\n', false]);
+    // a builder joining as it goes cuts the same pieces
+    const joiner = new PieceJoiner(1000);
+    for (const f of frames) joiner.push(f);
+    expect(joiner.pieces()).toEqual(got);
+    expect(joiner.pieces()).toEqual([]);
+    const bigJoiner = new PieceJoiner(1000);
+    for (const f of ['data: ' + 'y'.repeat(5000) + '\n\n', 'data: 1\n\n']) bigJoiner.push(f);
+    expect(bigJoiner.pieces().map((p) => p.length)).toEqual([5008, 9]);
   });
 
   it(`sends every key of a ${KEYS}-key sample exactly once per sample, whole and in order, in several writes`, async () => {
