@@ -175,9 +175,12 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
   }
 
   invokeFallback(error: unknown, args: readonly unknown[]): unknown {
+    // as invoke: a call without arguments takes no switch
+    return args.length === 0 ? this.fallbackFn!(error) : this.invokeFallbackWith(error, args);
+  }
+
+  private invokeFallbackWith(error: unknown, args: readonly unknown[]): unknown {
     switch (args.length) {
-      case 0:
-        return this.fallbackFn!(error);
       case 1:
         return this.fallbackFn!(error, args[0]);
       case 2:

@@ -87,11 +87,19 @@ export function readSync(exec: Execution): unknown {
   return exec.syncValue;
 }
 
+/**
+ * The start of the lean call last entered, read by {@link shortCircuit} right after {@link enter} refused it. V8 does
+ * not inline shortCircuit (it is too big), and a double passed to a call that is not inlined is boxed, a heap number
+ * per call; a double kept in a typed array is not.
+ */
+const entered = new Float64Array(1);
+
 /** Starts a lean call: the clock's first read, the key's in-flight count, the circuit's answer. */
 function enter(spec: ExecutionSpec, now: number): Admission {
   const rt = spec.runtime;
   rt.inFlight++; // in flight until it leaves: an idle key's expiry waits for it (see KeySweep)
   rt.lastUsedAt = now;
+  entered[0] = now;
   return rt.breaker.attempt(now);
 }
 
@@ -109,10 +117,12 @@ function handOver(spec: ExecutionSpec, args: readonly unknown[], mode: number, c
 }
 
 /**
- * A short-circuited lean call: SHORT_CIRCUITED, then the fallback with the key's shared rejection error (as an
- * Execution's reject and fallback do). Returns the fallback's value, or sets {@link handedOver}.
+ * A lean call that {@link enter} just refused (short-circuited), started at `entered[0]`: SHORT_CIRCUITED, then the
+ * fallback with the key's shared rejection error (as an Execution's reject and fallback do). Returns the fallback's
+ * value, or sets {@link handedOver}.
  */
-function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: number, clock: Clock, startedAt: number): unknown {
+function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: number, clock: Clock): unknown {
+  const startedAt = entered[0]!;
   const { runtime: rt, config: cfg } = spec;
   if (!cfg.fallbackEnabled || !spec.hasFallback || !rt.fallbackSemaphore.tryAcquire()) {
     // no fallback to run (disabled, missing, or no permit: trying took nothing): the full flow fails the call
@@ -227,7 +237,7 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
   const startedAt = clock.now();
   const admission = enter(spec, startedAt);
   if (admission === REFUSE) {
-    const value = shortCircuit(spec, args, MODE_ASYNC, clock, startedAt);
+    const value = shortCircuit(spec, args, MODE_ASYNC, clock);
     const exec = takeHandedOver();
     return exec === null ? Promise.resolve(value) : exec.promise();
   }
@@ -261,7 +271,7 @@ export function executeLeanSync(spec: ExecutionSpec, args: readonly unknown[]): 
   const startedAt = clock.now();
   const admission = enter(spec, startedAt);
   if (admission === REFUSE) {
-    const value = shortCircuit(spec, args, MODE_SYNC, clock, startedAt);
+    const value = shortCircuit(spec, args, MODE_SYNC, clock);
     const exec = takeHandedOver();
     return exec === null ? value : readSync(exec);
   }
