@@ -163,8 +163,12 @@ export class CommandRuntime implements CircuitListener {
    * Built once per key and type, so the rejection + fallback path allocates no Error per call.
    */
   rejection(failureType: FailureType, message: string): CommandError {
-    // an open circuit or a full bulkhead rejects call after call for the same reason: skip the Map for a repeat
-    if (failureType === this.lastRejectionType) return this.lastRejection!;
+    // an open circuit or a full bulkhead rejects call after call for the same reason: a repeat takes no Map and no
+    // call (small enough to inline into the short-circuit path)
+    return failureType === this.lastRejectionType ? this.lastRejection! : this.rejectionOf(failureType, message);
+  }
+
+  private rejectionOf(failureType: FailureType, message: string): CommandError {
     let error = (this.rejections ??= new Map()).get(failureType);
     if (error === undefined) {
       const limit = Error.stackTraceLimit;

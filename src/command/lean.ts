@@ -124,7 +124,8 @@ function handOver(spec: ExecutionSpec, args: readonly unknown[], mode: number, c
 function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: number, clock: Clock): unknown {
   const startedAt = entered[0]!;
   const { runtime: rt, config: cfg } = spec;
-  if (!cfg.fallbackEnabled || !spec.hasFallback || !rt.fallbackSemaphore.tryAcquire()) {
+  const permits = cfg.fallbackEnabled && spec.hasFallback ? rt.fallbackSemaphore : null; // one read of the lazy getter
+  if (permits === null || !permits.tryAcquire()) {
     // no fallback to run (disabled, missing, or no permit: trying took nothing): the full flow fails the call
     handedOver = handOver(spec, args, mode, clock, REFUSE, startedAt);
     return undefined;
@@ -145,7 +146,7 @@ function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: numbe
     exec.fallbackReturned(result);
     return undefined;
   }
-  rt.fallbackSemaphore.release();
+  permits.release();
   const now = clock.now();
   rt.metrics.mark(EV.FALLBACK_SUCCESS, now);
   if (hasAnyListener(rt.emitter)) emitEvent(rt, 'FALLBACK_SUCCESS', now - startedAt, undefined); // one the fallback added
