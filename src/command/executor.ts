@@ -1114,20 +1114,25 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
 /**
  * @internal records a run's success (`runMs` in run, at `now`; `trial`: a half-open trial): SUCCESS, run's latency,
  * the breaker, an adaptive limit's sample: what {@link Execution.succeeded} records inline (see `start`), for a lean
- * call (lean.ts).
+ * call (lean.ts). A lean success's total latency is run's: one record stands for both (see {@link left}).
  */
 export function recordSuccess(rt: CommandRuntime, runMs: number, now: number, trial: boolean): void {
   rt.metrics.mark(EV.SUCCESS, now);
-  rt.metrics.recordExecute(runMs, now);
+  rt.metrics.recordRun(runMs, now);
   rt.breaker.onSuccess(runMs, now, trial);
   if (rt.adaptive !== null) rt.adaptive.sample(runMs, false, false); // adaptive isolation: latency
 }
 
 /** @internal a lean call left the key at `now` after `totalMs` with a value: in-flight count, last use, total latency (as `deliver`). */
 export function leave(rt: CommandRuntime, totalMs: number, now: number): void {
+  left(rt, now);
+  rt.metrics.recordTotal(totalMs, now);
+}
+
+/** @internal {@link leave} after {@link recordSuccess}, which recorded the total latency with run's. */
+export function left(rt: CommandRuntime, now: number): void {
   rt.inFlight--;
   rt.lastUsedAt = now;
-  rt.metrics.recordTotal(totalMs, now);
 }
 
 /**

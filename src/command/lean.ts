@@ -7,8 +7,8 @@
  * - an `executeSync()` that its circuit admits and its semaphore has room for: run, SUCCESS, its value;
  * - an `execute()` with a timeout, likewise: its deadline node, RunContext and Promise are one small {@link LeanRun}.
  *
- * It records exactly what an Execution records on those paths (recordSuccess, leave and emitEvent are the
- * Execution's succeeded, deliver and notify steps). Anything else — a half-open trial, a full bulkhead, run failing or (sync) returning a thenable, a late
+ * It records exactly what an Execution records on those paths (recordSuccess, leave/left and emitEvent are the
+ * Execution's succeeded, deliver and notify steps; a success records its latency once, for run and total). Anything else — a half-open trial, a full bulkhead, run failing or (sync) returning a thenable, a late
  * value, the deadline, a fallback that throws, returns a thenable or cannot run — is handed over where it happens to
  * an Execution that takes over the call's state ({@link Execution.takeOver}) and goes on with the full flow.
  */
@@ -26,6 +26,7 @@ import {
   Execution,
   isThenable,
   leave,
+  left,
   MESSAGES,
   MODE_ASYNC,
   MODE_SYNC,
@@ -204,7 +205,7 @@ class LeanRun implements DeadlineNode, RunContext {
     const runMs = now - this.startedAt;
     recordSuccess(rt, runMs, now, false);
     if (hasAnyListener(rt.emitter)) emitEvent(rt, 'SUCCESS', runMs, undefined); // one that run added
-    leave(rt, runMs, now);
+    left(rt, now);
     this.resolve(value);
   }
 
@@ -306,7 +307,7 @@ export function executeLeanSync(spec: ExecutionSpec, args: readonly unknown[]): 
   }
   recordSuccess(rt, runMs, now, false);
   if (hasAnyListener(rt.emitter)) emitEvent(rt, 'SUCCESS', runMs, undefined); // one that run added
-  leave(rt, runMs, now);
+  left(rt, now);
   return result;
 }
 

@@ -5,7 +5,7 @@ import { EV, EVENT_COUNT, EVENT_TYPES, type EventType } from './eventType.js';
 import { EMPTY_HEALTH, healthSnapshot, type HealthSnapshot } from './HealthCounts.js';
 import { READ_WINDOW_MS, ReadWindow } from './ReadWindow.js';
 import { RollingCounter } from './RollingCounter.js';
-import { RollingPercentile, type LatencySnapshot } from './RollingPercentile.js';
+import { mergedSnapshot, RollingPercentile, type LatencySnapshot } from './RollingPercentile.js';
 
 /** @internal what a metrics snapshot reads the circuit's state from (the key's breaker). */
 export interface CircuitStateSource {
@@ -91,8 +91,17 @@ export class CommandMetrics {
   /** Without a rolling window: the events counted at the last {@link CommandMetrics.usedSinceLastAsked}. */
   private eventsAsked = 0;
   private cfg: MetricsConfig;
-  private readonly latencyExecute: RollingPercentile | null;
-  private readonly latencyTotal: RollingPercentile | null;
+  /**
+   * The latency histograms, each made on its first record (with `metrics.percentileEnabled` when the key was made:
+   * `latencyOn`). A lean call's success records its latency once, into `latencyRun`: its `run` latency is its total
+   * latency there. `latencyExecute` and `latencyTotal` hold what the full flow records separately. A read of either
+   * kind merges it with `latencyRun`, which gives exactly what one histogram holding both would: so a key holds one
+   * copy of its latencies rather than two.
+   */
+  private latencyRun: RollingPercentile | null = null;
+  private latencyExecute: RollingPercentile | null = null;
+  private latencyTotal: RollingPercentile | null = null;
+  private readonly latencyOn: boolean;
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
   /** Read side: the percentile "bucket" (shifted by this key's phase) the cached latency snapshots were read in. */
   private latencyReadAt = -Infinity;
@@ -117,8 +126,7 @@ export class CommandMetrics {
       this.counts = new Float64Array(EVENT_COUNT);
       this.createdAt = getClock().now();
     } else this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
-    this.latencyExecute = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
-    this.latencyTotal = config.percentileEnabled ? new RollingPercentile(config.percentileWindow, config.percentileBuckets) : null;
+    this.latencyOn = config.percentileEnabled;
   }
 
   /**
@@ -184,19 +192,38 @@ export class CommandMetrics {
     this.feedMax(this.current--, now);
   }
 
-  /** Whether latencies are recorded (the latency histograms exist: `percentileEnabled` when the key was created). */
+  /** Whether latencies are recorded (`percentileEnabled` when the key was created). */
   get recordsLatency(): boolean {
-    return this.latencyTotal !== null;
+    return this.latencyOn;
   }
 
   /** Records `run`'s latency. */
   recordExecute(latencyMs: number, now: number): void {
-    if (this.latencyExecute !== null) this.latencyExecute.record(latencyMs, now);
+    const h = this.latencyExecute;
+    if (h !== null) h.record(latencyMs, now);
+    else if (this.latencyOn) (this.latencyExecute = this.histogram()).record(latencyMs, now);
   }
 
   /** Records the whole execution's latency. */
   recordTotal(latencyMs: number, now: number): void {
-    if (this.latencyTotal !== null) this.latencyTotal.record(latencyMs, now);
+    const h = this.latencyTotal;
+    if (h !== null) h.record(latencyMs, now);
+    else if (this.latencyOn) (this.latencyTotal = this.histogram()).record(latencyMs, now);
+  }
+
+  /**
+   * Records a latency that is both `run`'s and the whole execution's (a lean call's success): one record, read by
+   * both kinds.
+   */
+  recordRun(latencyMs: number, now: number): void {
+    const h = this.latencyRun;
+    if (h !== null) h.record(latencyMs, now);
+    else if (this.latencyOn) (this.latencyRun = this.histogram()).record(latencyMs, now);
+  }
+
+  /** A latency histogram with the key's percentile window (of when the key was made: `setWindow` keeps it). */
+  private histogram(): RollingPercentile {
+    return new RollingPercentile(this.cfg.percentileWindow, this.cfg.percentileBuckets);
   }
 
   /** Computes a fresh health snapshot (the breaker decides when). */
@@ -271,7 +298,7 @@ export class CommandMetrics {
 
   /** Approximate bytes this key's metrics hold. */
   get footprintBytes(): number {
-    const latency = (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
+    const latency = (this.latencyRun?.footprintBytes ?? 0) + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
     // no window: the cumulative counts, and the readers' captures once something read the key
     if (this.rolling === null) return EVENT_COUNT * 8 + (this.reads?.footprintBytes ?? 0) + latency;
     // rolling: EVENT_COUNT + 2 health baselines + the max, 32 bits each per bucket; the 64-bit totals of what left it
@@ -362,7 +389,7 @@ export class CommandMetrics {
    * latencies were recorded or a bucket expired since the previous one.
    */
   latencySnapshots(now: number, fresh: boolean): readonly [LatencySnapshot, LatencySnapshot] {
-    if (this.latencyExecute === null || this.latencyTotal === null) return NO_LATENCY;
+    if (!this.latencyOn) return NO_LATENCY;
     if (!fresh) {
       const bucketMs = this.config.percentileWindow / this.config.percentileBuckets;
       if (this.latencyPhase < 0) this.latencyPhase = phaseOf(this.commandKey, bucketMs);
@@ -370,10 +397,18 @@ export class CommandMetrics {
       if (at === this.latencyReadAt) return this.latencyPair;
       this.latencyReadAt = at;
     }
-    const execute = this.latencyExecute.snapshot(now);
-    const total = this.latencyTotal.snapshot(now);
+    const [before, beforeTotal] = this.latencyPair;
+    const execute = this.latencyOf(this.latencyExecute, now, before);
+    const total = this.latencyOf(this.latencyTotal, now, beforeTotal);
     if (execute !== this.latencyPair[0] || total !== this.latencyPair[1]) this.latencyPair = [execute, total];
     return this.latencyPair;
+  }
+
+  /** One kind's latencies: its own histogram's merged with the lean calls' (`latencyRun`), or whichever exists. */
+  private latencyOf(own: RollingPercentile | null, now: number, previous: LatencySnapshot): LatencySnapshot {
+    const run = this.latencyRun;
+    if (run === null) return own === null ? EMPTY_LATENCY : own.snapshot(now);
+    return own === null ? run.snapshot(now) : mergedSnapshot(run, own, now, previous);
   }
 
   /**

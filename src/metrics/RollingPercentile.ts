@@ -160,20 +160,33 @@ export class RollingPercentile {
 
   /** Mean and percentiles over the window ending at `now`; zeros when nothing was recorded. */
   snapshot(now: number): LatencySnapshot {
-    const newest = Math.floor(now / this.bucketMs);
-    const oldest = newest - this.buckets + 1;
+    const oldest = Math.floor(now / this.bucketMs) - this.buckets + 1;
     this.flush();
     if (!this.dirty && oldest === this.cachedOldest) return this.cached;
     this.dirty = false;
     this.cachedOldest = oldest;
-    // buckets that left the window for good are dropped now rather than when their slot is reused
+    startMerge();
+    this.mergeWindow(now);
+    const next = endMerge();
+    if (!sameSnapshot(next, this.cached)) this.cached = next;
+    return this.cached;
+  }
+
+  /**
+   * @internal adds the counts of the window ending at `now` to the shared merge (see {@link mergedSnapshot}); buckets
+   * that left the window for good are dropped now rather than when their slot is reused.
+   */
+  mergeWindow(now: number): void {
+    this.flush();
+    const newest = Math.floor(now / this.bucketMs);
+    const oldest = newest - this.buckets + 1;
     const meta = this.meta;
     const b = this.buckets;
     for (let s = 0; s < b; s++) if (meta[s]! < oldest && meta[s] !== NO_BUCKET) this.clear(s, NO_BUCKET);
     const entries = this.entries;
     let total = 0;
-    let low = BIN_COUNT;
-    let high = -1;
+    let low = mergeLow;
+    let high = mergeHigh;
     let start = 0;
     for (let s = 0; s < b; s++) {
       const end = start + meta[b + s]!;
@@ -191,9 +204,9 @@ export class RollingPercentile {
       }
       start = end;
     }
-    const next = total === 0 ? EMPTY : readMerged(low, high, total);
-    if (!sameSnapshot(next, this.cached)) this.cached = next;
-    return this.cached;
+    mergeTotal += total;
+    mergeLow = low;
+    mergeHigh = high;
   }
 
   /** Approximate bytes held: the fixed parts, and 8 bytes per entry. */
@@ -221,6 +234,34 @@ export class RollingPercentile {
     this.entries = out;
     meta[b + slot] = 0;
   }
+}
+
+/** The merge in progress (see {@link RollingPercentile.mergeWindow}): values added, lowest and highest bin. */
+let mergeTotal = 0;
+let mergeLow = BIN_COUNT;
+let mergeHigh = -1;
+
+function startMerge(): void {
+  mergeTotal = 0;
+  mergeLow = BIN_COUNT;
+  mergeHigh = -1;
+}
+
+function endMerge(): LatencySnapshot {
+  return mergeTotal === 0 ? EMPTY : readMerged(mergeLow, mergeHigh, mergeTotal);
+}
+
+/**
+ * @internal mean and percentiles over the windows ending at `now` of two histograms with the same window and
+ * buckets, together: exactly what one histogram holding the values of both gives (their bins are added bucket by
+ * bucket). Not cached: `previous` is returned when the numbers did not change (readers compare identities).
+ */
+export function mergedSnapshot(a: RollingPercentile, b: RollingPercentile, now: number, previous: LatencySnapshot): LatencySnapshot {
+  startMerge();
+  a.mergeWindow(now);
+  b.mergeWindow(now);
+  const next = endMerge();
+  return sameSnapshot(next, previous) ? previous : next;
 }
 
 const TARGETS = PERCENTILE_KEYS.map(Number);
