@@ -62,8 +62,7 @@ export class CircuitBreaker {
 
   /** @internal */
   constructor(
-    /** The command key. */
-    readonly commandKey: string,
+    commandKey: string,
     private readonly metrics: CommandMetrics,
     config: CircuitBreakerConfig,
     healthInterval: number,
@@ -91,6 +90,11 @@ export class CircuitBreaker {
         clock,
       );
     }
+  }
+
+  /** The command key (its metrics': no field of its own per key). */
+  get commandKey(): string {
+    return this.metrics.commandKey;
   }
 
   /** With `circuitBreaker.store`: whether the fleet's circuit is reachable (false: this breaker acts alone). */

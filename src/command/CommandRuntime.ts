@@ -93,7 +93,11 @@ export class CommandRuntime implements CircuitListener {
 
   /** The fallback semaphore (`fallbackMaxConcurrent` permits), made on first use. */
   get fallbackSemaphore(): Semaphore {
-    return (this.fallbackPermits ??= new Semaphore(this.config.fallbackMaxConcurrent));
+    return this.fallbackPermits ?? this.makeFallbackPermits(); // (made out of line: the getter stays small enough to inline)
+  }
+
+  private makeFallbackPermits(): Semaphore {
+    return (this.fallbackPermits = new Semaphore(this.config.fallbackMaxConcurrent));
   }
 
   /** The key's events (what `handle.events` returns), created on first use. */

@@ -79,17 +79,10 @@ export class CommandMetrics {
   private counts: Float64Array | null = null;
   /** With a rolling window made by a `configure()` after the key had none: the counts from before it. */
   private carried: Float64Array | null = null;
-  /** Without a rolling window: the readers' captures, made on the first read. */
-  private reads: ReadWindow | null = null;
+  /** Without a rolling window: what its readers and the key sweep keep (null with a window: no bytes for those). */
+  private noWindow: NoWindow | null = null;
   /** Without a rolling window: the highest concurrency since the readers' last capture. */
   private runMax = 0;
-  /** Without a rolling window: the health counts (cumulative) when the health was last reset. */
-  private resetTotal = 0;
-  private resetErrors = 0;
-  /** Without a rolling window: when the key's metrics were made (a first read within a window counts from it). */
-  private createdAt = -Infinity;
-  /** Without a rolling window: the events counted at the last {@link CommandMetrics.usedSinceLastAsked}. */
-  private eventsAsked = 0;
   private cfg: MetricsConfig;
   /**
    * The latency histograms, each made on its first record (with `metrics.percentileEnabled` when the key was made:
@@ -103,8 +96,11 @@ export class CommandMetrics {
   private latencyTotal: RollingPercentile | null = null;
   private readonly latencyOn: boolean;
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
-  /** Read side: the percentile "bucket" (shifted by this key's phase) the cached latency snapshots were read in. */
-  private latencyReadAt = -Infinity;
+  /**
+   * Read side: the percentile "bucket" (shifted by this key's phase) the cached latency snapshots were read in. A
+   * small integer from the start (not -Infinity), so the field holds no boxed double.
+   */
+  private latencyReadAt = NOT_READ;
   private latencyPhase = -1;
   private latencyPair: readonly [LatencySnapshot, LatencySnapshot] = NO_LATENCY;
   /** Executions currently running `run`. */
@@ -124,7 +120,7 @@ export class CommandMetrics {
     if (config.rollingWindow === false) {
       this.rolling = null;
       this.counts = new Float64Array(EVENT_COUNT);
-      this.createdAt = getClock().now();
+      this.noWindow = new NoWindow(getClock().now());
     } else this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
     this.latencyOn = config.percentileEnabled;
   }
@@ -154,10 +150,11 @@ export class CommandMetrics {
    * "touched" mark: a clockless call records no time of use). Always false with a window.
    */
   usedSinceLastAsked(): boolean {
-    if (this.counts === null) return false;
-    const seen = this.sumOf(this.counts, ALL_EVENTS);
-    if (seen === this.eventsAsked) return false;
-    this.eventsAsked = seen;
+    const noWindow = this.noWindow;
+    if (noWindow === null) return false;
+    const seen = this.sumOf(this.counts!, ALL_EVENTS);
+    if (seen === noWindow.eventsAsked) return false;
+    noWindow.eventsAsked = seen;
     return true;
   }
 
@@ -261,8 +258,9 @@ export class CommandMetrics {
     const rolling = this.rolling;
     if (rolling === null) {
       // no window: the health counts from now on (the later of this and a reader's window start)
-      this.resetTotal = this.sumOf(this.counts!, HEALTH_BITS);
-      this.resetErrors = this.sumOf(this.counts!, ERROR_BITS);
+      const noWindow = this.noWindow!;
+      noWindow.resetTotal = this.sumOf(this.counts!, HEALTH_BITS);
+      noWindow.resetErrors = this.sumOf(this.counts!, ERROR_BITS);
     } else {
       rolling.setToSum(BASE_TOTAL, HEALTH_BITS);
       rolling.setToSum(BASE_ERRORS, ERROR_BITS);
@@ -273,7 +271,7 @@ export class CommandMetrics {
   /** Rolling count of one event type. */
   rollingCount(event: EventType, now: number): number {
     const i = EV[event];
-    if (this.rolling === null) return this.counts![i]! - this.reads!.countAt(this.readBase(now), i);
+    if (this.rolling === null) return this.counts![i]! - this.noWindow!.reads!.countAt(this.readBase(now), i);
     return this.rolling.sum(i, now);
   }
 
@@ -300,7 +298,7 @@ export class CommandMetrics {
   get footprintBytes(): number {
     const latency = (this.latencyRun?.footprintBytes ?? 0) + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
     // no window: the cumulative counts, and the readers' captures once something read the key
-    if (this.rolling === null) return EVENT_COUNT * 8 + (this.reads?.footprintBytes ?? 0) + latency;
+    if (this.rolling === null) return EVENT_COUNT * 8 + (this.noWindow?.reads?.footprintBytes ?? 0) + latency;
     // rolling: EVENT_COUNT + 2 health baselines + the max, 32 bits each per bucket; the 64-bit totals of what left it
     return (EVENT_COUNT + 3) * this.rolling.buckets * 4 + EVENT_COUNT * 8 + latency;
   }
@@ -319,13 +317,13 @@ export class CommandMetrics {
       this.counts = counts;
       this.rolling = null;
       this.carried = null;
-      this.resetTotal = this.resetErrors = 0;
       this.runMax = this.current;
-      this.reads = new ReadWindow(EVENT_COUNT, { at: now, counts });
+      const noWindow = (this.noWindow = new NoWindow(now));
+      noWindow.reads = new ReadWindow(EVENT_COUNT, { at: now, counts });
     } else {
       this.carried = this.counts;
       this.counts = null;
-      this.reads = null;
+      this.noWindow = null;
       this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
     }
   }
@@ -336,12 +334,13 @@ export class CommandMetrics {
    */
   private readBase(now: number): number {
     const counts = this.counts!;
-    let reads = this.reads;
+    const noWindow = this.noWindow!;
+    let reads = noWindow.reads;
     const first = reads === null;
     if (reads === null) {
       // a key younger than a window counts from its creation; an older one from this first read
-      const young = now - this.createdAt <= READ_WINDOW_MS;
-      reads = this.reads = new ReadWindow(EVENT_COUNT, young ? { at: this.createdAt, counts: ZEROS } : null);
+      const young = now - noWindow.createdAt <= READ_WINDOW_MS;
+      reads = noWindow.reads = new ReadWindow(EVENT_COUNT, young ? { at: noWindow.createdAt, counts: ZEROS } : null);
     }
     if (first || reads.due(now)) {
       reads.capture(now, counts, this.runMax);
@@ -353,7 +352,8 @@ export class CommandMetrics {
   /** No window: the health counts since the capture in `base` (or since the last reset, if later). */
   private readHealth(now: number, base: number): HealthSnapshot {
     const counts = this.counts!;
-    const reads = this.reads!;
+    const noWindow = this.noWindow!;
+    const reads = noWindow.reads!;
     let fromTotal = 0;
     let fromErrors = 0;
     for (let i = 0; i < EVENT_COUNT; i++) {
@@ -361,8 +361,8 @@ export class CommandMetrics {
       if ((ERROR_BITS & (1 << i)) !== 0) fromErrors += reads.countAt(base, i);
     }
     // cumulative counts only grow: the later baseline is the larger one
-    const total = this.sumOf(counts, HEALTH_BITS) - Math.max(fromTotal, this.resetTotal);
-    const errors = this.sumOf(counts, ERROR_BITS) - Math.max(fromErrors, this.resetErrors);
+    const total = this.sumOf(counts, HEALTH_BITS) - Math.max(fromTotal, noWindow.resetTotal);
+    const errors = this.sumOf(counts, ERROR_BITS) - Math.max(fromErrors, noWindow.resetErrors);
     const last = this.lastHealth;
     if (total === 0) this.lastHealth = EMPTY_HEALTH;
     else if (last.requestCount !== total || last.errorCount !== errors) this.lastHealth = healthSnapshot(total, errors);
@@ -371,7 +371,7 @@ export class CommandMetrics {
 
   /** No window: the highest concurrency since the capture in `base`. */
   private readMax(base: number): number {
-    return Math.max(this.runMax, this.current, this.reads!.maxAfter(base));
+    return Math.max(this.runMax, this.current, this.noWindow!.reads!.maxAfter(base));
   }
 
   /** The counts of the events whose bits are set in `bits`, added up. */
@@ -434,8 +434,9 @@ export class CommandMetrics {
     if (this.rolling === null) {
       const base = this.readBase(now);
       const counts = this.counts!;
+      const reads = this.noWindow!.reads!;
       for (let i = 0; i < EVENT_COUNT; i++) {
-        rolling[EVENT_TYPES[i]!] = counts[i]! - this.reads!.countAt(base, i);
+        rolling[EVENT_TYPES[i]!] = counts[i]! - reads.countAt(base, i);
         cumulative[EVENT_TYPES[i]!] = counts[i]!;
       }
       health = this.readHealth(now, base);
@@ -460,6 +461,26 @@ export class CommandMetrics {
       latencyTotal,
     };
   }
+}
+
+/** {@link CommandMetrics}' latency read bucket before its first read: a small integer below any bucket number. */
+const NOT_READ = -0x3fffffff;
+
+/**
+ * What a key without a rolling window keeps besides its counts: made with the key (or when a `configure()` turns its
+ * window off), so a key with a window holds none of it.
+ */
+class NoWindow {
+  /** The readers' captures, made on the first read. */
+  reads: ReadWindow | null = null;
+  /** The health counts (cumulative) when the health was last reset. */
+  resetTotal = 0;
+  resetErrors = 0;
+  /** The events counted at the last {@link CommandMetrics.usedSinceLastAsked}. */
+  eventsAsked = 0;
+
+  /** @param createdAt - when the key's metrics were made (a first read within a window counts from it). */
+  constructor(readonly createdAt: number) {}
 }
 
 const EMPTY_LATENCY: LatencySnapshot = Object.freeze({

@@ -125,6 +125,29 @@ describe('a key makes the parts it rarely uses on first use', () => {
   });
 });
 
+describe('a key holds only the state of its own kind of window', () => {
+  beforeEach(() => {
+    useFakeClock();
+  });
+
+  it('the no-window state exists only while the key has no rolling window, and follows configure() switches', () => {
+    const noWindow = (key: string): unknown => (existingRuntime(key)!.metrics as unknown as { noWindow: unknown }).noWindow;
+    command({ key: 'Windowed', run: ok }).executeSync();
+    expect(noWindow('Windowed')).toBeNull();
+    const bare = command({ key: 'Bare', run: ok, metrics: { rollingWindow: false }, circuitBreaker: { strategy: 'consecutive' } });
+    bare.executeSync();
+    expect(noWindow('Bare')).not.toBeNull();
+    expect(metricsFor('Bare').snapshot().rolling.SUCCESS).toBe(1);
+    configure({ commands: { Bare: { metrics: { rollingWindow: 10_000 } } } });
+    expect(noWindow('Bare')).toBeNull();
+    bare.executeSync();
+    expect(metricsFor('Bare').cumulativeCount('SUCCESS')).toBe(2);
+    configure({ commands: { Bare: { metrics: { rollingWindow: false }, circuitBreaker: { strategy: 'consecutive' } } } });
+    expect(noWindow('Bare')).not.toBeNull();
+    expect(metricsFor('Bare').cumulativeCount('SUCCESS')).toBe(2);
+  });
+});
+
 describe('keys share what is the same for all of them', () => {
   beforeEach(() => {
     useFakeClock();
