@@ -87,13 +87,15 @@ export class CommandMetrics {
   /**
    * The latency histograms, each made on its first record (with `metrics.percentileEnabled` when the key was made:
    * `latencyOn`). A lean call's success records its latency once, into `latencyRun`: its `run` latency is its total
-   * latency there. `latencyExecute` and `latencyTotal` hold what the full flow records separately. A read of either
-   * kind merges it with `latencyRun`, which gives exactly what one histogram holding both would: so a key holds one
-   * copy of its latencies rather than two.
+   * latency there. `latencyExecute` and `latencyTotal` hold what the full flow records separately. Until its first
+   * record each holds an {@link Unmade} (a 40-byte stand-in that makes the histogram), so that the record methods
+   * keep their one-test shape, small enough for V8 to inline for free. A read of either kind merges it
+   * with `latencyRun`, which gives exactly what one histogram holding both would: so a key holds one copy of its
+   * latencies rather than two.
    */
-  private latencyRun: RollingPercentile | null = null;
-  private latencyExecute: RollingPercentile | null = null;
-  private latencyTotal: RollingPercentile | null = null;
+  private latencyRun: RollingPercentile | Unmade | null;
+  private latencyExecute: RollingPercentile | Unmade | null;
+  private latencyTotal: RollingPercentile | Unmade | null;
   private readonly latencyOn: boolean;
   private lastHealth: HealthSnapshot = EMPTY_HEALTH;
   /**
@@ -123,6 +125,9 @@ export class CommandMetrics {
       this.noWindow = new NoWindow(getClock().now());
     } else this.rolling = new RollingCounter(EVENT_COUNT + 2, config.rollingWindow, config.rollingBuckets);
     this.latencyOn = config.percentileEnabled;
+    this.latencyRun = config.percentileEnabled ? new Unmade(this, RUN) : null;
+    this.latencyExecute = config.percentileEnabled ? new Unmade(this, EXECUTE) : null;
+    this.latencyTotal = config.percentileEnabled ? new Unmade(this, TOTAL) : null;
   }
 
   /**
@@ -196,16 +201,12 @@ export class CommandMetrics {
 
   /** Records `run`'s latency. */
   recordExecute(latencyMs: number, now: number): void {
-    const h = this.latencyExecute;
-    if (h !== null) h.record(latencyMs, now);
-    else if (this.latencyOn) (this.latencyExecute = this.histogram()).record(latencyMs, now);
+    if (this.latencyExecute !== null) this.latencyExecute.record(latencyMs, now);
   }
 
   /** Records the whole execution's latency. */
   recordTotal(latencyMs: number, now: number): void {
-    const h = this.latencyTotal;
-    if (h !== null) h.record(latencyMs, now);
-    else if (this.latencyOn) (this.latencyTotal = this.histogram()).record(latencyMs, now);
+    if (this.latencyTotal !== null) this.latencyTotal.record(latencyMs, now);
   }
 
   /**
@@ -213,14 +214,21 @@ export class CommandMetrics {
    * both kinds.
    */
   recordRun(latencyMs: number, now: number): void {
-    const h = this.latencyRun;
-    if (h !== null) h.record(latencyMs, now);
-    else if (this.latencyOn) (this.latencyRun = this.histogram()).record(latencyMs, now);
+    if (this.latencyRun !== null) this.latencyRun.record(latencyMs, now);
   }
 
   /** A latency histogram with the key's percentile window (of when the key was made: `setWindow` keeps it). */
   private histogram(): RollingPercentile {
     return new RollingPercentile(this.cfg.percentileWindow, this.cfg.percentileBuckets);
+  }
+
+  /** @internal the first record of a full-flow kind (from its {@link Unmade}): makes that kind's histogram. */
+  make(kind: LatencyKind): RollingPercentile {
+    const h = this.histogram();
+    if (kind === RUN) this.latencyRun = h;
+    else if (kind === EXECUTE) this.latencyExecute = h;
+    else this.latencyTotal = h;
+    return h;
   }
 
   /** Computes a fresh health snapshot (the breaker decides when). */
@@ -296,7 +304,7 @@ export class CommandMetrics {
 
   /** Approximate bytes this key's metrics hold. */
   get footprintBytes(): number {
-    const latency = (this.latencyRun?.footprintBytes ?? 0) + (this.latencyExecute?.footprintBytes ?? 0) + (this.latencyTotal?.footprintBytes ?? 0);
+    const latency = (made(this.latencyRun)?.footprintBytes ?? 0) + (made(this.latencyExecute)?.footprintBytes ?? 0) + (made(this.latencyTotal)?.footprintBytes ?? 0);
     // no window: the cumulative counts, and the readers' captures once something read the key
     if (this.rolling === null) return EVENT_COUNT * 8 + (this.noWindow?.reads?.footprintBytes ?? 0) + latency;
     // rolling: EVENT_COUNT + 2 health baselines + the max, 32 bits each per bucket; the 64-bit totals of what left it
@@ -398,15 +406,15 @@ export class CommandMetrics {
       this.latencyReadAt = at;
     }
     const [before, beforeTotal] = this.latencyPair;
-    const execute = this.latencyOf(this.latencyExecute, now, before);
-    const total = this.latencyOf(this.latencyTotal, now, beforeTotal);
+    const execute = this.latencyOf(made(this.latencyExecute), now, before);
+    const total = this.latencyOf(made(this.latencyTotal), now, beforeTotal);
     if (execute !== this.latencyPair[0] || total !== this.latencyPair[1]) this.latencyPair = [execute, total];
     return this.latencyPair;
   }
 
   /** One kind's latencies: its own histogram's merged with the lean calls' (`latencyRun`), or whichever exists. */
   private latencyOf(own: RollingPercentile | null, now: number, previous: LatencySnapshot): LatencySnapshot {
-    const run = this.latencyRun;
+    const run = made(this.latencyRun);
     if (run === null) return own === null ? EMPTY_LATENCY : own.snapshot(now);
     return own === null ? run.snapshot(now) : mergedSnapshot(run, own, now, previous);
   }
@@ -461,6 +469,32 @@ export class CommandMetrics {
       latencyTotal,
     };
   }
+}
+
+/** The latency kinds an {@link Unmade} stands for: the lean calls' shared one, and the full flow's two. */
+const RUN = 0;
+const EXECUTE = 1;
+const TOTAL = 2;
+type LatencyKind = typeof RUN | typeof EXECUTE | typeof TOTAL;
+
+/**
+ * A latency histogram not made yet: its first record makes it (a lean-only key never makes the full flow's two). The
+ * record methods call it as they call a histogram, so they keep one null test.
+ */
+class Unmade {
+  constructor(
+    private readonly metrics: CommandMetrics,
+    private readonly kind: LatencyKind,
+  ) {}
+
+  record(latencyMs: number, now: number): void {
+    this.metrics.make(this.kind).record(latencyMs, now);
+  }
+}
+
+/** The histogram, or null while there is none (not made, or percentiles off). */
+function made(h: RollingPercentile | Unmade | null): RollingPercentile | null {
+  return h instanceof RollingPercentile ? h : null;
 }
 
 /** {@link CommandMetrics}' latency read bucket before its first read: a small integer below any bucket number. */
