@@ -3,15 +3,13 @@
  * released with the key, and behave exactly as when they were made up front.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { circuitBreakerFor, command, commandKeys, configure, events, metricsFor } from '../../src/index.js';
+import { circuitBreakerFor, command, configure, events, metricsFor } from '../../src/index.js';
 import { existingRuntime } from '../../src/command/CommandRuntime.js';
 import { healthSnapshot } from '../../src/metrics/HealthCounts.js';
 import { FakeClock, resetBreakwater, useFakeClock } from '../../src/testing.js';
-import { deferred } from '../support/deferred.js';
 
 /** A runtime's private parts, read to check that they are made lazily (and only then). */
 interface RuntimeInsides {
-  fallbackPermits: { inUse: number; limit: number } | null;
   breaker: { onTimer: (() => void) | null };
 }
 
@@ -28,56 +26,6 @@ describe('a key makes the parts it rarely uses on first use', () => {
   let clock: FakeClock;
   beforeEach(() => {
     clock = useFakeClock();
-  });
-
-  it('the fallback semaphore: none until a fallback runs, then with the limit configured at that time', async () => {
-    configure({ commands: { Fb: { fallbackMaxConcurrent: 1 } } });
-    const gate = deferred<string>();
-    const cmd = command({ key: 'Fb', run: fails, fallback: () => gate.promise, timeout: false });
-    expect(insides('Fb').fallbackPermits).toBeNull();
-    const first = cmd.execute();
-    await Promise.resolve();
-    const permits = insides('Fb').fallbackPermits!;
-    expect(permits).not.toBeNull();
-    expect(permits.limit).toBe(1);
-    expect(permits.inUse).toBe(1);
-    // the only permit is held: the second fallback is rejected (FALLBACK_REJECTION), as with a semaphore made up front
-    await expect(cmd.execute()).rejects.toMatchObject({ failureType: 'REJECTED_SEMAPHORE_FALLBACK' });
-    expect(metricsFor('Fb').cumulativeCount('FALLBACK_REJECTION')).toBe(1);
-    gate.resolve('fb');
-    await expect(first).resolves.toBe('fb');
-    expect(permits.inUse).toBe(0);
-    // configure() reaches the made semaphore at once, and the next fallback uses the same one
-    configure({ commands: { Fb: { fallbackMaxConcurrent: 3 } } });
-    expect(permits.limit).toBe(3);
-    expect(insides('Fb').fallbackPermits).toBe(permits);
-  });
-
-  it('the fallback semaphore: a key that never ran a fallback expires and comes back without one; a held permit keeps it', async () => {
-    const gate = deferred<string>();
-    const plain = command({ key: 'NoFb', run: ok });
-    const held = command({ key: 'HeldFb', run: fails, fallback: () => gate.promise, timeout: false });
-    await plain.execute();
-    const pending = held.execute();
-    await Promise.resolve();
-    clock.advance(360_000);
-    expect(commandKeys()).not.toContain('NoFb');
-    expect(commandKeys()).toContain('HeldFb'); // its fallback holds a permit
-    gate.resolve('late');
-    await expect(pending).resolves.toBe('late');
-    await plain.execute();
-    expect(insides('NoFb').fallbackPermits).toBeNull();
-  });
-
-  it('the fallback semaphore: nothing survives resetBreakwater()', async () => {
-    const cmd = command({ key: 'ResetFb', run: fails, fallback: () => 'fb' });
-    expect(cmd.executeSync()).toBe('fb');
-    expect(insides('ResetFb').fallbackPermits!.inUse).toBe(0);
-    resetBreakwater();
-    configure({ clock });
-    expect(existingRuntime('ResetFb')).toBeUndefined();
-    expect(command({ key: 'ResetFb', run: ok }).executeSync()).toBe('ok');
-    expect(insides('ResetFb').fallbackPermits).toBeNull();
   });
 
   it("the breaker's health timer callback: none until a timer is armed, then one, reused, and the timer still trips", () => {
