@@ -125,7 +125,7 @@ function handOver(spec: ExecutionSpec, args: readonly unknown[], mode: number, c
 function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: number, clock: Clock): unknown {
   const startedAt = entered[0]!;
   const { runtime: rt, config: cfg } = spec;
-  const permits = cfg.fallbackEnabled && spec.hasFallback ? rt.fallbackSemaphore : null; // one read of the lazy getter
+  const permits = cfg.fallbackEnabled && spec.hasFallback ? rt.fallbackSemaphore : null; // one read (a plain field again since 187384f)
   if (permits === null || !permits.tryAcquire()) {
     // no fallback to run (disabled, missing, or no permit: trying took nothing): the full flow fails the call
     handedOver = handOver(spec, args, mode, clock, REFUSE, startedAt);
