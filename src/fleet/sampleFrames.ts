@@ -33,8 +33,6 @@ export function framesOfSliced(build: (done: Done<readonly object[]>) => void): 
     });
 }
 
-const frame = (o: object): string => `data: ${JSON.stringify(o)}\n\n`;
-
 /**
  * @internal `aggregateSamples(instances)` in event-loop slices (see `sliceEach`): every instance's objects added one
  * at a time, then each key's object made. The same objects in the same order as `aggregateSamples`.
@@ -50,33 +48,23 @@ export function aggregateInSlices(instances: readonly InstanceSample[], done: Do
 }
 
 /**
- * @internal the stream frames of {@link aggregateInSlices}'s objects, then of `last()`'s, made in the same slices:
- * each key's object is serialised as soon as it is made and its frame joined into a piece as soon as the piece is
- * full, so neither the aggregated objects nor one string per key are kept until the end (at 10,000 keys these were
- * tens of MB that the garbage collector's young-generation collections copied, in pauses of 15–30 ms).
+ * @internal the stream frames of {@link aggregateInSlices}'s objects, made in the same slices: each key's object is
+ * serialised as soon as it is made and its frame joined into a piece as soon as the piece is full, so neither the
+ * aggregated objects nor one string per key are kept until the end (at 10,000 keys these were tens of MB that the
+ * garbage collector's young-generation collections copied, in pauses of 15–30 ms).
  */
-export function aggregateFramesInSlices(
-  instances: readonly InstanceSample[],
-  last: () => object,
-  done: Done<readonly string[]>,
-  options?: SliceOptions,
-): void {
+export function aggregateFramesInSlices(instances: readonly InstanceSample[], done: Done<readonly string[]>, options?: SliceOptions): void {
   const joiner = new PieceJoiner();
   aggregateEach(
     instances,
     (o) => joiner.push(frame(o)),
-    (error) => {
-      if (error !== undefined) return done(error);
-      try {
-        joiner.push(frame(last()));
-      } catch (e) {
-        return done(e);
-      }
-      done(undefined, joiner.pieces());
-    },
+    (error) => (error === undefined ? done(undefined, joiner.pieces()) : done(error)),
     options,
   );
 }
+
+/** @internal `o`'s stream frame. */
+export const frame = (o: object): string => `data: ${JSON.stringify(o)}\n\n`;
 
 /**
  * Adds every instance's objects, in order, walking the instances' own lists (no flat copy of them all), then hands

@@ -11,7 +11,8 @@ import { ackPiece, isClusterSamplePiece, SampleAssembly } from './clusterMessage
 import { collectWorkerMetrics, type WorkerMetrics } from './clusterMetrics.js';
 import { writeFoldedMetrics, type TextSink } from './mergeMetrics.js';
 import { plainText, serveFleet } from './fleetServer.js';
-import { aggregateFramesInSlices } from './sampleFrames.js';
+import type { InstanceSample } from './aggregate.js';
+import { aggregateFramesInSlices, frame } from './sampleFrames.js';
 import { WorkerSamples } from './workerSamples.js';
 import { instancesObject, type InstanceStatus } from './instanceStatus.js';
 
@@ -151,17 +152,38 @@ export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): 
       if (now - seen > workerTimeout) leave(id, seen + workerTimeout, `silent for ${workerTimeout} ms`);
     }
   };
+  /** The last aggregate's pieces and the samples it was made from (the stored lists themselves). */
+  let aggregated: { from: InstanceSample[]; pieces: readonly string[] } | null = null;
+  const sameSamples = (a: readonly InstanceSample[], b: readonly InstanceSample[]): boolean =>
+    a.length === b.length && a.every((s, i) => s.id === b[i]!.id && s.objects === b[i]!.objects);
   /**
-   * The stream frames of the aggregate of the workers' latest samples and of the status object, made in event-loop
-   * slices and joined into pieces as they are made.
+   * The stream frames of the aggregate of the workers' latest samples, made in event-loop slices and joined into
+   * pieces as they are made (or the last aggregate's pieces again when no worker sent a new sample since: at 10,000
+   * keys a worker's sample takes longer than an interval to arrive), then the status object's.
    */
   const frames = (done: Done<readonly string[]>): void => {
+    let from: InstanceSample[];
     try {
       dropSilent(getClock().now());
+      from = view.samples();
     } catch (error) {
       return done(error);
     }
-    aggregateFramesInSlices(view.samples(), () => instancesObject(workers(), getClock().wallTime(), []), done);
+    const withStatus = (pieces: readonly string[]): void => {
+      let status: string;
+      try {
+        status = frame(instancesObject(workers(), getClock().wallTime(), []));
+      } catch (error) {
+        return done(error);
+      }
+      done(undefined, [...pieces, status]);
+    };
+    if (aggregated !== null && sameSamples(aggregated.from, from)) return withStatus(aggregated.pieces);
+    aggregateFramesInSlices(from, (error, pieces) => {
+      if (error !== undefined) return done(error);
+      aggregated = { from, pieces: pieces! };
+      withStatus(pieces!);
+    });
   };
   const guard = authorize === undefined ? {} : { authorize };
   const stream = streamSamples({ intervalMs, maxConnections, allowedHosts: 'all', ...guard }, frames);

@@ -75,6 +75,36 @@ describe('startClusterPrimary / reportToClusterPrimary', () => {
     expect(down.at(-1)!.id).toBe('worker 102');
   });
 
+  it('aggregates again only once a worker sent a new sample, and the stream then shows the new figures', async () => {
+    const clock = useFakeClock(1_000);
+    const primary = await startClusterPrimary({ port: 0, intervalMs: 100, workerTimeout: 60_000 });
+    open.push(primary);
+    const worker = (id: number) => ({ id }) as Worker;
+    const sample = (id: number, n: number, requestCount: number) => {
+      for (const piece of samplePieces(n, [{ type: 'HystrixCommand', name: 'A', reportingHosts: 1, requestCount }])) cluster.emit('message', worker(id), piece);
+    };
+    sample(1, 0, 5);
+    sample(2, 0, 7);
+    const stream = await openStream(`${primary.url}hystrix.stream`);
+    const shown = () => stream.objects().filter((o) => o.name === 'A');
+    const status = () => stream.objects().filter((o) => o.type === 'TurbineInstances');
+    for (let i = 1; i <= 3; i++) {
+      clock.advance(100);
+      await stream.waitFor(() => shown().length === i && status().length === i);
+    }
+    // the same two samples: the same aggregate each interval, and a status object of its own each time
+    expect(shown().map((o) => [o.requestCount, o.reportingHosts])).toEqual([[12, 2], [12, 2], [12, 2]]);
+    sample(1, 1, 10);
+    clock.advance(100);
+    await stream.waitFor(() => shown().length === 4);
+    expect(shown()[3]).toMatchObject({ requestCount: 17, reportingHosts: 2 });
+    cluster.emit('exit', worker(2));
+    clock.advance(100);
+    await stream.waitFor(() => shown().length === 5);
+    expect(shown()[4]).toMatchObject({ requestCount: 10, reportingHosts: 1 });
+    stream.close();
+  });
+
   it('takes only well-formed sample pieces of its own format from the IPC channel (other libraries share it)', () => {
     const [piece] = samplePieces(0, [{ type: 'HystrixCommand', name: 'A' }]);
     expect(isClusterSamplePiece(piece)).toBe(true);
