@@ -20,11 +20,42 @@ export interface DeadlineNode {
   readonly keepAlive?: boolean;
 }
 
-/** @internal a doubly linked list of nodes armed with the same delay, hence (almost always) in deadline order. */
+/**
+ * @internal a circular doubly linked list of nodes armed with the same delay, hence (almost always) in deadline
+ * order. Only its last node is held (the first is the last's `dlNext`): the list is long-lived and its nodes are
+ * young, so each store of a node into the list is a write barrier with a remembered-set entry (about as costly as
+ * the rest of an add); with one pointer, adding a node is one such store and removing the first node (the usual
+ * order) is none, where a head and a tail cost two per call.
+ */
 export class DeadlineList {
-  head: DeadlineNode | null = null;
   tail: DeadlineNode | null = null;
   size = 0;
+
+  /** The node with the earliest deadline, or null. */
+  get head(): DeadlineNode | null {
+    return this.tail === null ? null : this.tail.dlNext;
+  }
+}
+
+/**
+ * Links `node` in after the node of `tail`'s list that its deadline `at` follows, or first (the clock went back
+ * since `tail` was added: walk back from the last node).
+ */
+function insertEarlier(node: DeadlineNode, tail: DeadlineNode, at: number): void {
+  const head = tail.dlNext!;
+  let after = tail;
+  while (after !== head && after.deadlineAt > at) after = after.dlPrev!;
+  // before the first: after the last, which makes it the first (the list's tail stays)
+  link(node, after.deadlineAt > at ? tail : after);
+}
+
+/** Links `node` in after `after` (both in a circular list). */
+function link(node: DeadlineNode, after: DeadlineNode): void {
+  const next = after.dlNext!;
+  node.dlPrev = after;
+  node.dlNext = next;
+  next.dlPrev = node;
+  after.dlNext = node;
 }
 
 /**
@@ -53,12 +84,12 @@ export class Deadlines {
   private readonly keepIdleTimer: boolean;
 
   /**
-   * @param clock - the clock whose timer fires the deadlines.
+   * @param clock - the clock whose timer fires the deadlines (and that lean calls armed here read their end from).
    * @param keepIdleTimer - leave the timer to expire when nothing is armed instead of cancelling it (default: only
    *   for the system clock, whose timers are unref'd).
    */
   constructor(
-    private readonly clock: Clock,
+    readonly clock: Clock,
     keepIdleTimer: boolean = clock === systemClock,
   ) {
     this.keepIdleTimer = keepIdleTimer;
@@ -73,26 +104,32 @@ export class Deadlines {
   add(node: DeadlineNode, now: number, delayMs: number): void {
     const at = now + delayMs;
     node.deadlineAt = at;
-    let list = delayMs === this.lastDelay ? this.lastList! : this.lists.get(delayMs);
+    const list = delayMs === this.lastDelay ? this.lastList! : this.listOf(delayMs);
+    node.dlList = list;
+    const tail = list.tail;
+    if (tail === null) {
+      node.dlPrev = node.dlNext = node;
+      list.tail = node;
+    } else if (tail.deadlineAt <= at) {
+      // the usual case (one delay per list, a monotonic clock): the new last node
+      link(node, tail);
+      list.tail = node;
+    } else insertEarlier(node, tail, at);
+    list.size++;
+    this.active++;
+    if (at < this.armedAt) this.arm(at, now);
+  }
+
+  /** The list of `delayMs` (made if there is none), remembered as the last one used. */
+  private listOf(delayMs: number): DeadlineList {
+    let list = this.lists.get(delayMs);
     if (list === undefined) {
       list = new DeadlineList();
       this.lists.set(delayMs, list);
     }
     this.lastDelay = delayMs;
     this.lastList = list;
-    // Walk back from the tail: with one delay per list and a monotonic clock this never loops.
-    let after = list.tail;
-    while (after !== null && after.deadlineAt > at) after = after.dlPrev;
-    node.dlList = list;
-    node.dlPrev = after;
-    node.dlNext = after === null ? list.head : after.dlNext;
-    if (node.dlNext !== null) node.dlNext.dlPrev = node;
-    else list.tail = node;
-    if (after !== null) after.dlNext = node;
-    else list.head = node;
-    list.size++;
-    this.active++;
-    if (at < this.armedAt) this.arm(at, now);
+    return list;
   }
 
   /**
@@ -110,22 +147,28 @@ export class Deadlines {
   remove(node: DeadlineNode): void {
     const list = node.dlList;
     if (list === null) return;
-    if (node.dlPrev !== null) node.dlPrev.dlNext = node.dlNext;
-    else list.head = node.dlNext;
-    if (node.dlNext !== null) node.dlNext.dlPrev = node.dlPrev;
-    else list.tail = node.dlPrev;
+    const next = node.dlNext!;
+    if (next === node) list.tail = null;
+    else {
+      const prev = node.dlPrev!;
+      prev.dlNext = next;
+      next.dlPrev = prev;
+      if (list.tail === node) list.tail = prev;
+    }
     node.dlPrev = node.dlNext = null;
     node.dlList = null;
     list.size--;
     this.active--;
     if (this.alive !== 0 && node.keepAlive === true) this.alive--;
-    if (this.active === 0 && this.timer !== null && !this.keepIdleTimer) {
-      // Nothing left to watch: drop the timer so an idle process holds no pending timer.
-      this.timer.cancel();
-      this.timer = null;
-      this.armedAt = Infinity;
-      this.armedAlive = false;
-    }
+    if (this.active === 0 && this.timer !== null && !this.keepIdleTimer) this.dropTimer();
+  }
+
+  /** Nothing left to watch: drop the timer so an idle process holds no pending timer. */
+  private dropTimer(): void {
+    this.timer!.cancel();
+    this.timer = null;
+    this.armedAt = Infinity;
+    this.armedAlive = false;
   }
 
   private arm(at: number, now: number): void {
@@ -155,14 +198,15 @@ export class Deadlines {
         }
         node = list.head;
       }
-      if (list.head === null) {
+      node = list.head;
+      if (node === null) {
         this.lists.delete(delay);
         if (list === this.lastList) {
           this.lastList = null;
           this.lastDelay = NaN;
         }
       }
-      else if (list.head.deadlineAt < earliest) earliest = list.head.deadlineAt;
+      else if (node.deadlineAt < earliest) earliest = node.deadlineAt;
     }
     if (earliest !== Infinity && this.timer === null) this.arm(earliest, now);
   }

@@ -87,6 +87,52 @@ describe('Deadlines', () => {
   });
 });
 
+describe('Deadlines: the circular list of a delay', () => {
+  it('inserts a deadline between two others, and removing the first, a middle or the last keeps the order', () => {
+    const clock = new FakeClock(1000);
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    const at = (name: string, t: number) => {
+      const n = node(fired, name);
+      clock.jump(t - clock.now());
+      d.add(n, clock.now(), 100);
+      return n;
+    };
+    const a = at('a', 1000);
+    at('c', 1020);
+    at('e', 1040);
+    at('b', 1010); // the clock went back: between a and c
+    const d2 = at('d', 1030); // between c and e
+    at('f', 1050); // the new last again
+    at('a0', 990); // before the first
+    const z = at('z', 1060);
+    d.remove(a); // a first-but-one
+    d.remove(d2); // a middle one
+    d.remove(z); // the last
+    expect(d.size).toBe(5);
+    clock.jump(1060 - clock.now());
+    clock.advance(100);
+    expect(fired).toEqual(['a0', 'b', 'c', 'e', 'f']);
+    expect(d.size).toBe(0);
+  });
+
+  it('empties and refills a list one node at a time (one call in flight)', () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const n = node(fired, `n${i}`);
+      d.add(n, clock.now(), 100);
+      expect(n.dlNext).toBe(n);
+      d.remove(n);
+      expect(n.dlNext).toBeNull();
+    }
+    d.add(node(fired, 'last'), clock.now(), 100);
+    clock.advance(100);
+    expect(fired).toEqual(['last']);
+  });
+});
+
 describe('FakeClock', () => {
   it('fires timers in time order, ties in creation order, including timers scheduled while advancing', () => {
     const clock = new FakeClock();
