@@ -276,9 +276,12 @@ const clusterSample: KeySection = {
   },
   async measure(keys: number, o: HarnessOptions) {
     if (cluster.isWorker) return sampleWorkerRole(keys);
+    // The primary listens before the workers start: a worker's first sample, sent at once, would otherwise wait for
+    // an acknowledgement nobody sends, and on the workers' bench clock (which moves only with each round's traffic)
+    // that wait does not end before the rounds need the worker's next sample.
+    const server = await bw.startClusterPrimary({ port: 0, intervalMs: 500 });
     const workers = Array.from({ length: WORKERS }, () => cluster.fork());
     await fromAll(READY);
-    const server = await bw.startClusterPrimary({ port: 0, intervalMs: 500 });
     const stream = readStream(`${server.url}hystrix.stream`);
     /** The sample messages of the current round, per worker (sized after the measured window). */
     let received = new Map<number, unknown[]>();
