@@ -22,6 +22,9 @@ import { takeCapture } from './ExecutionRecord.js';
 import type { DeadlineList, DeadlineNode, Deadlines } from '../time/Deadlines.js';
 import { deadlinesFor } from '../time/deadlinesFor.js';
 import {
+  capture,
+  capturedReject,
+  capturedResolve,
   emitEvent,
   Execution,
   isThenable,
@@ -155,16 +158,6 @@ function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: numbe
   return result;
 }
 
-// The resolving functions of the Promise being created (as the executor's: one module-level executor function;
-// a closure storing them into the LeanRun saved two write barriers per success but measured bimodal, up to +15 %
-// instructions, with 1,000 calls in flight: see docs/benchmarks.md change 16).
-let resolveNext: (value: unknown) => void = () => undefined;
-let rejectNext: (error: unknown) => void = () => undefined;
-function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  resolveNext = resolve;
-  rejectNext = reject;
-}
-
 /**
  * An async lean call while `run` runs: its deadline node, its `RunContext` and the settling functions of its
  * caller's Promise. On its deadline, or when run fails, an Execution takes the call over (run's late outcome then
@@ -253,9 +246,12 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
   if (admission !== ADMIT || timeout === false || !rt.semaphore.tryAcquire()) return handOver(spec, args, MODE_ASYNC, clock, admission, startedAt).promise();
   const deadlines = deadlinesFor(clock);
   const run = new LeanRun(spec, args, deadlines, startedAt, RequestContext.current()); // a timeout's fallback runs in it
+  // the executor's module-level Promise executor (a closure storing the resolving functions into the LeanRun saved
+  // two write barriers per success but measured bimodal, up to +15 % instructions, with 1,000 calls in flight: see
+  // docs/benchmarks.md change 17)
   const promise = new Promise<unknown>(capture);
-  run.resolve = resolveNext;
-  run.reject = rejectNext;
+  run.resolve = capturedResolve();
+  run.reject = capturedReject();
   deadlines.add(run, startedAt, timeout);
   rt.metrics.startRun(startedAt);
   let result: unknown;

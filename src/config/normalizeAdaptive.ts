@@ -57,7 +57,7 @@ export function normalizeAdaptive(value: unknown, path: string): AdaptiveOptions
 export function resolveAdaptive(options: AdaptiveOptions | undefined, path: string): AdaptiveConfig {
   // most keys have no adaptive options: they share the frozen defaults (a copy per key cost ~190 B of every key)
   if (options === undefined) return ADAPTIVE_DEFAULTS.vegas;
-  const algorithm = options?.algorithm ?? 'vegas';
+  const algorithm = options.algorithm ?? 'vegas';
   const config = Object.freeze({ ...ADAPTIVE_DEFAULTS[algorithm], ...options, algorithm });
   if (config.minLimit > config.maxLimit) throw configError(`${path}.minLimit`, `at most maxLimit (${config.maxLimit})`, config.minLimit, 'range');
   if (config.initialLimit < config.minLimit || config.initialLimit > config.maxLimit) {
