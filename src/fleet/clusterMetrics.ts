@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Registry } from 'prom-client';
 import { getClock } from '../config/store.js';
+import { Family, noDefaultLabels } from '../prometheus/Family.js';
 import { ackPiece, PieceAcks, sendToPrimary } from './clusterMessages.js';
 import { MetricsFold, type MetricJson } from './mergeMetrics.js';
 
@@ -71,7 +72,22 @@ export function piecesOf(metrics: readonly MetricJson[], perPiece = SERIES_PER_P
 }
 
 /**
- * @internal the worker side: answers the primary's requests with `registry.getMetricsAsJSON()`, one piece at a time
+ * @internal what a worker sends its primary: `registry.getMetricsAsJSON()`, except that breakwater's own families
+ * give each series as its finished text (see {@link Family.getForCluster}) when the registry has no default labels:
+ * the primary then finds a series by one string (a labels object would be turned into text and a key for each of
+ * the hundreds of thousands of series at 10,000 keys), and prom-client's merge of these values writes the same text.
+ * Every metric is asked in the same turn, as prom-client does, so breakwater's families share one slicer.
+ */
+export async function metricsForPrimary(registry: Registry): Promise<MetricJson[]> {
+  if (!noDefaultLabels(registry)) return (await registry.getMetricsAsJSON()) as unknown as MetricJson[];
+  const metrics = (registry.getMetricsAsArray() as unknown[]).map((metric) =>
+    metric instanceof Family ? metric.getForCluster() : (metric as { get(): Promise<unknown> }).get(),
+  );
+  return (await Promise.all(metrics)) as unknown as MetricJson[];
+}
+
+/**
+ * @internal the worker side: answers the primary's requests with the registry's metrics ({@link metricsForPrimary}), one piece at a time
  * (the next once the primary acknowledged the previous one), so neither side serialises or parses the whole at once,
  * and the primary never has more than one piece of a worker to read in one turn.
  * Returns what removes the listener.
@@ -81,7 +97,7 @@ export function answerMetricsRequests(registry: Registry): () => void {
   const answer = async (id: number): Promise<void> => {
     let pieces: MetricJson[][];
     try {
-      pieces = piecesOf((await registry.getMetricsAsJSON()) as unknown as MetricJson[]);
+      pieces = piecesOf(await metricsForPrimary(registry));
     } catch (error) {
       await sendToPrimary({ type: METRICS_PIECE, id, piece: 0, metrics: [], last: true, error: error instanceof Error ? error.message : String(error) });
       return;

@@ -180,15 +180,21 @@ export class MetricsFold {
       const order = family.order[slot]!;
       const values = family.values[slot]!;
       for (const series of metric.values ?? []) {
-        const text = seriesText(name, series);
-        const byText = textIsKey(series) ? family.byText[series.metricName === undefined ? 0 : 1] : undefined;
+        // Without labels (as breakwater's workers send their own series: the whole line in `metricName`, see
+        // metricsForPrimary) the text is the series' identity: prom-client's key is then `${metricName}_`, which no
+        // labelled series has, so such a series needs no key and no entry in `index`. It is looked up among the
+        // texts of series without a metric name of their own, which is what the same series is when sent with a
+        // labels object (by a worker of an earlier version): the two are one series, not two lines.
+        const plain = series.labels === undefined && series.metricName !== '';
+        const text = plain ? (series.metricName ?? name) : seriesText(name, series);
+        const byText = plain || textIsKey(series) ? family.byText[plain || series.metricName === undefined ? 0 : 1] : undefined;
         let i = byText?.get(text);
         if (i === undefined) {
-          const key = seriesKey(series);
-          i = family.index.get(key);
+          const key = plain ? undefined : seriesKey(series);
+          i = key === undefined ? undefined : family.index.get(key);
           if (i === undefined) {
             i = family.texts.length;
-            family.index.set(key, i);
+            if (key !== undefined) family.index.set(key, i);
             family.texts.push(text);
           }
           byText?.set(text, i);
@@ -285,8 +291,10 @@ async function run(families: ReturnType<MetricsFold['inOrder']>, order: readonly
   const due = (): boolean => ++count >= maxPerSlice || (count % 16 === 0 && performance.now() - start >= budgetMs);
   const pause = async (): Promise<void> => {
     flush();
-    if (ok) await new Promise<void>((resolve) => setImmediate(resolve));
-    else await sink.drained();
+    // `drain` may come in the same turn (a write the socket took at once ends in a nextTick): a later turn still
+    // follows, so that one turn never runs slice after slice while the reader keeps up.
+    if (!ok) await sink.drained();
+    await new Promise<void>((resolve) => setImmediate(resolve));
     ok = true;
     start = performance.now();
     count = 0;

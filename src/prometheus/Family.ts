@@ -19,6 +19,11 @@ function valueText(value: number): string {
   return `${value}`;
 }
 
+/** A series' line up to its value: the metric name and the labels, as prom-client writes them. */
+function seriesText(name: string, base: LabelSet, extra: LabelSet | null): string {
+  return extra !== null ? `${name}{${base.text}${extra.text}}` : base.text === '' ? name : `${name}{${base.text}}`;
+}
+
 interface Value {
   value: number;
   labels?: Readonly<Record<string, string>>;
@@ -59,6 +64,26 @@ export class Family {
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
+  /**
+   * For breakwater's `node:cluster` primary (see src/fleet/clusterMetrics.ts): one value per series, as
+   * {@link Family.get} gives, but each series' text up to its value (`name{labels}`, the labels as prom-client writes
+   * them) in `metricName` and no `labels`. The primary writes a series as `metricName{labels} value` and tells series
+   * apart by metric name and labels, as prom-client's merge does: for these values that is the same line and the same
+   * series as for {@link Family.get}'s, but the primary finds a series by that one string instead of building it from
+   * a labels object (and each series travels as one string instead of an object). Only for a registry without
+   * default labels (prom-client adds those to `labels`). prom-client's own `AggregatorRegistry` reads
+   * {@link Family.get}'s values (it needs a labels object).
+   */
+  async getForCluster(): Promise<{ name: string; help: string; type: string; values: Value[]; aggregator: string }> {
+    const data = await scrapeData();
+    const name = this.name;
+    const values: Value[] = [];
+    await this.each(data, (base, extra, value) => {
+      values.push({ value, metricName: seriesText(name, base, extra) });
+    });
+    return { name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
   /** The text exposition: finished lines, many per value (see the class comment). */
   async getForPromString(): Promise<{ name: string; help: string; type: string; values: Value[]; aggregator: string }> {
     if (!plainText(this.registry)) return this.get();
@@ -71,7 +96,7 @@ export class Family {
     let last = 0;
     await this.each(data, (base, extra, value) => {
       if (parts.length !== 0) parts.push(` ${valueText(last)}\n`);
-      parts.push(extra !== null ? `${name}{${base.text}${extra.text}}` : base.text === '' ? name : `${name}{${base.text}}`);
+      parts.push(seriesText(name, base, extra));
       last = value;
       if (parts.length === 2 * LINES_PER_VALUE - 1) {
         values.push({ metricName: parts.join(''), value: last });
@@ -107,7 +132,11 @@ export class Family {
 
 /** True when prom-client will write `metricName value` untouched: no default labels, Prometheus text format. */
 function plainText(registry: Registry): boolean {
-  if (registry.contentType !== promClient().Registry.PROMETHEUS_CONTENT_TYPE) return false;
+  return registry.contentType === promClient().Registry.PROMETHEUS_CONTENT_TYPE && noDefaultLabels(registry);
+}
+
+/** @internal true when the registry adds no default labels to its metrics' values. */
+export function noDefaultLabels(registry: Registry): boolean {
   const defaults = (registry as unknown as { _defaultLabels?: Record<string, unknown> })._defaultLabels;
   return defaults !== undefined && Object.keys(defaults).length === 0;
 }

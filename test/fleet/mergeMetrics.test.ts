@@ -1,7 +1,7 @@
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { command, registerPrometheus } from '../../src/index.js';
-import { piecesOf } from '../../src/fleet/clusterMetrics.js';
+import { metricsForPrimary, piecesOf } from '../../src/fleet/clusterMetrics.js';
 import { MetricsFold, mergeSlicing, writeFoldedMetrics, writeMergedMetrics, type MetricJson, type TextSink } from '../../src/fleet/mergeMetrics.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { countingTurns } from '../support/countingTurns.js';
@@ -155,6 +155,58 @@ describe('writeMergedMetrics (the cluster primary’s /metrics)', () => {
     expect(drains).toBeGreaterThan(3);
     expect(slow.text).toBe(await AggregatorRegistry.aggregate(responses).metrics());
     expect((await merge([[], []])).text).toBe(await AggregatorRegistry.aggregate([[], []]).metrics());
+  });
+
+  it('lets other work run between slices when the sink drains at once (a socket that took the text in the same turn)', async () => {
+    await keys(20);
+    const responses = await responsesOf([workerRegistry(1), workerRegistry(2)]);
+    mergeSlicing.maxPerSlice = 50;
+    // `drain` on the next tick, as Node emits it for a write the socket took at once: without a turn in between, the
+    // whole merge would run in one event-loop turn
+    const eager = await merge(responses, { write: () => false, drained: () => new Promise((resolve) => process.nextTick(resolve)) });
+    expect(eager.text).toBe(await AggregatorRegistry.aggregate(responses).metrics());
+    const lines = eager.text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    expect(eager.turns).toBeGreaterThan(lines / 50 - 2);
+  });
+
+  it("merges breakwater's series sent as finished lines (metricsForPrimary) into the text prom-client writes for getMetricsAsJSON()", async () => {
+    await keys(15);
+    const registries = [workerRegistry(1), workerRegistry(2, true), workerRegistry(3)];
+    const asJson = await responsesOf(registries);
+    const asLines: MetricJson[][] = [];
+    for (const r of registries) asLines.push(JSON.parse(JSON.stringify(await metricsForPrimary(r))) as MetricJson[]);
+    // breakwater's families travel as lines (no labels object), the user's own metrics as prom-client gives them
+    const events = asLines[0]!.find((m) => m.name === 'breakwater_command_events_total')!;
+    expect(events.values!.length).toBeGreaterThan(15);
+    for (const v of events.values!) {
+      expect(v.labels).toBeUndefined();
+      expect(v.metricName).toMatch(/^breakwater_command_events_total\{command="Merge\.\d+",group="[^\n]*",event="[a-z_]+"\}$/);
+    }
+    expect(asLines[0]!.find((m) => m.name === 'app_requests_total')).toEqual(asJson[0]!.find((m) => m.name === 'app_requests_total'));
+    for (const order of [[0, 1, 2], [2, 1, 0]]) {
+      const expected = await AggregatorRegistry.aggregate(order.map((slot) => asJson[slot]!)).metrics();
+      const lines = order.map((slot) => asLines[slot]!);
+      // the primary's merge of the lines, whole or from interleaved pieces
+      expect((await merge(lines)).text).toBe(expected);
+      const fold = new MetricsFold(3);
+      const pieces = lines.map((metrics) => piecesOf(metrics, 13));
+      for (let at = 0; pieces.some((p) => at < p.length); at++) pieces.forEach((p, slot) => at < p.length && fold.add(slot, p[at]!));
+      let text = '';
+      await new Promise((resolve) => writeFoldedMetrics(fold, [0, 1, 2], { write: (t) => ((text += t), true), drained: () => Promise.resolve() }, resolve));
+      expect(text).toBe(expected);
+    }
+    // a line and a labels object of the same series (a worker of an earlier version) are one series, either first
+    expect((await merge([asLines[0]!, asJson[1]!])).text).toBe(await AggregatorRegistry.aggregate([asJson[0]!, asJson[1]!]).metrics());
+    expect((await merge([asJson[1]!, asLines[0]!])).text).toBe(await AggregatorRegistry.aggregate([asJson[1]!, asJson[0]!]).metrics());
+  });
+
+  it('sends labels objects from a registry with default labels (prom-client adds them to each series)', async () => {
+    await keys(3);
+    const r = workerRegistry(1);
+    r.setDefaultLabels({ host: 'a' });
+    const metrics = JSON.parse(JSON.stringify(await metricsForPrimary(r))) as MetricJson[];
+    expect(metrics).toEqual(JSON.parse(JSON.stringify(await r.getMetricsAsJSON())));
+    expect(metrics.find((m) => m.name === 'breakwater_command_events_total')!.values![0]!.labels).toMatchObject({ host: 'a', command: 'Merge.0' });
   });
 
   it('fails before writing anything when a metric names an aggregator prom-client does not have', async () => {
