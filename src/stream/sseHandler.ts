@@ -274,7 +274,9 @@ export function streamSamples(
     res.on('drain', () => {
       conn.waitingForDrain = false;
       watch.clear();
-      if (conn.sending !== null) pump(conn);
+      // The next piece on a later turn, as after a write the socket took: a write the socket takes at once emits
+      // `drain` on the next tick, and pumping from here would write piece after piece in one event-loop turn.
+      if (conn.sending !== null) setImmediate(resume, conn, conn.sending);
     });
     res.once('close', () => end(conn));
     req.socket.setNoDelay(true);
@@ -314,9 +316,11 @@ export function streamSamples(
       conn.sending = null;
       return;
     }
-    if (!write(conn, piece)) return; // `drain` resumes
+    const ok = write(conn, piece);
+    // The last piece handed over, the sample is done (a tick may start the next one once the socket drained).
     if (!sample.has(conn.nextPiece)) conn.sending = null;
-    else setImmediate(resume, conn, sample);
+    else if (ok) setImmediate(resume, conn, sample);
+    // else `drain` resumes
   }
 
   function resume(conn: Connection, sample: SamplePieces): void {

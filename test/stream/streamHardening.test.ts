@@ -56,11 +56,15 @@ async function silent(port: number): Promise<Socket> {
   return socket;
 }
 
-/** Ticks the sampling clock until the server has had to wait for `drain` (it then drops samples). */
+/**
+ * Ticks the sampling clock until the server has had to wait for `drain` (it then drops samples). Each tick gets the
+ * turns its sample's pieces need (one piece per turn): a tick that comes while a sample is still being written also
+ * drops it, without any wait for `drain`.
+ */
 async function backUp(): Promise<void> {
   for (let i = 0; i < 200 && handler!.stats().droppedSamples === 0; i++) {
     clock.advance(500);
-    await turn();
+    for (let t = 0; t < 20; t++) await turn();
   }
   expect(handler!.stats().droppedSamples).toBeGreaterThan(0);
 }

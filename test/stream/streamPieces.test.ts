@@ -148,6 +148,35 @@ describe('the stream writes a large sample in pieces', () => {
     client.close();
   }, 30_000);
 
+  it('writes one piece per event-loop turn, also when the socket takes each piece at once (drain on the next tick)', async () => {
+    await makeKeys();
+    const { url } = await serve();
+    const client = await openStream(url);
+    await client.waitFor((t) => t.length > 0);
+    let turns = 0;
+    let counting = true;
+    const count = (): void => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const turnOf: number[] = [];
+    afterFirstData = () => {
+      const note = (): void => {
+        turnOf.push(turns);
+        afterFirstData = note;
+      };
+      note();
+    };
+    clock.advance(500);
+    await client.waitFor((t) => wholeFrames(t) === KEYS, 10_000);
+    counting = false;
+    expect(turnOf.length).toBeGreaterThan(5);
+    // other work (the counter) ran between any two pieces
+    for (let i = 1; i < turnOf.length; i++) expect(turnOf[i]! - turnOf[i - 1]!).toBeGreaterThan(0);
+    client.close();
+  }, 30_000);
+
   it('keeps writing to a reading client while another client does not read', async () => {
     await makeKeys();
     const { url, port } = await serve();
