@@ -29,7 +29,6 @@ export interface DeadlineNode {
  */
 export class DeadlineList {
   tail: DeadlineNode | null = null;
-  size = 0;
 
   /** The node with the earliest deadline, or null. */
   get head(): DeadlineNode | null {
@@ -115,7 +114,6 @@ export class Deadlines {
       link(node, tail);
       list.tail = node;
     } else insertEarlier(node, tail, at);
-    list.size++;
     this.active++;
     if (at < this.armedAt) this.arm(at, now);
   }
@@ -157,7 +155,6 @@ export class Deadlines {
     }
     node.dlPrev = node.dlNext = null;
     node.dlList = null;
-    list.size--;
     this.active--;
     if (this.alive !== 0 && node.keepAlive === true) this.alive--;
     if (this.active === 0 && this.timer !== null && !this.keepIdleTimer) this.dropTimer();
