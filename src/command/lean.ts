@@ -46,11 +46,18 @@ import { hasAnyListener } from './globalEvents.js';
  * handed over, its signal is the execution's from then on (aborted by a late value's TIMEOUT, as an Execution's is).
  */
 class LeanContext implements RunContext {
-  controller: AbortController | null = null;
+  // Set in the constructor, not as class fields: fields with initializers make V8 call a separate initializer
+  // function, bytecode that counts against executeLeanSync's inlining budget (see executeLeanSync).
+  declare controller: AbortController | null;
   /** The execution that took the call over. */
-  exec: Execution | null = null;
+  declare exec: Execution | null;
+  declare readonly commandKey: string;
 
-  constructor(readonly commandKey: string) {}
+  constructor(commandKey: string) {
+    this.commandKey = commandKey;
+    this.controller = null;
+    this.exec = null;
+  }
 
   get signal(): AbortSignal {
     if (this.exec !== null) return this.exec.signal;

@@ -134,10 +134,17 @@ export class CommandMetrics {
    * Records one event (dense index from `EV`): one counter of the newest bucket, which also makes its rolling,
    * cumulative and (for a health event) health counts.
    */
-  mark(event: number, now: number, n = 1): void {
+  mark(event: number, now: number): void {
     const counts = this.counts;
-    if (counts === null) this.rolling!.add(event, now, n);
-    else counts[event]! += n; // no window: no time
+    if (counts === null) this.rolling!.add(event, now);
+    else counts[event]!++; // no window: no time
+  }
+
+  /** {@link CommandMetrics.mark} of `n` events at once (a collapsed batch). */
+  markMany(event: number, now: number, n: number): void {
+    const counts = this.counts;
+    if (counts === null) this.rolling!.addMany(event, now, n);
+    else counts[event]! += n;
   }
 
   /** The metrics' settings (the window sizes of when the key's metrics were made, or of its last window switch). */

@@ -42,7 +42,7 @@ export class CollapserMetrics {
   /** One batch of `size` requests was executed. */
   batchExecuted(size: number, now: number): void {
     this.rolling.add(BATCHES, now);
-    this.rolling.add(REQUESTS, now, size);
+    this.rolling.addMany(REQUESTS, now, size);
     this.batchSizes?.record(size, now);
   }
 

@@ -190,7 +190,7 @@ class Collapser<A, R> implements CollapserHandle<A, R> {
     const size = batch.args.length;
     const now = getClock().now();
     this.metrics.batchExecuted(size, now);
-    this.command.runtime.metrics.mark(EV.COLLAPSED, now, size);
+    this.command.runtime.metrics.markMany(EV.COLLAPSED, now, size);
     const ctx = RequestContext.current();
     const logged = ctx?.log.length ?? 0;
     let result: Promise<unknown>;

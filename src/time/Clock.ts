@@ -71,7 +71,9 @@ class SystemTimer implements TimerHandle {
  * The real clock: `performance.now()` for monotonic time, `Date.now()` for wall time, Node timers (unref'd).
  */
 export const systemClock: Clock = {
-  now: () => performance.now(),
+  // bound rather than an arrow around it: a call inlines straight into performance.now, one function less of the
+  // bytecode V8 weighs when it inlines (two clock reads per execution)
+  now: performance.now.bind(performance),
   wallTime: () => Date.now(),
   setTimer(fn, delayMs, keepAlive) {
     const handle = neutralScope.runInAsyncScope(() => setTimeout(fn, Math.max(0, delayMs)));

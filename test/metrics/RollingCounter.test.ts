@@ -24,10 +24,10 @@ describe('RollingCounter', () => {
 
   it('resetCounter zeroes one counter in every bucket and keeps the others', () => {
     const c = new RollingCounter(3, 1000, 10);
-    c.add(0, 0, 2);
-    c.add(1, 0, 3);
-    c.add(1, 500, 4);
-    c.add(2, 900, 5);
+    c.addMany(0, 0, 2);
+    c.addMany(1, 0, 3);
+    c.addMany(1, 500, 4);
+    c.addMany(2, 900, 5);
     c.resetCounter(1);
     expect([c.sum(0, 900), c.sum(1, 900), c.sum(2, 900)]).toEqual([2, 0, 5]);
     c.add(1, 950);
@@ -36,10 +36,10 @@ describe('RollingCounter', () => {
 
   it('zeroes skipped buckets after a long gap and after a large backwards jump', () => {
     const c = new RollingCounter(1, 1000, 10);
-    c.add(0, 0, 5);
+    c.addMany(0, 0, 5);
     expect(c.sum(0, 50_000)).toBe(0);
-    c.add(0, 50_000, 3);
-    c.add(0, 10, 1); // far in the past: start over
+    c.addMany(0, 50_000, 3);
+    c.addMany(0, 10, 1); // far in the past: start over
     expect(c.sum(0, 10)).toBe(1);
   });
 
@@ -104,12 +104,12 @@ describe('CommandMetrics.snapshot', () => {
 describe('RollingCounter sparse columns', () => {
   it('gives a counter its column on first use and keeps every other count and maximum when it does', () => {
     const c = new RollingCounter(22, 1000, 10);
-    c.add(5, 0, 2);
+    c.addMany(5, 0, 2);
     c.max(7, 0);
-    c.add(1, 150, 3);
-    c.add(21, 250, 4);
-    c.add(0, 250, 1);
-    c.add(5, 350, 1);
+    c.addMany(1, 150, 3);
+    c.addMany(21, 250, 4);
+    c.addMany(0, 250, 1);
+    c.addMany(5, 350, 1);
     c.max(3, 350);
     expect([c.sum(0, 400), c.sum(1, 400), c.sum(5, 400), c.sum(21, 400), c.sum(9, 400)]).toEqual([1, 3, 3, 4, 0]);
     expect(c.windowMax(400)).toBe(7);
@@ -223,7 +223,7 @@ describe('CommandMetrics: one write per event (health and totals read from the e
         }
         const event = random() < 0.6 ? EV.SUCCESS : Math.floor(random() * EVENT_TYPES.length);
         const n = random() < 0.1 ? 3 : 1;
-        m.mark(event, t, n);
+        m.markMany(event, t, n);
         if (bucket > head) head = bucket;
         if (head - bucket >= METRICS_DEFAULTS.rollingBuckets) {
           // more than a window back: the ring starts over at this bucket (totals kept)
