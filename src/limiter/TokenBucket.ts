@@ -11,7 +11,9 @@ import { WarmUp } from './WarmUp.js';
 export interface TakeOptions {
   /**
    * The longest wait in ms. When the tokens cannot arrive within it, `take` resolves `false` at once (it never
-   * waits in vain). `0` answers now, like `tryTake`. @defaultValue Infinity
+   * waits in vain); a waiter it accepts is answered within it. Behind takes of nearly the whole capacity the
+   * bucket allows up to 1 ms per such take for its whole-millisecond timer (docs/rate-limiting.md). `0` answers
+   * now, like `tryTake`. @defaultValue Infinity
    */
   readonly maxWait?: number;
   /** Aborting it gives up the place in the queue; the promise then rejects with `signal.reason`. */
@@ -26,6 +28,17 @@ export interface TokenWait {
 /** Tolerance for float error when comparing fractional token counts. */
 const EPS = 1e-9;
 
+/**
+ * How long after its tokens are due a waiter may be served: the timer fires on whole milliseconds. A full bucket
+ * holds no more than `capacity` meanwhile, so the projection for the waiters behind counts the refill of that
+ * millisecond as possibly lost (see `TokenBucket.commit`).
+ */
+const SERVE_SLACK_MS = 1;
+
+// What TokenBucket.grow computes (two numbers, returned without allocating).
+let grownTokens = 0;
+let grownCold = 0;
+
 /** @internal a queued take: a doubly linked node owned by its bucket. */
 class QueuedTake implements TokenWait {
   prev: QueuedTake | null = null;
@@ -36,8 +49,6 @@ class QueuedTake implements TokenWait {
     readonly n: number,
     /** Absolute clock time by which the tokens must be there. */
     readonly deadline: number,
-    /** Absolute clock time at which the tokens are due (projected). */
-    public readyAt: number,
     readonly settle: (granted: boolean) => void,
   ) {}
 
@@ -81,7 +92,8 @@ export class TokenBucket implements Limiter {
   private head: QueuedTake | null = null;
   private tail: QueuedTake | null = null;
   private queued = 0;
-  // What the bucket will hold right after the last waiter is served (projection for the next waiter).
+  // When the last waiter is served at the latest, and what the bucket holds right after (the next waiter's projection).
+  private tailAt = 0;
   private tailTokens = 0;
   private tailCold = 0;
   private timer: TimerHandle | null = null;
@@ -191,19 +203,16 @@ export class TokenBucket implements Limiter {
   wait(n: number, maxWait: number, now: number, settle: (granted: boolean) => void): TokenWait | null {
     this.refill(now);
     const empty = this.head === null;
-    const from = empty ? Math.max(now, this.updatedAt) : this.tail!.readyAt;
-    const tokens = empty ? this.tokens : this.tailTokens;
-    const cold = empty ? this.cold : this.tailCold;
-    const readyAt = this.dueAt(from, tokens, cold, n);
+    if (empty) this.projectFrom(now);
+    const readyAt = this.dueAt(this.tailAt, this.tailTokens, this.tailCold, n);
     if (readyAt - now > maxWait) return null;
-    const node = new QueuedTake(this, n, now + maxWait, readyAt, settle);
+    const node = new QueuedTake(this, n, now + maxWait, settle);
     node.prev = this.tail;
     if (this.tail === null) this.head = node;
     else this.tail.next = node;
     this.tail = node;
     this.queued++;
-    this.tailTokens = Math.max(0, tokens - n);
-    this.tailCold = Math.max(0, cold - n);
+    this.commit(readyAt, n);
     if (empty) this.arm(now, 0);
     return node;
   }
@@ -227,25 +236,17 @@ export class TokenBucket implements Limiter {
   /** Recomputes every waiter's due time from the bucket as it is now; refuses those that can no longer make it. */
   private reproject(now: number): void {
     this.refill(now);
-    let at = Math.max(now, this.updatedAt);
-    let tokens = this.tokens;
-    let cold = this.cold;
+    this.projectFrom(now);
     let refused: QueuedTake[] | null = null;
     for (let w = this.head; w !== null; ) {
       const next = w.next;
-      const readyAt = this.dueAt(at, tokens, cold, w.n);
+      const readyAt = this.dueAt(this.tailAt, this.tailTokens, this.tailCold, w.n);
       if (readyAt > w.deadline) {
         this.unlink(w);
         (refused ??= []).push(w);
-      } else {
-        w.readyAt = at = readyAt;
-        tokens = Math.max(0, tokens - w.n);
-        cold = Math.max(0, cold - w.n);
-      }
+      } else this.commit(readyAt, w.n);
       w = next;
     }
-    this.tailTokens = tokens;
-    this.tailCold = cold;
     this.arm(now, 0);
     if (refused !== null) for (const w of refused) w.settle(false);
   }
@@ -268,14 +269,45 @@ export class TokenBucket implements Limiter {
     this.arm(now, 1); // a head still here is not ready now: never spin on a zero delay
   }
 
-  /** One timer per bucket, for the head of the queue (whole ms, never early); none when nobody waits. */
+  /** One timer per bucket, for the head of the queue (whole ms); none when nobody waits. */
   private arm(now: number, minDelay: number): void {
     if (this.timer !== null) {
       this.timer.cancel();
       this.timer = null;
     }
     if (this.head === null) return;
-    this.timer = getClock().setTimer(this.fire, Math.max(minDelay, Math.ceil(this.head.readyAt - now)), true); // callers wait on it
+    // when the head's tokens are there from the bucket as it is (refilled to now by every caller), not as projected:
+    // the projection allows for a late serving, the timer does not wait for one (less a rounding error, so a due
+    // time on a whole millisecond is not put off by one)
+    const due = this.dueAt(Math.max(now, this.updatedAt), this.tokens, this.cold, this.head.n);
+    this.timer = getClock().setTimer(this.fire, Math.max(minDelay, Math.ceil(due - now - 1e-6)), true); // callers wait on it
+  }
+
+  /** Starts the projection of the queue from the bucket as it is at `now` (after a refill). */
+  private projectFrom(now: number): void {
+    this.tailAt = Math.max(now, this.updatedAt);
+    this.tailTokens = this.tokens;
+    this.tailCold = this.cold;
+  }
+
+  /**
+   * Moves the projection past a waiter of `n` tokens due at `readyAt`. One due after the previous one is served by a
+   * timer, up to `SERVE_SLACK_MS` later (whole milliseconds), and a full bucket loses the refill of that wait: so the
+   * next projection starts then, with what the bucket holds at that latest serving time less `n`. The projection is
+   * never earlier than the real serving (a waiter served sooner lost no more), so a waiter accepted for its
+   * `maxWait` is answered within it. One due at once (on the tokens left by those before it) is served with them.
+   */
+  private commit(readyAt: number, n: number): void {
+    let tokens = this.tailTokens;
+    let cold = this.tailCold;
+    if (readyAt > this.tailAt) {
+      this.grow(n, cold, SERVE_SLACK_MS); // it waited: at readyAt the bucket holds just its n
+      tokens = grownTokens;
+      cold = grownCold;
+      this.tailAt = readyAt + SERVE_SLACK_MS;
+    }
+    this.tailTokens = Math.max(0, tokens - n);
+    this.tailCold = Math.max(0, cold - n);
   }
 
   /** When `n` tokens are there, from a bucket holding `tokens` at time `from` (below capacity: a linear refill). */
@@ -293,7 +325,7 @@ export class TokenBucket implements Limiter {
   }
 
   private refill(now: number): void {
-    let elapsed = now - this.updatedAt;
+    const elapsed = now - this.updatedAt;
     if (!(elapsed > 0)) {
       // The clock stood still, or stepped back: nothing accrues for the step, and refill goes on from the new
       // reading (waiting until the clock caught up again would starve the limiter for the size of the step).
@@ -301,19 +333,28 @@ export class TokenBucket implements Limiter {
       return;
     }
     this.updatedAt = now;
+    this.grow(this.tokens, this.cold, elapsed);
+    this.tokens = grownTokens;
+    this.cold = grownCold;
+  }
+
+  /** The tokens and coldness (in `grownTokens`, `grownCold`) of a bucket holding `tokens` after `elapsed` ms. */
+  private grow(tokens: number, cold: number, elapsed: number): void {
     const capacity = this.options.capacity;
-    if (this.tokens < capacity) {
-      const rate = this.rateAt(this.cold);
-      const fillMs = (capacity - this.tokens) / rate;
+    if (tokens < capacity) {
+      const rate = this.rateAt(cold);
+      const fillMs = (capacity - tokens) / rate;
       if (elapsed < fillMs) {
-        this.tokens += rate * elapsed;
+        grownTokens = tokens + rate * elapsed;
+        grownCold = cold;
         return;
       }
-      this.tokens = capacity;
+      tokens = capacity;
       elapsed -= fillMs;
     }
+    grownTokens = tokens;
     // Full and idle: a warming-up bucket cools down.
-    if (this.warmUp !== null) this.cold = Math.min(this.warmUp.max, this.cold + elapsed * this.warmUp.coolPerMs);
+    grownCold = this.warmUp === null ? cold : Math.min(this.warmUp.max, cold + elapsed * this.warmUp.coolPerMs);
   }
 
   private refuseCount(n: unknown, method: string): never {

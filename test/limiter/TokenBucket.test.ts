@@ -153,6 +153,36 @@ describe('TokenBucket: take', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('answers a waiter within its maxWait behind takes of a whole capacity (a full bucket loses the refill while a timer rounds up)', async () => {
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 3 }); // a token every 333.3 ms
+    drain(bucket);
+    const granted: number[] = [];
+    for (let i = 0; i < 10; i++) void bucket.take(1).then((ok) => ok && granted.push(clock.now()));
+    // due at 11 × 333.3 = 3,666.7 ms if every token were taken the moment it is there; the timer fires on whole
+    // milliseconds, and a bucket of capacity 1 holds no more meanwhile, so the 11th token comes later than that
+    let answeredAt = -1;
+    const last = bucket.take(1, { maxWait: 3667 }).then((ok) => {
+      answeredAt = clock.now();
+      return ok;
+    });
+    let lateAt = -1;
+    const late = bucket.take(1, { maxWait: 4100 }).then((ok) => {
+      lateAt = clock.now();
+      return ok;
+    });
+    for (let t = 0; t < 4100 && bucket.waiting > 0; t++) {
+      clock.advance(1);
+      await Promise.resolve();
+    }
+    await Promise.all([last, late]);
+    expect(answeredAt).toBeLessThanOrEqual(3667);
+    expect(granted).toHaveLength(10);
+    for (let i = 1; i < granted.length; i++) expect(granted[i]! - granted[i - 1]!).toBeGreaterThanOrEqual(333); // no burst
+    expect(lateAt).toBeLessThanOrEqual(4100);
+    await expect(late).resolves.toBe(true); // one that can make it is not refused
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('rejects with the reason when aborted, and the next waiter moves up', async () => {
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 10 });
     drain(bucket);
