@@ -179,11 +179,14 @@ export function hystrixStreamHandler(options: HystrixStreamOptions = {}): Hystri
  * @internal the handler behind {@link hystrixStreamHandler}, for any source of stream frames (the turbine and the
  * cluster primary serve their aggregates through it): `build` hands over one sample's `data:` frames (empty: a
  * ping), at most once per tick and shared by the connections ticking together. A list of frames is written to each
- * client in pieces of whole frames, one piece per event-loop turn (a single text is one piece).
+ * client in pieces of whole frames, one piece per event-loop turn (a single text is one piece). When the last client
+ * has gone (and no sample is being built), the shared sample is let go and `idle` is called, so that the source can
+ * let go of what it keeps for the next sample too (at 10,000 keys a sample is tens of MB).
  */
 export function streamSamples(
   options: HystrixStreamOptions,
   build: (done: Done<string | readonly string[]>) => void,
+  idle?: () => void,
 ): HystrixStreamHandler {
   const raw = readKnown(options, 'hystrixStreamHandler', ['intervalMs', 'maxConnections', 'authorize', 'writeTimeout', 'allowedHosts']);
   const intervalMs = raw.intervalMs === undefined ? 500 : expectInterval(raw.intervalMs, 'hystrixStreamHandler.intervalMs');
@@ -229,7 +232,14 @@ export function streamSamples(
       const sample = new SamplePieces(list.length === 0 ? [PING] : list);
       if (error === undefined && !closed) shared = { at: now, sample };
       for (const w of waiting) w(sample);
+      if (connections.size === 0) letGo(); // every client left while it was built
     });
+  }
+
+  /** No client left: nothing is kept for the next one (it gets a sample built for it). */
+  function letGo(): void {
+    shared = null;
+    idle?.();
   }
 
   /** Something else answered this response first: say so (the Fastify `async` route trap), never return silently. */
@@ -259,6 +269,7 @@ export function streamSamples(
     conn.watch.clear();
     conn.sending = null;
     connections.delete(conn);
+    if (connections.size === 0 && building === null) letGo(); // else once the sample being built is done
   }
 
   function start(req: IncomingMessage, res: ServerResponse, delayMs: number): void {

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isClusterSamplePiece, PieceAcks, samplePieces, SampleAssembly, type ClusterSamplePiece } from '../../src/fleet/clusterMessages.js';
 import { reportToClusterPrimary, startClusterPrimary, type ClusterPrimary } from '../../src/index.js';
+import { heldAggregates } from '../../src/fleet/startClusterPrimary.js';
 import { useFakeClock } from '../../src/testing.js';
 import { openStream, send } from '../dashboard/support.js';
 
@@ -103,6 +104,46 @@ describe('startClusterPrimary / reportToClusterPrimary', () => {
     await stream.waitFor(() => shown().length === 5);
     expect(shown()[4]).toMatchObject({ requestCount: 10, reportingHosts: 1 });
     stream.close();
+  });
+
+  it('lets go of its last aggregate once the last stream client has left, and aggregates again for the next client', async () => {
+    const clock = useFakeClock(1_000);
+    const primary = await startClusterPrimary({ port: 0, intervalMs: 100, workerTimeout: 60_000 });
+    open.push(primary);
+    const held = heldAggregates.get(primary)!;
+    const worker = (id: number) => ({ id }) as Worker;
+    const objects = (n: number) => Array.from({ length: 50 }, (_, i) => ({ type: 'HystrixCommand', name: `K${i}`, reportingHosts: 1, requestCount: n }));
+    for (const piece of samplePieces(0, objects(5))) cluster.emit('message', worker(1), piece);
+    for (const piece of samplePieces(0, objects(7))) cluster.emit('message', worker(2), piece);
+    const shown = (s: Awaited<ReturnType<typeof openStream>>) => s.objects().filter((o) => o.name === 'K49');
+    /** Real sockets close on their own time: polls (bounded) until the primary has seen it. */
+    const until = async (predicate: () => boolean, what: string) => {
+      for (let i = 0; i < 400 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
+      if (!predicate()) throw new Error(`never happened: ${what}`);
+    };
+    expect(held()).toBe(0);
+    const a = await openStream(`${primary.url}hystrix.stream`);
+    const b = await openStream(`${primary.url}hystrix.stream`);
+    clock.advance(100);
+    await a.waitFor(() => shown(a).length === 1);
+    await b.waitFor(() => shown(b).length === 1);
+    expect(shown(a)[0]).toMatchObject({ requestCount: 12, reportingHosts: 2 });
+    expect(held()).toBeGreaterThan(50 * 100); // 50 frames of ~2 KB... at least 100 characters each
+    a.close();
+    await a.ended;
+    clock.advance(100);
+    await b.waitFor(() => shown(b).length === 2); // one client still reads: the aggregate is kept and used again
+    expect(held()).toBeGreaterThan(0);
+    b.close();
+    await until(() => held() === 0, 'the aggregate let go once no client is left');
+    // the next client gets the same figures, aggregated again from the samples the primary still has
+    const c = await openStream(`${primary.url}hystrix.stream`);
+    clock.advance(100);
+    await c.waitFor(() => shown(c).length === 1);
+    expect(shown(c)[0]).toMatchObject({ requestCount: 12, reportingHosts: 2 });
+    expect(held()).toBeGreaterThan(0);
+    c.close();
+    await until(() => held() === 0, 'let go again');
   });
 
   it('takes only well-formed sample pieces of its own format from the IPC channel (other libraries share it)', () => {

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { command, hystrixStreamHandler, isConfigError, type HystrixStreamHandler, type HystrixStreamOptions } from '../../src/index.js';
+import { streamSamples } from '../../src/stream/sseHandler.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { openStream, startLocalServer, turn, type LocalServer } from '../integration/support/http.js';
 
@@ -263,5 +264,82 @@ describe('hystrixStreamHandler', () => {
       expect((error as { option: string }).option).toBe(option);
       expect((error as Error).message).toContain(option);
     }
+  });
+});
+
+describe('streamSamples: nothing kept once the last client has left', () => {
+  /** A stream over a counting build whose samples can be held back (`hold`), and how often each hook ran. */
+  async function counted(): Promise<{ url: string; builds: () => number; idles: () => number; hold: (on: boolean) => void; release: () => void }> {
+    let builds = 0;
+    let idles = 0;
+    let holding = false;
+    let held: (() => void) | null = null;
+    const h = streamSamples(
+      { intervalMs: 100 },
+      (done) => {
+        builds++;
+        const give = (): void => done(undefined, [`data: {"build":${builds}}\n\n`]);
+        if (holding) held = give;
+        else give();
+      },
+      () => idles++,
+    );
+    handler = h;
+    server = await startLocalServer((req, res) => h(req, res));
+    return {
+      url: `${server.url}/hystrix.stream`,
+      builds: () => builds,
+      idles: () => idles,
+      hold: (on) => (holding = on),
+      release: () => {
+        const give = held;
+        held = null;
+        give?.();
+      },
+    };
+  }
+  const until = async (predicate: () => boolean, what: string): Promise<void> => {
+    for (let i = 0; i < 400 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
+    if (!predicate()) throw new Error(`never happened: ${what}`);
+  };
+
+  it('says so when the last client leaves, and builds afresh for the next one instead of sending the kept sample', async () => {
+    const s = await counted();
+    const a = await openStream(s.url);
+    const b = await openStream(s.url);
+    clock.advance(100);
+    await a.waitFor((t) => t.includes('"build":1'));
+    await b.waitFor((t) => t.includes('"build":1'));
+    expect(s.builds()).toBe(1); // shared by both clients
+    a.close();
+    await until(() => handler!.stats().connections === 1, 'a gone');
+    expect(s.idles()).toBe(0); // b still reads
+    b.close();
+    await until(() => s.idles() === 1, 'idle once the last client left');
+    // a client right after (the clock has not moved: the kept sample would still count as fresh) gets a new build
+    const c = await openStream(s.url);
+    clock.advance(100);
+    await c.waitFor((t) => t.includes('"build":2'));
+    c.close();
+    await until(() => s.idles() === 2, 'idle again');
+  });
+
+  it('waits for a sample being built when the last client leaves, then lets it go', async () => {
+    const s = await counted();
+    const a = await openStream(s.url);
+    s.hold(true);
+    clock.advance(100); // the build starts and is held back
+    await until(() => s.builds() === 1, 'build started');
+    a.close();
+    await until(() => handler!.stats().connections === 0, 'a gone');
+    for (let i = 0; i < 5; i++) await turn();
+    expect(s.idles()).toBe(0); // the build is still running: what it makes is let go once it is done
+    s.release();
+    expect(s.idles()).toBe(1);
+    s.hold(false);
+    const b = await openStream(s.url);
+    clock.advance(100);
+    await b.waitFor((t) => t.includes('"build":2')); // the sample built for nobody was not kept
+    b.close();
   });
 });
