@@ -143,6 +143,13 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
    * the registries, the stream and Prometheus no longer see.
    */
   protected refresh(): void {
+    // the common answer (nothing changed) in a few reads; the rest out of line, so that every call path that starts
+    // here stays small enough for V8 to inline into its caller
+    if (this.version !== store.version || this.runtime.released || this.runtime.config !== this.config) this.reload();
+  }
+
+  /** {@link FunctionalCommand.refresh} when the store changed, the key expired or its runtime holds another config. */
+  private reload(): void {
     if (this.version !== store.version) {
       this.version = store.version;
       this.config = resolveCommandConfig(this.key, [store.defaults, this.own, store.commands.get(this.key)]);

@@ -160,6 +160,14 @@ export function executeAsync(spec: ExecutionSpec, args: readonly unknown[], cach
 
 /** @internal sync mode: the value, or a throw. */
 export function executeSync(spec: ExecutionSpec, args: readonly unknown[], cacheKey: CacheKeyFn): unknown {
+  // The common call (no cache key, nobody watching) first, the rest out of line: this is inlined into the caller with
+  // the start of the lean call, and code here that the call does not run would count against the bound on what V8
+  // inlines into one optimised function all the same (see executeLeanSync).
+  return cacheKey === undefined && leanCall(spec) ? executeLeanSync(spec, args) : executeSyncFlow(spec, args, cacheKey);
+}
+
+/** {@link executeSync} with a request cache, or in the full flow. */
+function executeSyncFlow(spec: ExecutionSpec, args: readonly unknown[], cacheKey: CacheKeyFn): unknown {
   const slot = cacheSlot(spec, cacheKey, args);
   if (slot !== undefined) {
     const hit = slot[0].cache.get(slot[1]) as CacheEntry | undefined;
