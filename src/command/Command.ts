@@ -29,6 +29,10 @@ abstract class SingleUseCommand extends ExecutionRecord implements ExecutionSpec
   private readonly own: SettingsLayer;
   private used = false;
   /** @internal */ abstract readonly hasFallback: boolean;
+  /** @internal its `invoke` calls a method (`run`, `construct`) of the subclass (a getter: no field per instance). */
+  get plainRun(): boolean {
+    return false;
+  }
 
   constructor(options: CommandClassOptions) {
     const raw = expectObject(options, 'options');

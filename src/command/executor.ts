@@ -46,10 +46,25 @@ export interface ExecutionSpec {
    * an Observable.
    */
   invoke(args: readonly unknown[], context: RunContext): unknown;
+  /**
+   * Set when `invoke(args, context)` is `this.run(...args, context)` with the user's function as the spec's own
+   * `run` (a `command()` handle, see {@link PlainRunSpec}): a call without arguments then calls `run` itself where
+   * run is called, without an `invoke` frame between.
+   */
+  readonly plainRun: boolean;
   /** Whether a fallback exists. */
   readonly hasFallback: boolean;
   /** Calls the user's fallback with the error and the caller's `args`. */
   invokeFallback(error: unknown, args: readonly unknown[]): unknown;
+}
+
+/**
+ * @internal a spec whose {@link ExecutionSpec.plainRun} is set. Where run is called, a call without arguments calls
+ * `spec.run(context)` itself, written out there rather than through a helper: every frame on the stack while run runs
+ * is walked, and its inlined functions decoded, when run makes a fresh `Error` (docs/benchmarks.md, change 18).
+ */
+export interface PlainRunSpec extends ExecutionSpec {
+  readonly run: (...argsThenContext: unknown[]) => unknown;
 }
 
 /** @internal how the result reaches the mode adapter. */
@@ -363,7 +378,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
         return;
       }
     }
-    this.enterBulkhead(now);
+    if (this.enterBulkhead(now)) this.begin(now);
   }
 
   /**
@@ -382,7 +397,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
         return;
       }
     }
-    this.enterBulkhead(now);
+    if (this.enterBulkhead(now)) this.begin(now);
   }
 
   /**
@@ -416,11 +431,20 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
       this.reject(EV.RATE_LIMITED, 'RATE_LIMITED', now);
       return;
     }
-    x.scope!.runInAsyncScope(this.enterBulkhead, this, now);
+    x.scope!.runInAsyncScope(this.bulkheadThenBegin, this, now);
   }
 
-  /** 4: bulkhead (the deadline is armed first: time queued counts against the timeout, as in Hystrix). */
-  private enterBulkhead(now: number): void {
+  /** The bulkhead, then run if admitted now (a call that waited for its token, or a retry's next attempt). */
+  private bulkheadThenBegin(now: number): void {
+    if (this.enterBulkhead(now)) this.begin(now);
+  }
+
+  /**
+   * 4: bulkhead (the deadline is armed first: time queued counts against the timeout, as in Hystrix). Returns whether
+   * run may begin now; the caller calls {@link Execution.begin} itself, so this frame is not on the stack while run
+   * runs (see {@link PlainRunSpec}).
+   */
+  private enterBulkhead(now: number): boolean {
     const cfg = this.spec.config;
     const clock = this.clock;
     const bulkhead = this.bulkheadFor();
@@ -429,17 +453,17 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     const admitted = bulkhead.admit(this.mode === MODE_SYNC ? null : this, now);
     if (admitted === REJECTED) {
       if (this.dlList !== null) deadlinesFor(clock).remove(this);
-      return bulkhead.kind === 'semaphore'
-        ? this.reject(EV.SEMAPHORE_REJECTED, 'REJECTED_SEMAPHORE_EXECUTION', now)
-        : this.reject(EV.THREAD_POOL_REJECTED, 'REJECTED_THREAD_EXECUTION', now);
+      if (bulkhead.kind === 'semaphore') this.reject(EV.SEMAPHORE_REJECTED, 'REJECTED_SEMAPHORE_EXECUTION', now);
+      else this.reject(EV.THREAD_POOL_REJECTED, 'REJECTED_THREAD_EXECUTION', now);
+      return false;
     }
     this.bulkhead = bulkhead;
     if (admitted === QUEUED) {
       this.phase = QUEUED_PHASE;
       this.extras.scope ??= new AsyncResource('breakwater.queued');
-      return;
+      return false;
     }
-    this.begin(now);
+    return true;
   }
 
   /** The key's semaphore, its adaptive limit, or its pool. */
@@ -503,9 +527,13 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     // attempt: retry/hedge state is on Extras only for commands that use them (see src/policy/)
     if (rt.budget !== null && (x === null || x.retry === null)) rt.budget.deposit(now);
     if (x !== null && x.hedge !== null) x.hedge.arm(now);
+    const spec = this.spec;
+    const args = this.args;
+    const context = x === null ? this : (x.attempt ?? this);
     let result: unknown;
     try {
-      result = this.spec.invoke(this.args, x === null ? this : (x.attempt ?? this));
+      // no invoke frame for a call without arguments (see PlainRunSpec)
+      result = args.length === 0 && spec.plainRun ? (spec as PlainRunSpec).run(context) : spec.invoke(args, context);
     } catch (error) {
       this.runError(error);
       return;
@@ -732,7 +760,7 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     const x = this.x!;
     x.attempt = new AttemptContext(this.commandKey, x.retry!.attempts);
     this.phase = PENDING;
-    this.enterBulkhead(now);
+    this.bulkheadThenBegin(now);
   }
 
   /** retry: the deadline came during a backoff (a late timer): the execution ends with the last attempt's failure. */

@@ -7,7 +7,8 @@ import { expectFunction, expectKey, expectObject } from '../config/validate.js';
 import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
 import type { CommandEvents } from './events.js';
 import type { ExecutionSpec, RunContext } from './executor.js';
-import { executeAsync, executeSync, observeHot, startAsync, toObservableSingle, type CacheKeyFn } from './modes.js';
+import { executeLeanAsync } from './lean.js';
+import { asyncLean, executeAsync, executeSync, observeHot, startExecution, toObservableSingle, type CacheKeyFn } from './modes.js';
 
 /**
  * The caller's arguments of a `run` function: its parameters without the trailing {@link RunContext} (when the
@@ -109,7 +110,9 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
   readonly hasFallback: boolean;
   private readonly own: SettingsLayer;
   private version: number;
-  private readonly run: (...args: unknown[]) => unknown;
+  /** The user's function (`construct` for an observable command), called as `this.run(...args, context)`. */
+  readonly run: (...args: unknown[]) => unknown;
+  readonly plainRun = true;
   private readonly fallbackFn: ((error: unknown, ...args: unknown[]) => unknown) | undefined;
   protected readonly cacheKeyFn: CacheKeyFn;
 
@@ -199,7 +202,8 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
 
   execute(...args: unknown[]): Promise<unknown> {
     this.refresh();
-    return this.cacheKeyFn === undefined ? startAsync(this, args) : executeAsync(this, args, this.cacheKeyFn);
+    if (this.cacheKeyFn !== undefined) return executeAsync(this, args, this.cacheKeyFn);
+    return asyncLean(this) ? executeLeanAsync(this, args) : startExecution(this, args);
   }
 
   executeSync(...args: unknown[]): unknown {

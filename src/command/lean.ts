@@ -35,6 +35,7 @@ import {
   MODE_SYNC,
   recordSuccess,
   type ExecutionSpec,
+  type PlainRunSpec,
   type RunContext,
   type Sink,
 } from './executor.js';
@@ -263,7 +264,8 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
   rt.metrics.startRun(startedAt);
   let result: unknown;
   try {
-    result = spec.invoke(args, run);
+    // no invoke frame for a call without arguments (see PlainRunSpec)
+    result = args.length === 0 && spec.plainRun ? (spec as PlainRunSpec).run(run) : spec.invoke(args, run);
   } catch (error) {
     run.error(error);
     return promise;

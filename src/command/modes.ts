@@ -122,10 +122,19 @@ function leaveShared(ctx: RequestContext, key: string, entry: CacheEntry): void 
   if (ctx.cache.get(key) === entry) ctx.cache.delete(key);
 }
 
-/** @internal async mode without a request cache: one Execution, one Promise. */
+/** @internal async mode without a request cache: the lean flow, else one Execution and one Promise. */
 export function startAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
+  return asyncLean(spec) ? executeLeanAsync(spec, args) : startExecution(spec, args);
+}
+
+/** @internal whether an `execute()` takes the lean flow (see lean.ts): it has a timeout or its circuit may refuse it. */
+export function asyncLean(spec: ExecutionSpec): boolean {
   // a timed plan first: a plain field, where `mayRefuse` is a getter V8 keeps out of line here
-  if ((spec.runtime.planFor(spec.config).timed || spec.runtime.breaker.mayRefuse) && leanCall(spec)) return executeLeanAsync(spec, args);
+  return (spec.runtime.planFor(spec.config).timed || spec.runtime.breaker.mayRefuse) && leanCall(spec);
+}
+
+/** @internal async mode, the full flow: one Execution, one Promise. */
+export function startExecution(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
   const exec = new Execution(spec, args, null, MODE_ASYNC);
   exec.start();
   return exec.promise();
