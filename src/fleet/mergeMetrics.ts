@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { SLICE_BUDGET_MS } from '../stream/sampleSlices.js';
+import { SeriesTexts } from './seriesTexts.js';
 
 /** @internal one series of a worker's metric, as prom-client's `getMetricsAsJSON()` gives it (after IPC). */
 export interface SeriesJson {
@@ -75,8 +76,8 @@ function labelValue(value: unknown): string {
 const NEEDS_ESCAPE = /[\\\n"]/;
 
 /*
- * The fold keeps two strings per series, built with `join` so that each is one flat string: a string made by `+`
- * is a tree of its parts, many more objects for the garbage collector to copy while the fold grows.
+ * A series' text and key are built with `join` so that each is one flat string: a string made by `+` is a tree of
+ * its parts, many more objects for the garbage collector to copy (the fold keeps the keys of labelled series).
  */
 
 /** prom-client's series key: `metricName` and `hashObject(labels)` (keys sorted when more than one). */
@@ -128,15 +129,14 @@ interface FamilyMeta {
 interface Family {
   /** `meta[slot]`: the slot's own, once it sent this metric. */
   readonly meta: (FamilyMeta | undefined)[];
-  /** Series number by prom-client's series key (metric name and labels). */
+  /** Series number by prom-client's series key (metric name and labels), for series sent with labels. */
   readonly index: Map<string, number>;
   /**
-   * Series number by the text a worker wrote it with, with and without its own metric name (see {@link textIsKey}):
+   * Each series' text up to its value, as the worker that sent it first wrote it, and the series number by the text a
+   * worker wrote it with, of kind 0 (no metric name of its own, or a finished line) or 1 (see {@link textIsKey}):
    * workers of one application write a series alike, so the second one finds it without making its key.
    */
-  readonly byText: [Map<string, number>, Map<string, number>];
-  /** Each series' text up to its value, as the worker that sent it first wrote it. */
-  readonly texts: string[];
+  readonly texts: SeriesTexts;
   /** `other[slot]`: series whose text differs in that slot (labels in another order), by series number. */
   readonly other: (Map<number, string> | undefined)[];
   /** `order[slot]`: the series numbers in the order that slot sent them. */
@@ -150,7 +150,7 @@ interface Family {
 /**
  * @internal the workers' metrics folded in as their pieces arrive, so that the primary never holds every worker's
  * parsed answer (about a million objects at 10,000 keys, whose garbage collection blocked the event loop): per
- * series, two strings and each worker's value. {@link writeFoldedMetrics} then writes what prom-client's
+ * series, its text (in a {@link SeriesTexts}: no string object per series) and each worker's value. {@link writeFoldedMetrics} then writes what prom-client's
  * `AggregatorRegistry` writes for the same answers in a given order of the workers.
  */
 export class MetricsFold {
@@ -167,7 +167,7 @@ export class MetricsFold {
     for (const metric of metrics) {
       let family = this.families.get(metric.name);
       if (family === undefined) {
-        family = { meta: [], index: new Map(), byText: [new Map(), new Map()], texts: [], other: [], order: [], values: [], repeats: new Map() };
+        family = { meta: [], index: new Map(), texts: new SeriesTexts(), other: [], order: [], values: [], repeats: new Map() };
         this.families.set(metric.name, family);
       }
       if (family.meta[slot] === undefined) {
@@ -187,17 +187,16 @@ export class MetricsFold {
         // labels object (by a worker of an earlier version): the two are one series, not two lines.
         const plain = series.labels === undefined && series.metricName !== '';
         const text = plain ? (series.metricName ?? name) : seriesText(name, series);
-        const byText = plain || textIsKey(series) ? family.byText[plain || series.metricName === undefined ? 0 : 1] : undefined;
-        let i = byText?.get(text);
-        if (i === undefined) {
+        const kind = plain || textIsKey(series) ? (plain || series.metricName === undefined ? 0 : 1) : -1;
+        let i = kind === -1 ? -1 : family.texts.find(text, kind);
+        if (i === -1) {
           const key = plain ? undefined : seriesKey(series);
-          i = key === undefined ? undefined : family.index.get(key);
-          if (i === undefined) {
-            i = family.texts.length;
+          i = key === undefined ? -1 : (family.index.get(key) ?? -1);
+          if (i === -1) {
+            i = family.texts.add(text);
             if (key !== undefined) family.index.set(key, i);
-            family.texts.push(text);
           }
-          byText?.set(text, i);
+          if (kind !== -1) family.texts.note(text, kind, i);
         }
         if (values[i] !== undefined) {
           // sent twice by this worker: the slot's first text of the series stands (prom-client writes the first one's)
@@ -207,10 +206,11 @@ export class MetricsFold {
           else later.push(series.value);
           continue;
         }
-        if (text !== family.texts[i]) (family.other[slot] ??= new Map()).set(i, text);
+        if (!family.texts.is(i, text)) (family.other[slot] ??= new Map()).set(i, text);
         values[i] = series.value === undefined ? NO_VALUE : series.value;
         order.push(i);
       }
+      family.texts.seal(); // this piece's new texts: one string
     }
   }
 
@@ -305,7 +305,7 @@ async function run(families: ReturnType<MetricsFold['inOrder']>, order: readonly
     const name = escapeText(meta.name);
     push(`${written++ === 0 ? '' : '\n\n'}# HELP ${name} ${escapeText(meta.help)}\n# TYPE ${name} ${meta.type}`);
     // Series in the order the workers finished, each at its first appearance; values in that order too.
-    const seen = new Uint8Array(family.texts.length);
+    const seen = new Uint8Array(family.texts.count);
     for (const slot of order) {
       for (const i of family.order[slot] ?? []) {
         if (seen[i] === 1) continue;
@@ -315,7 +315,7 @@ async function run(families: ReturnType<MetricsFold['inOrder']>, order: readonly
         for (const s of order) {
           const own = family.values[s]?.[i];
           if (own === undefined) continue;
-          if (text === undefined) text = family.other[s]?.get(i) ?? family.texts[i]!;
+          if (text === undefined) text = family.other[s]?.get(i) ?? family.texts.text(i);
           values.push(own === NO_VALUE ? undefined : own);
           const later = family.repeats.size === 0 ? undefined : family.repeats.get(`${s}:${i}`);
           if (later !== undefined) for (const v of later) values.push(v);
