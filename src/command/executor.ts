@@ -108,22 +108,13 @@ export const MESSAGES: Record<FailureType, string> = {
 /** Events that refuse a call before `run` (their error is the shared rejection). */
 const REJECTION_BITS = (1 << EV.SHORT_CIRCUITED) | (1 << EV.SEMAPHORE_REJECTED) | (1 << EV.THREAD_POOL_REJECTED) | (1 << EV.RATE_LIMITED);
 
-// The resolving functions of the Promise being created: one module-level executor, no closure per call. The lean
-// flow uses the same three (read through the two functions: an imported `let` is not seen live under vitest).
+// The resolving functions of the Promise being created: one module-level executor, no closure per call. (The lean
+// flow binds its own executor to its call's object instead: see `settles` in lean.ts.)
 let resolveNext: (value: unknown) => void = () => undefined;
 let rejectNext: (error: unknown) => void = () => undefined;
-/** @internal the one Promise executor: `new Promise(capture)` leaves its resolving functions for the two below. */
-export function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
   resolveNext = resolve;
   rejectNext = reject;
-}
-/** @internal the resolve function of the Promise last made with `new Promise(capture)`. */
-export function capturedResolve(): (value: unknown) => void {
-  return resolveNext;
-}
-/** @internal its reject function. */
-export function capturedReject(): (error: unknown) => void {
-  return rejectNext;
 }
 
 /** @internal */

@@ -22,9 +22,6 @@ import { takeCapture } from './ExecutionRecord.js';
 import type { DeadlineList, DeadlineNode, Deadlines } from '../time/Deadlines.js';
 import { deadlinesFor } from '../time/deadlinesFor.js';
 import {
-  capture,
-  capturedReject,
-  capturedResolve,
   emitEvent,
   Execution,
   isThenable,
@@ -167,6 +164,18 @@ function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: numbe
 }
 
 /**
+ * The executor of a lean call's Promise, bound to its {@link LeanRun}: it keeps the resolving functions in the call's
+ * own, just-made object. The executor's module-level `capture` stores them into two module variables (long-lived
+ * objects), a write barrier with a remembered-set entry each, and the call then copies them out; a fresh closure
+ * would store them here too but runs V8's lazy-compile stub at its first call, every call (docs/benchmarks.md
+ * change 18).
+ */
+function settles(this: LeanRun, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  this.resolve = resolve;
+  this.reject = reject;
+}
+
+/**
  * An async lean call while `run` runs: its deadline node, its `RunContext` and the settling functions of its
  * caller's Promise. On its deadline, or when run fails, an Execution takes the call over (run's late outcome then
  * goes to it).
@@ -254,12 +263,7 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
   if (admission !== ADMIT || timeout === false || !rt.semaphore.tryAcquire()) return handOver(spec, args, MODE_ASYNC, clock, admission, startedAt).promise();
   const deadlines = deadlinesFor(clock);
   const run = new LeanRun(spec, args, deadlines, startedAt, RequestContext.current()); // a timeout's fallback runs in it
-  // the executor's module-level Promise executor (a closure storing the resolving functions into the LeanRun saved
-  // two write barriers per success but measured bimodal, up to +15 % instructions, with 1,000 calls in flight: see
-  // docs/benchmarks.md change 17)
-  const promise = new Promise<unknown>(capture);
-  run.resolve = capturedResolve();
-  run.reject = capturedReject();
+  const promise = new Promise<unknown>(settles.bind(run)); // see settles
   deadlines.add(run, startedAt, timeout);
   rt.metrics.startRun(startedAt);
   let result: unknown;

@@ -157,7 +157,7 @@ export class Deadlines {
     node.dlList = null;
     this.active--;
     if (this.alive !== 0 && node.keepAlive === true) this.alive--;
-    if (this.active === 0 && this.timer !== null && !this.keepIdleTimer) this.dropTimer();
+    if (!this.keepIdleTimer && this.active === 0 && this.timer !== null) this.dropTimer();
   }
 
   /** Nothing left to watch: drop the timer so an idle process holds no pending timer. */

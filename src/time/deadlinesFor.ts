@@ -7,7 +7,11 @@ let lastDeadlines: Deadlines | undefined;
 
 /** @internal the shared deadline timer of a clock (one per clock, created on first use). */
 export function deadlinesFor(clock: Clock): Deadlines {
-  if (clock === lastClock) return lastDeadlines!;
+  // the same clock as last time (almost always) inlines as one comparison; the lookup stays out of line
+  return clock === lastClock ? lastDeadlines! : deadlinesOf(clock);
+}
+
+function deadlinesOf(clock: Clock): Deadlines {
   let deadlines = byClock.get(clock);
   if (deadlines === undefined) {
     deadlines = new Deadlines(clock);
