@@ -203,6 +203,7 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
   execute(...args: unknown[]): Promise<unknown> {
     this.refresh();
     if (this.cacheKeyFn !== undefined) return executeAsync(this, args, this.cacheKeyFn);
+    // startAsync's choice written out here: one frame less between the caller and run (see PlainRunSpec)
     return asyncLean(this) ? executeLeanAsync(this, args) : startExecution(this, args);
   }
 
