@@ -264,11 +264,12 @@ export function streamSamples(
   }
 
   function end(conn: Connection): void {
+    // Once per connection: close() and a dropped client end it first, then its 'close' event comes.
+    if (!connections.delete(conn)) return;
     if (conn.timer !== null) conn.timer.cancel();
     conn.timer = null;
     conn.watch.clear();
     conn.sending = null;
-    connections.delete(conn);
     if (connections.size === 0 && building === null) letGo(); // else once the sample being built is done
   }
 
@@ -287,7 +288,7 @@ export function streamSamples(
       watch.clear();
       // The next piece on a later turn, as after a write the socket took: a write the socket takes at once emits
       // `drain` on the next tick, and pumping from here would write piece after piece in one event-loop turn.
-      if (conn.sending !== null) setImmediate(resume, conn, conn.sending);
+      if (conn.sending !== null) setImmediate(pump, conn);
     });
     res.once('close', () => end(conn));
     req.socket.setNoDelay(true);
@@ -317,25 +318,21 @@ export function streamSamples(
 
   /**
    * Writes the next piece of the client's sample; the rest follows on a later turn (`setImmediate`, so I/O, timers
-   * and other clients run in between), or on `drain` when the socket asked to wait. Stops when the client is gone.
+   * and other clients run in between), or on `drain` when the socket asked to wait. Only one such chain runs per
+   * connection: a new sample starts only once the previous one was handed over and the socket drained (`tick`).
    */
   function pump(conn: Connection): void {
     const sample = conn.sending;
-    if (sample === null || !connections.has(conn) || conn.res.destroyed) return;
-    const piece = sample.piece(conn.nextPiece++);
-    if (piece === undefined) {
-      conn.sending = null;
-      return;
-    }
+    // The guards of the chain: stop once the client is gone. Either `end()` let go of its sample (the client closed,
+    // the handler was closed, the client was dropped), or the response can take no more (its socket was destroyed by
+    // something else, a framework's timeout, and its 'close' event, which calls `end()`, has not come yet).
+    if (sample === null || conn.res.socket?.writable !== true) return;
+    const piece = sample.piece(conn.nextPiece++)!;
     const ok = write(conn, piece);
     // The last piece handed over, the sample is done (a tick may start the next one once the socket drained).
     if (!sample.has(conn.nextPiece)) conn.sending = null;
-    else if (ok) setImmediate(resume, conn, sample);
+    else if (ok) setImmediate(pump, conn);
     // else `drain` resumes
-  }
-
-  function resume(conn: Connection, sample: SamplePieces): void {
-    if (conn.sending === sample && !conn.waitingForDrain) pump(conn);
   }
 
   /** Writes `text`; false when the socket asked to wait for `drain`. */
