@@ -396,10 +396,10 @@ function targetLine(row: Row, t: EvaluatedTarget, floors?: Floors): TargetLine {
 }
 
 /**
- * The targets of issues 6 and 19, one line each with the evidence: each pair configuration's `≤ 1.0× peer` in every
- * scenario, each row's own target, 0 timers and 0 bytes retained per call, and the start-up target.
+ * The targets that come from the rows alone: each pair configuration's `≤ 1.0× peer` in every scenario and each
+ * row's own target (the count mode's targets, bench/count.ts; {@link targetSummary} adds the per-call checks).
  */
-export function targetSummary(rows: readonly Row[], floors?: Floors, startup?: StartupResult): TargetLine[] {
+export function rowTargets(rows: readonly Row[], floors?: Floors): TargetLine[] {
   const out: TargetLine[] = [];
   for (const g of pairs(rows)) {
     if (g.pairs.every(({ row }) => row.like?.reference === true)) continue; // shown for what a setting costs: no target
@@ -411,6 +411,15 @@ export function targetSummary(rows: readonly Row[], floors?: Floors, startup?: S
     });
   }
   for (const row of rows) if (row.target !== undefined) out.push(targetLine(row, row.target, floors));
+  return out;
+}
+
+/**
+ * The targets of issues 6 and 19, one line each with the evidence: each pair configuration's `≤ 1.0× peer` in every
+ * scenario, each row's own target, 0 timers and 0 bytes retained per call, and the start-up target.
+ */
+export function targetSummary(rows: readonly Row[], floors?: Floors, startup?: StartupResult): TargetLine[] {
+  const out = rowTargets(rows, floors);
   const own = rows.filter((r) => r.library === 'breakwater');
   if (own.length > 0) {
     const worstTimers = own.reduce((a, b) => (b.timersPerCall > a.timersPerCall ? b : a));

@@ -17,6 +17,9 @@
  *   npm run bench -- --docs --from a.json --from b.json         merge the parts of a run split in several (see mergeResults;
  *                                                               --out writes the merged file)
  *   npm run bench -- --src /tmp/old --out /tmp/before.json        measure another checkout's src/ (before/after)
+ *   npm run bench -- --count success open    instructions per call under valgrind instead of time (bench/count.ts), with
+ *                                       the same ratios and targets; --calls N per window, --windows N, --warmup N calls,
+ *                                       --repeat N children per unit; takes the filters, --node, --src and --out
  *
  * Each scenario runs alone in its own child process (`node --expose-gc`), from a plain-JavaScript bundle that
  * esbuild makes from bench/child.ts and the current src/ (the same compiler tsup uses for dist/), so no
@@ -27,7 +30,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from './args.js';
 import { renderChart } from './chart.js';
+import { countReport, requireValgrind, runCount, type CountOptions, type CountResults } from './count.js';
 import { median, type HarnessOptions } from './harness.js';
 import { keySections } from './keys.js';
 import {
@@ -63,39 +68,6 @@ const FULL: HarnessOptions = { sampleMs: 60, samples: 11, warmupMs: 400, memoryC
 // Quick: the optimising compiler still needs its warm-up (it compiles on a background thread, which a busy
 // machine starves), so quick saves on samples and memory calls rather than on warm-up.
 const QUICK: HarnessOptions = { sampleMs: 20, samples: 5, warmupMs: 250, memoryCalls: 100_000, memoryBudgetMs: 400, timerCalls: 2_000 };
-
-interface Args {
-  /** Another checkout's root whose src/ is measured instead of this one's (before/after comparisons). */
-  src?: string;
-  /** The Node binary that runs the children (`--node PATH`, or a version such as `--node 24.22.3`); default: this one. */
-  node: string;
-  quick: boolean;
-  chart: boolean;
-  docs: boolean;
-  list: boolean;
-  /** Results files to render instead of measuring (`--from` repeated: merged, see {@link mergeResults}). */
-  from: string[];
-  out?: string;
-  filters: string[];
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { from: [], quick: false, chart: false, docs: false, list: false, filters: [], node: process.env.BW_BENCH_NODE ?? process.execPath };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--quick') a.quick = true;
-    else if (arg === '--chart') a.chart = true;
-    else if (arg === '--docs') a.docs = true;
-    else if (arg === '--list') a.list = true;
-    else if (arg === '--from') a.from.push(argv[++i] ?? '');
-    else if (arg === '--out') a.out = argv[++i];
-    else if (arg === '--src') a.src = argv[++i];
-    else if (arg === '--node') a.node = argv[++i] ?? '';
-    else if (arg.startsWith('--')) throw new Error(`unknown option ${arg} (see bench/run.ts)`);
-    else a.filters.push(arg);
-  }
-  return a;
-}
 
 /**
  * The Node binary for `--node`: a path as given, or a version number (`24`, `24.22.3`) fetched once from the npm
@@ -414,11 +386,69 @@ function updateDocs(r: Results): void {
   console.log(`wrote ${relative(ROOT, DOC)}`);
 }
 
+/**
+ * The scenarios whose id contains a filter or whose group is one (all without filters), plus what their figures are
+ * compared with: a pair's other side, a target's row. `quick`: only those in `bench:quick`.
+ */
+function selectScenarios(filters: readonly string[], quick: boolean): Scenario[] {
+  const eligible = (s: Scenario): boolean => !quick || s.quick !== false;
+  return withPartners(
+    scenarios.filter((s) => (filters.length === 0 || filters.some((f) => s.id.includes(f) || s.group === f)) && eligible(s)),
+    scenarios,
+    eligible,
+  );
+}
+
+/**
+ * `--count`: instructions per call of the selected scenarios, their references and floors (bench/count.ts), one
+ * valgrind at a time; prints the table and the targets and writes bench/results/count[-nodeNN].tmp.json (or `--out`).
+ */
+async function countMain(args: ReturnType<typeof parseArgs>, o: CountOptions): Promise<void> {
+  requireValgrind();
+  const selected = selectScenarios(args.filters, false);
+  // the floors: those the rows' targets name, or every one when asked for (no filter, or `floors`)
+  const allFloors = args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f));
+  if (selected.length === 0 && !allFloors) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
+  if (selected.some((s) => s.library === 'hystrixjs')) ensureHystrixjs();
+  const bundle = await buildChild(args.src);
+  const started = performance.now();
+  const counted = await runCount(
+    { node: childNode, bundle, cwd: ROOT, env: { ...process.env, BW_BENCH_DIR: BENCH_DIR } },
+    selected,
+    allFloors,
+    o,
+    (text) => process.stdout.write(text),
+  );
+  const rows = sortRows(counted.rows, scenarios.map((s) => s.id));
+  const results: CountResults = {
+    date: new Date().toISOString(),
+    mode: 'count',
+    ...(args.src === undefined ? {} : { src: resolve(args.src) }),
+    machine: machine(childNode),
+    options: o,
+    ...counted,
+    rows,
+  };
+  const suffix = childNode === process.execPath ? '' : `-node${nodeVersion(childNode).replace(/^v(\d+).*$/, '$1')}`;
+  const out = args.out ?? join(BENCH_DIR, 'results', `count${suffix}.tmp.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\n${results.units.length} units in ${((performance.now() - started) / 1000).toFixed(0)} s under callgrind; wrote ${relative(ROOT, resolve(out))}`);
+  console.log(`\n${results.date.slice(0, 10)} · Node ${String(results.machine.node)} · instructions per call (valgrind --tool=callgrind)\n`);
+  console.log(countReport(results));
+  for (const f of results.failures) console.log(`\n✗ ${f.id} failed:\n${f.error}`);
+  if (results.failures.length > 0) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   childNode = nodeBinary(args.node);
   if (args.list) {
     for (const s of scenarios) console.log(`${s.id.padEnd(40)} ${s.title}`);
+    return;
+  }
+  if (args.count !== undefined) {
+    await countMain(args, args.count);
     return;
   }
   let results: Results;
@@ -436,16 +466,7 @@ async function main(): Promise<void> {
     // `keys [section…]` is the scale benchmark alone; its other words filter its sections, not the scenarios
     const keysOnly = args.filters.includes('keys');
     const startupOnly = args.filters.length === 1 && args.filters[0] === 'startup';
-    const eligible = (s: Scenario): boolean => !args.quick || s.quick !== false;
-    // a filtered run also measures what its rows are compared with: a pair's other side, a target's row
-    const selected =
-      keysOnly || startupOnly
-        ? []
-        : withPartners(
-            scenarios.filter((s) => (args.filters.length === 0 || args.filters.some((f) => s.id.includes(f) || s.group === f)) && eligible(s)),
-            scenarios,
-            eligible,
-          );
+    const selected = keysOnly || startupOnly ? [] : selectScenarios(args.filters, args.quick);
     // the scale tables of the page are Node 20's: a full run on another Node (`--node 24`) skips them unless asked for
     const wantKeys = keysOnly || (args.filters.length === 0 && childNode === process.execPath);
     const wantStartup = args.filters.length === 0 || args.filters.includes('startup');
