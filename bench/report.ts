@@ -476,6 +476,21 @@ export function withPartners(selected: readonly Scenario[], all: readonly Scenar
 }
 
 /**
+ * The scenarios of `all` whose id contains a filter (or is it, for a filter ending in `$`: `breakwater/sync$` without
+ * `breakwater/sync-frozen-clock`) or whose group is one (every one without filters), plus what their figures are
+ * compared with ({@link withPartners}). `quick`: only those in `bench:quick`.
+ */
+export function selectScenarios(all: readonly Scenario[], filters: readonly string[], quick = false): Scenario[] {
+  const eligible = (s: Scenario): boolean => !quick || s.quick !== false;
+  const matches = (s: Scenario, f: string): boolean => (f.endsWith('$') ? s.id === f.slice(0, -1) : s.id.includes(f) || s.group === f);
+  return withPartners(
+    all.filter((s) => (filters.length === 0 || filters.some((f) => matches(s, f))) && eligible(s)),
+    all,
+    eligible,
+  );
+}
+
+/**
  * The order children run in: each like-for-like pair's two children one right after the other (the peer's, then
  * breakwater's), so a slow drift of a shared machine over a long run falls on both sides of a pair alike.
  */

@@ -8,6 +8,7 @@
  *   npm run bench:docs                  both of the above, Node 20 then Node 24: the whole results part of the page
  *   npm run bench -- success open       only scenarios whose id contains "success" or "open", or of those groups (plus
  *                                       what they are compared with: a pair's other side, a target's row, the floors)
+ *   npm run bench -- 'breakwater/sync$'  only the scenario with that id (and what it is compared with)
  *   npm run bench -- cockatiel/count    a like-for-like configuration: cockatiel's rows and breakwater's configured like them
  *   npm run bench -- keys               the scale benchmark (bench/keys.ts): bytes per key, expiry, configure(), …
  *   npm run bench -- keys memory        … only its sections whose id contains "memory"
@@ -44,10 +45,10 @@ import {
   medianFloors,
   pairsMarkdown,
   runOrder,
+  selectScenarios,
   sortRows,
   targetSummary,
   toRow,
-  withPartners,
   type ChildResult,
   type Row,
   type TargetLine,
@@ -387,25 +388,12 @@ function updateDocs(r: Results): void {
 }
 
 /**
- * The scenarios whose id contains a filter or whose group is one (all without filters), plus what their figures are
- * compared with: a pair's other side, a target's row. `quick`: only those in `bench:quick`.
- */
-function selectScenarios(filters: readonly string[], quick: boolean): Scenario[] {
-  const eligible = (s: Scenario): boolean => !quick || s.quick !== false;
-  return withPartners(
-    scenarios.filter((s) => (filters.length === 0 || filters.some((f) => s.id.includes(f) || s.group === f)) && eligible(s)),
-    scenarios,
-    eligible,
-  );
-}
-
-/**
  * `--count`: instructions per call of the selected scenarios, their references and floors (bench/count.ts), one
  * valgrind at a time; prints the table and the targets and writes bench/results/count[-nodeNN].tmp.json (or `--out`).
  */
 async function countMain(args: ReturnType<typeof parseArgs>, o: CountOptions): Promise<void> {
   requireValgrind();
-  const selected = selectScenarios(args.filters, false);
+  const selected = selectScenarios(scenarios, args.filters);
   // the floors: those the rows' targets name, or every one when asked for (no filter, or `floors`)
   const allFloors = args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f));
   if (selected.length === 0 && !allFloors) throw new Error(`no scenario matches ${args.filters.join(' ')} (see --list)`);
@@ -466,7 +454,7 @@ async function main(): Promise<void> {
     // `keys [section…]` is the scale benchmark alone; its other words filter its sections, not the scenarios
     const keysOnly = args.filters.includes('keys');
     const startupOnly = args.filters.length === 1 && args.filters[0] === 'startup';
-    const selected = keysOnly || startupOnly ? [] : selectScenarios(args.filters, args.quick);
+    const selected = keysOnly || startupOnly ? [] : selectScenarios(scenarios, args.filters, args.quick);
     // the scale tables of the page are Node 20's: a full run on another Node (`--node 24`) skips them unless asked for
     const wantKeys = keysOnly || (args.filters.length === 0 && childNode === process.execPath);
     const wantStartup = args.filters.length === 0 || args.filters.includes('startup');

@@ -22,9 +22,8 @@ import {
   type UnitCount,
 } from '../../bench/count.js';
 import type { CountUnit } from '../../bench/countChild.js';
-import { rowTargets } from '../../bench/report.js';
+import { rowTargets, selectScenarios, withPartners } from '../../bench/report.js';
 import { scenarios } from '../../bench/scenarios.js';
-import { withPartners } from '../../bench/report.js';
 
 const FIXTURES = join(__dirname, 'fixtures', 'callgrind');
 const scenario = (id: string) => scenarios.find((s) => s.id === id)!;
@@ -101,6 +100,14 @@ describe('reading callgrind output', () => {
 const flat = (unit: CountUnit, perCall: number): UnitCount => summarize(unit, [[perCall, perCall]]);
 
 describe('what a count run counts', () => {
+  it('a filter ending in $ selects that id alone, the others any id containing them (timed mode alike)', () => {
+    const ids = (filters: string[]) => selectScenarios(scenarios, filters).map((s) => s.id);
+    expect(ids(['breakwater/sync$'])).toEqual(['breakwater/sync']);
+    expect(ids(['breakwater/sync'])).toContain('breakwater/sync-frozen-clock');
+    expect(ids(['breakwater/inflight$'])).toEqual(expect.arrayContaining(['breakwater/inflight', 'cockatiel/sampling-inflight', 'hystrixjs/inflight']));
+    expect(ids(['breakwater/inflight$'])).not.toContain('breakwater/like-cockatiel/consecutive-inflight');
+  });
+
   it('a filtered selection counts the bare await, its references and floors, then the scenarios, each once', () => {
     const selected = withPartners([scenario('breakwater/sync'), scenario('breakwater/failure-fallback')], scenarios);
     const units = countUnits(selected, false);
