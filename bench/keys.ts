@@ -12,6 +12,7 @@ import { resetBreakwater } from '../src/testing.js';
 import { fullGc, type HarnessOptions } from './harness.js';
 import { streamSections } from './keysStream.js';
 import { primarySections } from './keysPrimary.js';
+import { proxySections } from './keysProxy.js';
 import { seededRandom } from '../test/support/seededRandom.js';
 
 /** The key counts the issue asks for. */
@@ -267,7 +268,7 @@ function sliceTimes(clock: BenchClock): { sliceMedianMs: number; sliceP99Ms: num
 }
 
 /** Every section, in report order. */
-export const keySections: KeySection[] = [memory, memoryBreakerOnly, memoryNoWindow, expiry, configureCost, ...streamSections, ...primarySections];
+export const keySections: KeySection[] = [memory, memoryBreakerOnly, memoryNoWindow, expiry, configureCost, ...streamSections, ...primarySections, ...proxySections];
 
 /** Runs one section at one key count (called by bench/child.ts). */
 export async function measureKeySection(id: string, keys: number, o: HarnessOptions): Promise<Record<string, unknown>> {

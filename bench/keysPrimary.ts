@@ -23,6 +23,55 @@ const WORKERS = 2;
 const READY = 'bench:worker-ready';
 const TRAFFIC = 'bench:traffic';
 const TRAFFIC_DONE = 'bench:traffic-done';
+/** The primary tells one worker to measure its answer to the next `/metrics` (the worker side on its own). */
+const METER_NEXT = 'bench:meter-next-scrape';
+const WORKER_BLOCKS = 'bench:worker-blocks';
+/** breakwater's own IPC messages of a cluster scrape (src/fleet/clusterMetrics.ts). */
+const METRICS_REQUEST = 'breakwater:metrics-request';
+const METRICS_PIECE = 'breakwater:metrics-piece';
+
+/** What one worker measured of its answers to the scrapes it was told to measure (the longest, and their times). */
+interface WorkerScrapeBlocks {
+  blockMs: number;
+  cpuMs: number;
+  busiestCpuMs: number;
+  answerMs: number[];
+}
+
+/**
+ * Measures this worker's answers to the primary's `/metrics` requests it is told to (`METER_NEXT`): the longest
+ * event-loop block from the request's arrival until the channel took the answer's last piece, with its CPU (as the
+ * primary's figures), and the time that took. The listener goes first, so the answer's synchronous start is in the
+ * first gap.
+ */
+function meterScrapes(): WorkerScrapeBlocks {
+  const figures: WorkerScrapeBlocks = { blockMs: 0, cpuMs: 0, busiestCpuMs: 0, answerMs: [] };
+  let armed = false;
+  let lastSent: (() => void) | null = null;
+  const send = process.send!.bind(process) as (message: unknown, handle?: unknown, options?: unknown, callback?: (error: Error | null) => void) => boolean;
+  process.send = ((message: unknown, handle?: unknown, options?: unknown, callback?: (error: Error | null) => void) =>
+    send(message, handle, options, (error) => {
+      const m = message as { type?: unknown; last?: unknown } | null;
+      if (m?.type === METRICS_PIECE && m.last === true) lastSent?.();
+      callback?.(error);
+    })) as typeof process.send;
+  (process as NodeJS.EventEmitter).prependListener('message', (message: { type?: unknown } | null) => {
+    if (message?.type === METER_NEXT) armed = true;
+    if (message?.type === WORKER_BLOCKS) process.send!({ type: WORKER_BLOCKS, ...figures });
+    if (message?.type !== METRICS_REQUEST || !armed) return;
+    armed = false;
+    const done = new Promise<void>((resolve) => (lastSent = resolve));
+    const t0 = performance.now();
+    void longestBlock(() => done).then(({ blockMs, cpuMs, busiestCpuMs }) => {
+      figures.answerMs.push(performance.now() - t0);
+      if (blockMs > figures.blockMs) figures.cpuMs = cpuMs;
+      figures.blockMs = Math.max(figures.blockMs, blockMs);
+      figures.busiestCpuMs = Math.max(figures.busiestCpuMs, busiestCpuMs);
+      lastSent = null;
+    });
+  });
+  return figures;
+}
 
 /** A worker: N busy keys and the user's own metrics in prom-client's global registry; never resolves. */
 function workerRole(keys: number): Promise<never> {
@@ -40,6 +89,7 @@ function workerRole(keys: number): Promise<never> {
     }
   }
   queue.set(id * 3);
+  meterScrapes();
   // The stream's sample goes once, at the start: this section measures /metrics alone (at 10,000 keys a worker's
   // sample is a message of about 20 MB, parsed by the primary in one piece; see the notes in docs/fleet.md).
   bw.reportToClusterPrimary({ intervalMs: 600_000 });
@@ -79,7 +129,11 @@ const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
  * gap is often a wait for a core, this is the bound on what the process itself did between two turns (it counts
  * V8's helper threads too, so a parallel garbage collection can make it exceed the gap).
  */
-async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blockMs: number; cpuMs: number; busiestCpuMs: number }> {
+export async function longestBlock<T>(
+  work: () => Promise<T>,
+  /** Called on every turn of the chain (a look at the process's state while `work` runs); keep it cheap. */
+  each?: () => void,
+): Promise<{ result: T; blockMs: number; cpuMs: number; busiestCpuMs: number }> {
   let running = true;
   let last = performance.now();
   let lastCpu = process.cpuUsage();
@@ -106,6 +160,7 @@ async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blo
   };
   const tick = (): void => {
     note();
+    each?.();
     if (running) setImmediate(tick);
   };
   setImmediate(tick);
@@ -117,7 +172,7 @@ async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; blo
   return { result, blockMs, cpuMs, busiestCpuMs };
 }
 /** Peak resident set size of this process so far, bytes. */
-const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
+export const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
 
 const primary: KeySection = {
   id: 'primary',
@@ -130,6 +185,10 @@ const primary: KeySection = {
     servedBlockMs: 'longest block ms',
     servedBlockCpuMs: 'its CPU ms',
     servedBusiestCpuMs: 'most CPU in one gap ms',
+    workerBlockMs: 'worker longest block ms',
+    workerBlockCpuMs: 'its CPU ms',
+    workerBusiestCpuMs: 'worker most CPU in one gap ms',
+    workerAnswerMs: 'worker answer ms',
     peakRssMb: 'primary peak RSS growth MB',
     promClientMs: 'clusterMetrics() ms',
     promClientBlockMs: 'clusterMetrics() longest block ms',
@@ -168,6 +227,19 @@ const primary: KeySection = {
       servedBusiestCpu = Math.max(servedBusiestCpu, busiestCpuMs);
     }
     const peakRssMb = (maxRss() - rssBefore) / 2 ** 20;
+    // The worker side on its own: one worker at a time measures its answer (the primary does not measure meanwhile,
+    // and the other worker answers without a meter spinning), alternating.
+    for (let r = 0; r < 2 * Math.ceil(n / 2); r++) {
+      await traffic();
+      workers[r % WORKERS]!.send({ type: METER_NEXT });
+      const result = await fetchMetrics(url);
+      if (result.status !== 200) throw new Error(`/metrics answered ${result.status}`);
+    }
+    const workerFigures: WorkerScrapeBlocks[] = [];
+    await fromAll(WORKER_BLOCKS, (m) => workerFigures.push(m as unknown as WorkerScrapeBlocks), () => {
+      for (const w of workers) w.send({ type: WORKER_BLOCKS });
+    });
+    const worst = workerFigures.reduce((a, b) => (b.blockMs > a.blockMs ? b : a));
     const reference = new AggregatorRegistry();
     const refMs: number[] = [];
     let refBlock = 0;
@@ -195,6 +267,10 @@ const primary: KeySection = {
       servedBlockMs: servedBlock,
       servedBlockCpuMs: servedBlockCpu,
       servedBusiestCpuMs: servedBusiestCpu,
+      workerBlockMs: worst.blockMs,
+      workerBlockCpuMs: worst.cpuMs,
+      workerBusiestCpuMs: Math.max(...workerFigures.map((f) => f.busiestCpuMs)),
+      workerAnswerMs: median(sorted(workerFigures.flatMap((f) => f.answerMs))),
       peakRssMb,
       promClientMs: refMs.length === 0 ? NaN : median(sorted(refMs)),
       promClientTimeouts: refTimeouts,
@@ -359,7 +435,7 @@ const clusterSample: KeySection = {
 };
 
 /** Resolves once every worker has sent a message of `type` (bounded: 120 s); `each` sees each such message. */
-function fromAll(type: string, each?: (message: Record<string, unknown>) => void): Promise<void> {
+function fromAll(type: string, each?: (message: Record<string, unknown>) => void, then?: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const seen = new Set<number>();
     const timer = setTimeout(() => reject(new Error(`the workers did not send ${type} in 120 s`)), 120_000);
@@ -373,10 +449,11 @@ function fromAll(type: string, each?: (message: Record<string, unknown>) => void
       resolve();
     };
     cluster.on('message', on);
+    then?.();
   });
 }
 
-async function stopWorkers(workers: Worker[]): Promise<void> {
+export async function stopWorkers(workers: Worker[]): Promise<void> {
   for (const w of workers) w.disconnect();
   await Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise((resolve) => w.once('exit', resolve)))));
 }
