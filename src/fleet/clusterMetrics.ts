@@ -86,29 +86,101 @@ export async function metricsForPrimary(registry: Registry): Promise<MetricJson[
   return (await Promise.all(metrics)) as unknown as MetricJson[];
 }
 
+/** One metric of a worker's answer: the entry each of its pieces starts from, and its series. */
+interface AnswerPart {
+  readonly meta: MetricJson;
+  series(): Iterable<unknown>;
+}
+
 /**
- * @internal the worker side: answers the primary's requests with the registry's metrics ({@link metricsForPrimary}), one piece at a time
- * (the next once the primary acknowledged the previous one), so neither side serialises or parses the whole at once,
- * and the primary never has more than one piece of a worker to read in one turn.
+ * @internal {@link piecesOf}`(`{@link metricsForPrimary}`(registry), perPiece)`, the same pieces, each made only when
+ * asked for: breakwater's families give their series row by row as the pieces are cut
+ * ({@link Family.seriesForCluster}), so a worker holds one or two pieces (about 1,000 series) of its answer at a time
+ * instead of all of it (about 500,000 series at 10,000 keys, which every young-generation collection of the answer's
+ * one to two seconds copied). Other metrics (the user's own, or every metric of a registry with default labels) are
+ * read whole first, as before.
+ */
+export async function answerPieces(registry: Registry, perPiece = SERIES_PER_PIECE): Promise<Iterator<MetricJson[]>> {
+  let parts: AnswerPart[];
+  if (!noDefaultLabels(registry)) {
+    parts = ((await registry.getMetricsAsJSON()) as unknown as MetricJson[]).map((m) => ({ meta: m, series: () => m.values ?? [] }));
+  } else {
+    // Every metric is asked in the same turn, as prom-client does, so breakwater's families share one read.
+    parts = await Promise.all(
+      (registry.getMetricsAsArray() as unknown[]).map(async (metric): Promise<AnswerPart> => {
+        if (metric instanceof Family) return metric.seriesForCluster();
+        const m = (await (metric as { get(): Promise<unknown> }).get()) as MetricJson;
+        return { meta: m, series: () => m.values ?? [] };
+      }),
+    );
+  }
+  return cutPieces(parts, perPiece);
+}
+
+/** {@link piecesOf}'s cutting, over series made as they are taken. */
+function* cutPieces(parts: readonly AnswerPart[], perPiece: number): Generator<MetricJson[]> {
+  let piece: MetricJson[] = [];
+  let room = perPiece;
+  for (const part of parts) {
+    let values: unknown[] | null = null;
+    for (const value of part.series()) {
+      if (room === 0) {
+        yield piece;
+        piece = [];
+        room = perPiece;
+        values = null;
+      }
+      if (values === null) piece.push({ ...part.meta, values: (values = []) as MetricJson['values'] });
+      values.push(value);
+      room--;
+    }
+    if (values !== null) continue;
+    // a metric without series still travels, as an entry of its own
+    if (room === 0) {
+      yield piece;
+      piece = [];
+      room = perPiece;
+    }
+    piece.push({ ...part.meta, values: [] });
+  }
+  yield piece;
+}
+
+/**
+ * @internal the worker side: answers the primary's requests with the registry's metrics ({@link answerPieces}), one
+ * piece at a time, each made when the primary acknowledged the previous one, so neither side makes, serialises or
+ * parses the whole at once, and the primary never has more than one piece of a worker to read in one turn. A
+ * failure while a piece is made is sent as an error in place of that piece (the primary answers 503).
  * Returns what removes the listener.
  */
 export function answerMetricsRequests(registry: Registry): () => void {
   const acks = new PieceAcks('metrics');
+  const failed = (id: number, piece: number, error: unknown): Promise<void> =>
+    sendToPrimary({ type: METRICS_PIECE, id, piece, metrics: [], last: true, error: error instanceof Error ? error.message : String(error) });
   const answer = async (id: number): Promise<void> => {
-    let pieces: MetricJson[][];
+    let pieces: Iterator<MetricJson[]>;
+    let current: IteratorResult<MetricJson[]>;
     try {
-      pieces = piecesOf(await metricsForPrimary(registry));
+      pieces = await answerPieces(registry);
+      current = pieces.next();
     } catch (error) {
-      await sendToPrimary({ type: METRICS_PIECE, id, piece: 0, metrics: [], last: true, error: error instanceof Error ? error.message : String(error) });
-      return;
+      return failed(id, 0, error);
     }
-    for (let i = 0; i < pieces.length; i++) {
-      const last = i === pieces.length - 1;
+    for (let i = 0; current.done !== true; i++) {
+      // The next piece is made first, to know whether this one is the last.
+      let next: IteratorResult<MetricJson[]>;
+      try {
+        next = pieces.next();
+      } catch (error) {
+        return failed(id, i, error);
+      }
+      const last = next.done === true;
       // the next piece once the primary has taken this one (it stops acknowledging when it gives up on the scrape)
       const taken = last ? null : acks.wait(id, i, METRICS_TIMEOUT_MS);
-      const piece: MetricsPiece = { type: METRICS_PIECE, id, piece: i, metrics: pieces[i]!, last };
+      const piece: MetricsPiece = { type: METRICS_PIECE, id, piece: i, metrics: current.value, last };
       await sendToPrimary(piece);
       if (taken !== null && !(await taken)) return;
+      current = next;
     }
   };
   const onMessage = (message: unknown): void => {

@@ -84,6 +84,42 @@ export class Family {
     return { name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
+  /**
+   * {@link Family.getForCluster}'s values, the same series in the same order, but made only as they are iterated:
+   * the scrape's rows are read (in slices, shared with the other families) when this resolves, and each row's series
+   * when the iteration reaches it. A `node:cluster` worker makes each IPC piece of its answer this way just before
+   * sending it (src/fleet/clusterMetrics.ts), so the ~500,000 series of 10,000 keys never live all at once.
+   */
+  async seriesForCluster(): Promise<{ meta: { name: string; help: string; type: string; values: Value[]; aggregator: string }; series: () => Iterable<Value> }> {
+    const data = await scrapeData();
+    const name = this.name;
+    const source = this.source;
+    const meta = { name, help: this.help, type: this.type, values: [], aggregator: this.aggregator };
+    const out: Value[] = [];
+    const emit: Emit = (base, extra, value) => void out.push({ value, metricName: seriesText(name, base, extra) });
+    // One row's series at a time, in the order each() visits them.
+    const visit: (row: unknown) => void =
+      source.of === 'process'
+        ? () => source.series(emit)
+        : source.of === 'pool'
+          ? (row) => source.series(row as PoolRow, emit)
+          : source.of === 'limiter'
+            ? (row) => source.series(row as LimiterRow, emit)
+            : (row) => source.series(row as CommandRow, emit);
+    const rows: readonly unknown[] =
+      source.of === 'process' ? [null] : source.of === 'pool' ? data.pools : source.of === 'limiter' ? data.limiters : source.rows(data);
+    return {
+      meta,
+      *series() {
+        for (const row of rows) {
+          out.length = 0;
+          visit(row);
+          yield* out;
+        }
+      },
+    };
+  }
+
   /** The text exposition: finished lines, many per value (see the class comment). */
   async getForPromString(): Promise<{ name: string; help: string; type: string; values: Value[]; aggregator: string }> {
     if (!plainText(this.registry)) return this.get();

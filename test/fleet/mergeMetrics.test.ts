@@ -1,7 +1,7 @@
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { command, registerPrometheus } from '../../src/index.js';
-import { metricsForPrimary, piecesOf } from '../../src/fleet/clusterMetrics.js';
+import { answerPieces, metricsForPrimary, piecesOf } from '../../src/fleet/clusterMetrics.js';
 import { MetricsFold, mergeSlicing, writeFoldedMetrics, writeMergedMetrics, type MetricJson, type TextSink } from '../../src/fleet/mergeMetrics.js';
 import { useFakeClock, type FakeClock } from '../../src/testing.js';
 import { countingTurns } from '../support/countingTurns.js';
@@ -198,6 +198,23 @@ describe('writeMergedMetrics (the cluster primary’s /metrics)', () => {
     // a line and a labels object of the same series (a worker of an earlier version) are one series, either first
     expect((await merge([asLines[0]!, asJson[1]!])).text).toBe(await AggregatorRegistry.aggregate([asJson[0]!, asJson[1]!]).metrics());
     expect((await merge([asJson[1]!, asLines[0]!])).text).toBe(await AggregatorRegistry.aggregate([asJson[1]!, asJson[0]!]).metrics());
+  });
+
+  it('makes the answer a piece at a time: the same pieces as cutting metricsForPrimary() whole, in the same order', async () => {
+    await keys(15);
+    const plain = workerRegistry(1);
+    const withDefaults = workerRegistry(2);
+    withDefaults.setDefaultLabels({ host: 'b' });
+    for (const r of [plain, withDefaults]) {
+      for (const perPiece of [1, 13, 1000]) {
+        const whole = JSON.parse(JSON.stringify(piecesOf(await metricsForPrimary(r), perPiece))) as unknown;
+        const made: MetricJson[][] = [];
+        const pieces = await answerPieces(r, perPiece);
+        for (let p = pieces.next(); p.done !== true; p = pieces.next()) made.push(p.value);
+        expect(JSON.parse(JSON.stringify(made))).toEqual(whole);
+        expect(made.length).toBeGreaterThan(perPiece === 1000 ? 0 : 10);
+      }
+    }
   });
 
   it('sends labels objects from a registry with default labels (prom-client adds them to each series)', async () => {
