@@ -103,7 +103,7 @@ export function readSync(exec: Execution): unknown {
  */
 const entered = new Float64Array(1);
 
-/** Starts a lean call: the clock's first read, the key's in-flight count, the circuit's answer. */
+/** Starts a lean sync call: the clock's first read, the key's in-flight count, the circuit's answer ({@link executeLeanAsync} writes it out). */
 function enter(spec: ExecutionSpec, now: number): Admission {
   const rt = spec.runtime;
   rt.inFlight++; // in flight until it leaves: an idle key's expiry waits for it (see KeySweep)
@@ -164,18 +164,6 @@ function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: numbe
 }
 
 /**
- * The executor of a lean call's Promise, bound to its {@link LeanRun}: it keeps the resolving functions in the call's
- * own, just-made object. The executor's module-level `capture` stores them into two module variables (long-lived
- * objects), a write barrier with a remembered-set entry each, and the call then copies them out; a fresh closure
- * would store them here too but runs V8's lazy-compile stub at its first call, every call (docs/benchmarks.md
- * change 18).
- */
-function settles(this: LeanRun, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  this.resolve = resolve;
-  this.reject = reject;
-}
-
-/**
  * An async lean call while `run` runs: its deadline node, its `RunContext` and the settling functions of its
  * caller's Promise. On its deadline, or when run fails, an Execution takes the call over (run's late outcome then
  * goes to it).
@@ -206,6 +194,20 @@ class LeanRun implements DeadlineNode, RunContext {
   get signal(): AbortSignal {
     if (this.exec !== null) return this.exec.signal;
     return (this.controller ??= new AbortController()).signal;
+  }
+
+  /**
+   * The executor of the call's Promise, bound to this run (as are the handlers run's Promise gets, {@link
+   * LeanRun.value} and {@link LeanRun.error}): it keeps the resolving functions in the call's own, just-made object.
+   * The executor's module-level `capture` stores them into two module variables (long-lived objects), a write barrier
+   * with a remembered-set entry each, and the call then copies them out; a fresh closure would store them here too
+   * but runs V8's lazy-compile stub at its first call, every call (docs/benchmarks.md change 18). A method, not a
+   * module function: V8 knows which function `run.settles` is, so it inlines the executor into the caller (it cannot
+   * for a module-level function, whose binding may change) and the bound function it was given is never made.
+   */
+  settles(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+    this.resolve = resolve;
+    this.reject = reject;
   }
 
   /** run gave its value in time: as an Execution's runValue and succeeded, on the semaphore. */
@@ -247,13 +249,23 @@ class LeanRun implements DeadlineNode, RunContext {
 /**
  * @internal `execute()` of a lean call: whose circuit may refuse it (see {@link CircuitBreaker.mayRefuse}), or with a
  * timeout (the caller's Promise is settleable by the deadline).
+ *
+ * Keep it above 460 bytecodes (478 now), V8's limit for inlining a function: as its own optimised function it
+ * inlines every callee of its success path, where inlined into `execute()` (which it is, below that size, in some
+ * processes) the two of them ask ~1,400 bytecodes of V8's ~920 and what is left out differs between processes
+ * (up to ~450 instructions more per call; docs/benchmarks.md change 23). So its rare paths stay in it, and its start
+ * is written out rather than calling {@link enter}.
  */
 export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
   const { runtime: rt, config: cfg } = spec;
   const clock = getClock();
   const startedAt = clock.now();
-  const admission = enter(spec, startedAt);
+  // enter() written out (see above): only a short circuit reads entered[0] here
+  rt.inFlight++; // in flight until it leaves: an idle key's expiry waits for it (see KeySweep)
+  rt.lastUsedAt = startedAt;
+  const admission = rt.breaker.attempt(startedAt);
   if (admission === REFUSE) {
+    entered[0] = startedAt;
     const value = shortCircuit(spec, args, MODE_ASYNC, clock);
     const exec = takeHandedOver();
     return exec === null ? Promise.resolve(value) : exec.promise();
@@ -263,7 +275,7 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
   if (admission !== ADMIT || timeout === false || !rt.semaphore.tryAcquire()) return handOver(spec, args, MODE_ASYNC, clock, admission, startedAt).promise();
   const deadlines = deadlinesFor(clock);
   const run = new LeanRun(spec, args, deadlines, startedAt, RequestContext.current()); // a timeout's fallback runs in it
-  const promise = new Promise<unknown>(settles.bind(run)); // see settles
+  const promise = new Promise<unknown>(run.settles.bind(run)); // see settles
   deadlines.add(run, startedAt, timeout);
   rt.metrics.startRun(startedAt);
   let result: unknown;
@@ -274,12 +286,10 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
     run.error(error);
     return promise;
   }
-  if (isThenable(result)) {
-    result.then(
-      (value) => run.value(value),
-      (error) => run.error(error),
-    );
-  } else run.value(result);
+  // the handlers are run's own methods, bound (as its settles): no closures and context to allocate, and no lazy
+  // compile of a fresh closure at its first (here: only) call
+  if (isThenable(result)) result.then(run.value.bind(run), run.error.bind(run));
+  else run.value(result);
   return promise;
 }
 

@@ -21,18 +21,39 @@ export interface DeadlineNode {
 }
 
 /**
+ * @internal holds a {@link DeadlineList}'s last node. A long-lived list is an old object and its nodes are young, so
+ * storing each new last node into the list itself would be a write barrier with a remembered-set entry per add
+ * (about as costly as the rest of an add, docs/benchmarks.md change 23). The list stores it here instead, in a small
+ * holder it replaces every {@link RENEW_ADDS} adds: a holder that young is almost always still in the young
+ * generation, where a store takes no remembered-set entry; replacing it costs one such entry and 32 bytes.
+ */
+export class DeadlineTail {
+  constructor(public node: DeadlineNode | null) {}
+}
+
+/** Adds between two {@link DeadlineTail}s of a list. */
+const RENEW_ADDS = 256;
+
+/**
  * @internal a circular doubly linked list of nodes armed with the same delay, hence (almost always) in deadline
- * order. Only its last node is held (the first is the last's `dlNext`): the list is long-lived and its nodes are
- * young, so each store of a node into the list is a write barrier with a remembered-set entry (about as costly as
- * the rest of an add); with one pointer, adding a node is one such store and removing the first node (the usual
- * order) is none, where a head and a tail cost two per call.
+ * order. Only its last node is held (the first is the last's `dlNext`), in {@link DeadlineTail}: with one pointer,
+ * adding a node is one store of it outside the young nodes and removing the first node (the usual order) is none.
  */
 export class DeadlineList {
-  tail: DeadlineNode | null = null;
+  last = new DeadlineTail(null);
+  /** Adds left before {@link DeadlineList.last} is replaced. */
+  renewIn = RENEW_ADDS;
 
   /** The node with the earliest deadline, or null. */
   get head(): DeadlineNode | null {
-    return this.tail === null ? null : this.tail.dlNext;
+    const tail = this.last.node;
+    return tail === null ? null : tail.dlNext;
+  }
+
+  /** A new holder of the last node (see {@link DeadlineTail}). */
+  renew(): DeadlineTail {
+    this.renewIn = RENEW_ADDS;
+    return (this.last = new DeadlineTail(this.last.node));
   }
 }
 
@@ -105,14 +126,15 @@ export class Deadlines {
     node.deadlineAt = at;
     const list = delayMs === this.lastDelay ? this.lastList! : this.listOf(delayMs);
     node.dlList = list;
-    const tail = list.tail;
+    const last = --list.renewIn === 0 ? list.renew() : list.last;
+    const tail = last.node;
     if (tail === null) {
       node.dlPrev = node.dlNext = node;
-      list.tail = node;
+      last.node = node;
     } else if (tail.deadlineAt <= at) {
       // the usual case (one delay per list, a monotonic clock): the new last node
       link(node, tail);
-      list.tail = node;
+      last.node = node;
     } else insertEarlier(node, tail, at);
     this.active++;
     if (at < this.armedAt) this.arm(at, now);
@@ -146,16 +168,23 @@ export class Deadlines {
     const list = node.dlList;
     if (list === null) return;
     const next = node.dlNext!;
-    if (next === node) list.tail = null;
+    const last = list.last;
+    if (next === node) last.node = null;
     else {
       const prev = node.dlPrev!;
       prev.dlNext = next;
       next.dlPrev = prev;
-      if (list.tail === node) list.tail = prev;
+      if (last.node === node) last.node = prev;
     }
     node.dlPrev = node.dlNext = null;
     node.dlList = null;
     this.active--;
+    // the rest is rare on the system clock (out of line: less for V8 to weigh where it inlines remove)
+    if (this.alive !== 0 || !this.keepIdleTimer) this.afterRemove(node);
+  }
+
+  /** {@link Deadlines.remove}'s bookkeeping of keepAlive nodes, and of a timer that is dropped when nothing is armed. */
+  private afterRemove(node: DeadlineNode): void {
     if (this.alive !== 0 && node.keepAlive === true) this.alive--;
     if (!this.keepIdleTimer && this.active === 0 && this.timer !== null) this.dropTimer();
   }

@@ -397,6 +397,26 @@ describe('lean flow: execute() with a timeout', () => {
     expect(paths).toEqual(['lean', 'lean', 'handed', 'lean', 'handed', 'lean']);
   });
 
+  it("run's own thenable gets handlers that work called detached, as on the full flow (a value, a rejection)", async () => {
+    const paths = await twins(
+      'AsyncThenable',
+      {
+        run: (mode: string) => ({
+          then(onValue: (value: unknown) => void, onError: (error: unknown) => void) {
+            const settle = mode === 'ok' ? onValue : onError; // called later, without a receiver
+            queueMicrotask(() => {
+              clock.advance(2);
+              settle(mode === 'ok' ? 'thenable-ok' : new Error('thenable-fail'));
+            });
+          },
+        }),
+        fallback: (e: unknown) => `fb:${(e as Error).message}`,
+      },
+      async (c, key) => [await later(key, () => c.execute('ok')), await later(key, () => c.execute('fail'))],
+    );
+    expect(paths).toEqual(['lean', 'lean']);
+  });
+
   it('a listener that run adds hears the SUCCESS with its latency', async () => {
     const heard: unknown[] = [];
     const c = command({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Deadlines, type DeadlineNode } from '../../src/time/Deadlines.js';
+import { Deadlines, type DeadlineList, type DeadlineNode } from '../../src/time/Deadlines.js';
 import { FakeClock } from '../../src/time/FakeClock.js';
 
 function node(fired: string[], name: string): DeadlineNode & { name: string } {
@@ -149,5 +149,50 @@ describe('FakeClock', () => {
     expect(order).toEqual(['a', 'b', 'c', 'd']);
     expect(clock.now()).toBe(30);
     expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
+
+  it('keeps the order across renewals of the holder of its last node (every 256 adds), removing the last one too', () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    const kept: string[] = [];
+    const holders = new Set<unknown>();
+    let list: DeadlineList | null = null;
+    for (let i = 0; i < 700; i++) {
+      const n = node(fired, `n${i}`);
+      d.add(n, clock.now(), 100);
+      list = n.dlList;
+      expect(list!.last.node).toBe(n); // the holder of the day holds the new last node
+      expect(list!.head!.dlPrev).toBe(n);
+      holders.add(list!.last);
+      // around each renewal (adds 256, 512): the new last node leaves at once, the holder falls back to the one before
+      if (i % 256 === 255 || i % 256 === 0) {
+        d.remove(n);
+        expect(list!.last.node).toBe(kept.length === 0 ? null : list!.head!.dlPrev);
+      } else kept.push(`n${i}`);
+      clock.advance(0.01);
+    }
+    expect(holders.size).toBe(3); // the first holder and two renewals
+    expect(d.size).toBe(kept.length);
+    clock.advance(100);
+    expect(fired).toEqual(kept);
+    expect(d.size).toBe(0);
+  });
+
+  it('inserts a deadline of a clock that went back right after a renewal', () => {
+    const clock = new FakeClock(10_000);
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    for (let i = 0; i < 255; i++) d.add(node(fired, `n${i}`), clock.now(), 100);
+    clock.jump(-5);
+    const early = node(fired, 'early');
+    d.add(early, clock.now(), 100); // the 256th add renews the holder, then walks back to be first
+    expect(early.dlList!.head).toBe(early);
+    expect(early.dlList!.last.node).not.toBe(early);
+    clock.advance(100);
+    expect(fired[0]).toBe('early');
+    expect(fired).toHaveLength(1);
+    clock.advance(5);
+    expect(fired).toHaveLength(256);
   });
 });
