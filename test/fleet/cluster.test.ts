@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isClusterSamplePiece, PieceAcks, samplePieces, SampleAssembly, type ClusterSamplePiece } from '../../src/fleet/clusterMessages.js';
 import { reportToClusterPrimary, startClusterPrimary, type ClusterPrimary } from '../../src/index.js';
@@ -144,6 +145,57 @@ describe('startClusterPrimary / reportToClusterPrimary', () => {
     expect(held()).toBeGreaterThan(0);
     c.close();
     await until(() => held() === 0, 'let go again');
+  });
+
+  it('stops writing its aggregate to a client that leaves in the middle of it, keeps writing to the others, and lets it go', async () => {
+    const clock = useFakeClock(1_000);
+    const primary = await startClusterPrimary({ port: 0, intervalMs: 100, workerTimeout: 60_000 });
+    open.push(primary);
+    const held = heldAggregates.get(primary)!;
+    // 2,000 keys with long names: an aggregate of several ~256 KB pieces, written one per event-loop turn
+    const name = (i: number) => `Big.${String(i).padStart(4, '0')}.${'n'.repeat(1000)}`;
+    const objects = Array.from({ length: 2000 }, (_, i) => ({ type: 'HystrixCommand', name: name(i), reportingHosts: 1, requestCount: i }));
+    for (const piece of samplePieces(0, objects)) cluster.emit('message', { id: 1 } as Worker, piece);
+    // Every write of the primary's responses, and whether that response was closed or its socket gone by then.
+    const writes: { res: ServerResponse; data: boolean; after: boolean }[] = [];
+    const closed = new WeakSet<ServerResponse>();
+    let onData: ((res: ServerResponse) => void) | undefined;
+    const write = ServerResponse.prototype.write;
+    ServerResponse.prototype.write = function (this: ServerResponse, ...args: unknown[]) {
+      if (!writes.some((w) => w.res === this)) this.once('close', () => closed.add(this));
+      const data = typeof args[0] === 'string' && args[0].startsWith('data: ');
+      writes.push({ res: this, data, after: closed.has(this) || this.destroyed || this.socket === null || this.socket.destroyed });
+      const ok = (write as (...a: unknown[]) => boolean).apply(this, args);
+      if (data) onData?.(this);
+      return ok;
+    } as typeof write;
+    try {
+      const leaving = await openStream(`${primary.url}hystrix.stream`);
+      const reader = await openStream(`${primary.url}hystrix.stream`);
+      const count = (s: Awaited<ReturnType<typeof openStream>>) => s.text().split('"name":"Big.').length - 1;
+      let leavingRes: ServerResponse | undefined;
+      onData = (res) => {
+        if (leavingRes !== undefined) return;
+        leavingRes = res;
+        leaving.close(); // gone after the first piece of the aggregate
+      };
+      clock.advance(100);
+      await reader.waitFor((s) => count(s) === 2000, 10_000);
+      await leaving.ended;
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      const toLeaving = writes.filter((w) => w.res === leavingRes && w.data);
+      const toReader = writes.filter((w) => w.res !== leavingRes && w.data);
+      expect(toLeaving.length).toBeGreaterThanOrEqual(1);
+      expect(toLeaving.length).toBeLessThan(toReader.length); // cut short
+      expect(writes.filter((w) => w.after)).toEqual([]);
+      expect(count(reader)).toBe(2000); // the other client got the whole aggregate
+      expect(held()).toBeGreaterThan(0); // kept: a client still reads
+      reader.close();
+      for (let i = 0; i < 400 && held() !== 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(held()).toBe(0);
+    } finally {
+      ServerResponse.prototype.write = write;
+    }
   });
 
   it('takes only well-formed sample pieces of its own format from the IPC channel (other libraries share it)', () => {
