@@ -393,6 +393,7 @@ function updateDocs(r: Results): void {
  */
 async function countMain(args: ReturnType<typeof parseArgs>, o: CountOptions): Promise<void> {
   requireValgrind();
+  nodeVersion(childNode); // a bad --node fails now, not in every valgrind child
   const selected = selectScenarios(scenarios, args.filters);
   // the floors: those the rows' targets name, or every one when asked for (no filter, or `floors`)
   const allFloors = args.filters.length === 0 || args.filters.some((f) => 'floors'.includes(f));
