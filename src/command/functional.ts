@@ -7,7 +7,7 @@ import { expectFunction, expectKey, expectObject } from '../config/validate.js';
 import { runtimeFor, type CommandRuntime } from './CommandRuntime.js';
 import type { CommandEvents } from './events.js';
 import type { ExecutionSpec, RunContext } from './executor.js';
-import { executeLeanAsync } from './lean.js';
+import { executeLeanAsync, LeanRun } from './lean.js';
 import { asyncLean, executeAsync, executeSync, observeHot, startExecution, toObservableSingle, type CacheKeyFn } from './modes.js';
 
 /**
@@ -203,8 +203,20 @@ export class FunctionalCommand implements ExecutionSpec, CommandHandle<unknown[]
   execute(...args: unknown[]): Promise<unknown> {
     this.refresh();
     if (this.cacheKeyFn !== undefined) return executeAsync(this, args, this.cacheKeyFn);
-    // startAsync's choice written out here: one frame less between the caller and run (see PlainRunSpec)
-    return asyncLean(this) ? executeLeanAsync(this, args) : startExecution(this, args);
+    // startAsync's choice written out, and run called here, not in executeLeanAsync: between the caller and run,
+    // `execute` is then the only breakwater frame, which a fresh Error made in run decodes with its stack (see there)
+    if (!asyncLean(this)) return startExecution(this, args);
+    const run = executeLeanAsync(this, args, false);
+    if (!(run instanceof LeanRun)) return run;
+    let result: unknown;
+    try {
+      result = args.length === 0 ? this.run(run) : this.invoke(args, run);
+    } catch (error) {
+      run.error(error);
+      return run.promise;
+    }
+    run.follow(result);
+    return run.promise;
   }
 
   executeSync(...args: unknown[]): unknown {

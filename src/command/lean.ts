@@ -168,7 +168,7 @@ function shortCircuit(spec: ExecutionSpec, args: readonly unknown[], mode: numbe
  * caller's Promise. On its deadline, or when run fails, an Execution takes the call over (run's late outcome then
  * goes to it).
  */
-class LeanRun implements DeadlineNode, RunContext {
+export class LeanRun implements DeadlineNode, RunContext {
   deadlineAt = 0;
   dlPrev: DeadlineNode | null = null;
   dlNext: DeadlineNode | null = null;
@@ -177,6 +177,8 @@ class LeanRun implements DeadlineNode, RunContext {
   exec: Execution | null = null;
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
+  /** The caller's Promise, settled by this call (made by {@link executeLeanAsync}). */
+  promise!: Promise<unknown>;
 
   /** @param deadlines - where its deadline is armed; their clock is the call's. */
   constructor(
@@ -226,6 +228,12 @@ class LeanRun implements DeadlineNode, RunContext {
     this.resolve(value);
   }
 
+  /** run returned `result`: its value now, or its thenable's outcome when it settles (as {@link executeLeanAsync}'s own run call). */
+  follow(result: unknown): void {
+    if (isThenable(result)) result.then(this.value.bind(this), this.error.bind(this));
+    else this.value(result);
+  }
+
   /** run failed: the full flow (failure, bad request, fallback) takes over. */
   error(error: unknown): void {
     if (this.exec !== null) return this.exec.runError(error);
@@ -255,8 +263,23 @@ class LeanRun implements DeadlineNode, RunContext {
  * processes) the two of them ask ~1,400 bytecodes of V8's ~920 and what is left out differs between processes
  * (up to ~450 instructions more per call; docs/benchmarks.md change 23). So its rare paths stay in it, and its start
  * is written out rather than calling {@link enter}.
+ *
+ * The clock's first read, the circuit, the semaphore, then the call's {@link LeanRun} with its deadline armed, run
+ * counted as started and the caller's Promise made ({@link LeanRun.promise}); then run:
+ * - `callsRun` true: called here, and the caller's Promise is returned;
+ * - `callsRun` false: the LeanRun is returned, and its caller calls run itself, then {@link LeanRun.follow} (or
+ *   {@link LeanRun.error} when run throws). `FunctionalCommand.execute` does, so that between run and the user's
+ *   caller there is one breakwater frame, not two: a fresh `Error` made in run captures its stack, and V8 decodes
+ *   every frame it walks, inlined ones too (docs/benchmarks.md, change 24). Both uses are one function so that it
+ *   stays above the inlining limit: the start alone (~300 bytecodes) was inlined into the caller, whose budget
+ *   then left the start's own callees as calls.
+ *
+ * A call that ends (short-circuited) or is handed over to the full flow before run returns the caller's Promise
+ * either way.
  */
-export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
+export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[], callsRun: true): Promise<unknown>;
+export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[], callsRun: false): LeanRun | Promise<unknown>;
+export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[], callsRun: boolean): LeanRun | Promise<unknown> {
   const { runtime: rt, config: cfg } = spec;
   const clock = getClock();
   const startedAt = clock.now();
@@ -275,9 +298,10 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
   if (admission !== ADMIT || timeout === false || !rt.semaphore.tryAcquire()) return handOver(spec, args, MODE_ASYNC, clock, admission, startedAt).promise();
   const deadlines = deadlinesFor(clock);
   const run = new LeanRun(spec, args, deadlines, startedAt, RequestContext.current()); // a timeout's fallback runs in it
-  const promise = new Promise<unknown>(run.settles.bind(run)); // see settles
+  const promise = (run.promise = new Promise<unknown>(run.settles.bind(run))); // see settles
   deadlines.add(run, startedAt, timeout);
   rt.metrics.startRun(startedAt);
+  if (!callsRun) return run;
   let result: unknown;
   try {
     // no invoke frame for a call without arguments (see PlainRunSpec)
@@ -287,7 +311,8 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[]):
     return promise;
   }
   // the handlers are run's own methods, bound (as its settles): no closures and context to allocate, and no lazy
-  // compile of a fresh closure at its first (here: only) call
+  // compile of a fresh closure at its first (here: only) call. (LeanRun.follow written out: bytecode that keeps
+  // this function above the inlining limit.)
   if (isThenable(result)) result.then(run.value.bind(run), run.error.bind(run));
   else run.value(result);
   return promise;

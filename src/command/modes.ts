@@ -124,7 +124,7 @@ function leaveShared(ctx: RequestContext, key: string, entry: CacheEntry): void 
 
 /** @internal async mode without a request cache: the lean flow, else one Execution and one Promise. */
 export function startAsync(spec: ExecutionSpec, args: readonly unknown[]): Promise<unknown> {
-  return asyncLean(spec) ? executeLeanAsync(spec, args) : startExecution(spec, args);
+  return asyncLean(spec) ? executeLeanAsync(spec, args, true) : startExecution(spec, args);
 }
 
 /** @internal whether an `execute()` takes the lean flow (see lean.ts): it has a timeout or its circuit may refuse it. */

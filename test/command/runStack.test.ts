@@ -1,12 +1,12 @@
 /**
  * The stack a user sees in an Error that `run` makes: run's own frame first, then the few frames of breakwater that
  * called it, then the caller's frames. Capturing a stack costs per frame (V8 decodes each optimised frame's inlined
- * functions), so a call without arguments calls run without an `invoke` frame, `execute()` calls the lean flow
- * without a `startAsync` frame, and the full flow calls run from `start` without an `enterBulkhead` frame; and with
- * fewer of breakwater's frames in the 10 that V8 keeps, more of the caller's are shown.
+ * functions), so a call without arguments calls run without an `invoke` frame, `execute()` calls run of the lean
+ * flow itself (no `startAsync` or `executeLeanAsync` frame), and the full flow calls run from `start` without an
+ * `enterBulkhead` frame; and with fewer of breakwater's frames in the 10 that V8 keeps, more of the caller's are shown.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Command, command, type RunContext } from '../../src/index.js';
+import { Command, command, metricsFor, type RunContext } from '../../src/index.js';
 import { useFakeClock } from '../../src/testing.js';
 
 beforeEach(() => {
@@ -63,7 +63,7 @@ describe("a fresh Error made in run: run's frame, breakwater's, then the caller'
     return made;
   }
 
-  it('execute() on the lean flow (a timeout), no arguments: run, executeLeanAsync, execute, the caller', async () => {
+  it('execute() on the lean flow (a timeout), no arguments: run, execute, the caller', async () => {
     let made: unknown;
     const c = command({
       key: 'StackLean',
@@ -73,7 +73,27 @@ describe("a fresh Error made in run: run's frame, breakwater's, then the caller'
       fallback: (error) => (error === made ? 7 : -1),
     });
     expect(await callerOuter(() => c.execute())).toBe(7); // the fallback got the very Error
-    expectCallerAfter(frames(made), 'failingRun', ['executeLeanAsync', 'execute'], CALLERS);
+    expectCallerAfter(frames(made), 'failingRun', ['execute'], CALLERS);
+  });
+
+  it('execute() on the lean flow, run throwing synchronously: run, execute, the caller; the fallback gets the Error', async () => {
+    let made: unknown;
+    const c = command({
+      key: 'StackLeanSyncThrow',
+      run: function throwingRun(): Promise<number> {
+        throw (made = new Error('boom'));
+      },
+      fallback: (error) => (error === made ? 7 : -1),
+    });
+    expect(await callerOuter(() => c.execute())).toBe(7);
+    expectCallerAfter(frames(made), 'throwingRun', ['execute'], CALLERS);
+    expect([metricsFor(c.key).cumulativeCount('FAILURE'), metricsFor(c.key).cumulativeCount('FALLBACK_SUCCESS')]).toEqual([1, 1]);
+  });
+
+  it('execute() on the lean flow, run returning a plain value (not a thenable): the value, one success', async () => {
+    const c = command({ key: 'StackLeanPlain', run: (): number => 5 });
+    expect(await c.execute()).toBe(5);
+    expect([metricsFor(c.key).cumulativeCount('SUCCESS'), metricsFor(c.key).cumulativeCount('FAILURE')]).toEqual([1, 0]);
   });
 
   it('execute() with arguments keeps the invoke frames (the arguments go before the context)', async () => {
@@ -87,7 +107,7 @@ describe("a fresh Error made in run: run's frame, breakwater's, then the caller'
     const error = await failureOf(() => callerOuter(() => c.execute('42')));
     expect((error as { cause?: unknown }).cause).toBe(made);
     expect((made as Error).message).toBe('42 StackLeanArgs');
-    expectCallerAfter(frames(made), 'failingRun', ['invokeWith', 'invoke', 'executeLeanAsync', 'execute'], CALLERS);
+    expectCallerAfter(frames(made), 'failingRun', ['invokeWith', 'invoke', 'execute'], CALLERS);
   });
 
   it('execute() on the full flow (no timeout): run, begin, start, startExecution, execute, the caller', async () => {
