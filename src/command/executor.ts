@@ -306,10 +306,14 @@ export class Execution implements DeadlineNode, Waiter, RunContext, RetryHost, H
     this.rejectFn = reject;
   }
 
-  /** @internal takeOver: `event` (a rejection) was recorded and the fallback's permit is held while it runs. */
-  inFallback(event: number, failureType: FailureType): void {
+  /**
+   * @internal takeOver: `event` (a rejection, or run's FAILURE with its error `cause`) was recorded and the
+   * fallback's permit is held while it runs.
+   */
+  inFallback(event: number, failureType: FailureType, cause?: unknown): void {
     this.phase = IN_FALLBACK;
     this.failureType = failureType;
+    this.cause = cause;
     this.eventBits = 1 << event;
     this.fallbackHeld = true;
   }

@@ -37,6 +37,8 @@ import {
   type Sink,
 } from './executor.js';
 import { hasAnyListener } from './globalEvents.js';
+import { isBadRequestError } from '../errors.js';
+import type { Semaphore } from '../bulkhead/Semaphore.js';
 
 /**
  * What `run` receives in a lean call: the command key and a signal created on first read. A per-call object (a
@@ -234,11 +236,63 @@ export class LeanRun implements DeadlineNode, RunContext {
     else this.value(result);
   }
 
-  /** run failed: the full flow (failure, bad request, fallback) takes over. */
+  /**
+   * run failed: FAILURE, then the fallback under its semaphore and its value, recorded as an Execution's runError,
+   * attemptFailed, fallback and fallbackValue record them (see {@link LeanRun.failed}). The full flow takes over for
+   * anything else: a bad request, an `ignoreExceptions` predicate to ask, no fallback to run (disabled, missing, or
+   * no permit: trying took nothing).
+   */
   error(error: unknown): void {
     if (this.exec !== null) return this.exec.runError(error);
     if (this.dlList !== null) this.deadlines.remove(this); // as the execution's, removed before its fallback
-    this.handOver().runError(error);
+    const { runtime: rt, config: cfg } = this.spec;
+    const permits = cfg.fallbackEnabled && this.spec.hasFallback && cfg.ignoreExceptions === null && !isBadRequestError(error) ? rt.fallbackSemaphore : null;
+    if (permits === null || !permits.tryAcquire()) return this.handOver().runError(error);
+    this.failed(error, permits);
+  }
+
+  /**
+   * {@link LeanRun.error} holding a fallback permit: run's end, FAILURE, the fallback and its value, in the order an
+   * Execution records them. A fallback that throws or returns a thenable is handed over to an Execution in its
+   * fallback, as {@link shortCircuit} hands over its own.
+   */
+  private failed(error: unknown, permits: Semaphore): void {
+    const rt = this.spec.runtime;
+    const clock = this.deadlines.clock;
+    const startedAt = this.startedAt;
+    const now = clock.now();
+    rt.metrics.endRun();
+    rt.semaphore.release();
+    const runMs = now - startedAt;
+    rt.metrics.recordExecute(runMs, now);
+    rt.metrics.mark(EV.FAILURE, now);
+    rt.breaker.onFailure(runMs, now, false);
+    if (hasAnyListener(rt.emitter)) emitEvent(rt, 'FAILURE', runMs, error); // one that run added
+    let result: unknown;
+    try {
+      result = this.spec.invokeFallback(error, this.args);
+    } catch (fallbackError) {
+      this.fallbackHandedOver(error).fallbackFailed(fallbackError);
+      return;
+    }
+    if (isThenable(result)) {
+      this.fallbackHandedOver(error).fallbackReturned(result);
+      return;
+    }
+    permits.release();
+    const end = clock.now();
+    rt.metrics.mark(EV.FALLBACK_SUCCESS, end);
+    if (hasAnyListener(rt.emitter)) emitEvent(rt, 'FALLBACK_SUCCESS', end - startedAt, undefined); // one the fallback added
+    leave(rt, end - startedAt, end);
+    this.resolve(result);
+  }
+
+  /** An Execution takes the call over in its fallback, run's FAILURE (`error`) recorded and its permits given back. */
+  private fallbackHandedOver(error: unknown): Execution {
+    const exec = this.handOver();
+    exec.inRun(this.startedAt, true, this.controller);
+    exec.inFallback(EV.FAILURE, 'COMMAND_EXCEPTION', error);
+    return exec;
   }
 
   /** The deadline passed first: the full flow's timeout (run's late outcome then goes to the execution). */

@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  BadRequestError,
   Command,
   CommandError,
   EVENT_TYPES,
@@ -395,6 +396,67 @@ describe('lean flow: execute() with a timeout', () => {
       },
     );
     expect(paths).toEqual(['lean', 'lean', 'handed', 'lean', 'handed', 'lean']);
+  });
+
+  it('a failing run: FAILURE and a sync fallback lean; a throwing, async, rejecting, refused, missing or disabled fallback and a bad request end as on the full flow', async () => {
+    let release: (value: string) => void = () => undefined;
+    const paths = await twins(
+      'AsyncFail',
+      {
+        fallbackMaxConcurrent: 1,
+        run: async (mode: string) => {
+          clock.advance(2);
+          throw mode === 'bad' ? new BadRequestError('bad request') : new Error(`run:${mode}`);
+        },
+        fallback: (error: unknown, mode: string) => {
+          clock.advance(3);
+          if (mode === 'throw') throw new Error('fallback down');
+          if (mode === 'resolve') return Promise.resolve(`later:${(error as Error).message}`);
+          if (mode === 'reject') return Promise.reject(new Error('rejected'));
+          if (mode === 'hold') return new Promise<string>((resolve) => (release = resolve));
+          return `${mode}:${(error as Error).message}`;
+        },
+      },
+      async (c, key) => {
+        const outcomes = [];
+        for (const mode of ['ok', 'throw', 'resolve', 'reject', 'bad']) outcomes.push(await later(key, () => c.execute(mode)));
+        const held = later(key, () => c.execute('hold')); // its fallback holds the only fallback permit
+        await flush();
+        outcomes.push(await later(key, () => c.execute('refused'))); // FALLBACK_REJECTION
+        release('held');
+        outcomes.push(await held, await later(key, () => c.execute('ok')));
+        return outcomes;
+      },
+    );
+    expect(paths.every((p) => p === 'lean')).toBe(true); // (the hand-overs happen after execute() returned)
+    for (const [name, options] of [
+      ['AsyncFailNone', { run: async () => Promise.reject(new Error('down')) }],
+      ['AsyncFailDisabled', { run: async () => Promise.reject(new Error('down')), fallback: () => 2, fallbackEnabled: false }],
+    ] as const) {
+      await twins(name, options, async (c, key) => [await later(key, () => c.execute())]);
+    }
+  });
+
+  it('a listener that a failing run adds hears the FAILURE and the FALLBACK_SUCCESS with their latencies', async () => {
+    const heard: unknown[] = [];
+    const down = new Error('down');
+    const c = command({
+      key: 'AsyncFailLateListener',
+      run: async () => {
+        c.events.on('failure', (e) => heard.push(e));
+        c.events.on('fallbackSuccess', (e) => heard.push(e));
+        clock.advance(4);
+        throw down;
+      },
+      fallback: () => (clock.advance(1), 7),
+    });
+    const p = c.execute();
+    expect(path()).toBe('lean');
+    await expect(p).resolves.toBe(7);
+    expect(heard).toEqual([
+      { commandKey: 'AsyncFailLateListener', eventType: 'FAILURE', latencyMs: 4, error: down },
+      { commandKey: 'AsyncFailLateListener', eventType: 'FALLBACK_SUCCESS', latencyMs: 5 },
+    ]);
   });
 
   it("run's own thenable gets handlers that work called detached, as on the full flow (a value, a rejection)", async () => {
