@@ -84,6 +84,13 @@ export interface UnitCount {
   readonly windowSpread: number;
   /** Windows more than {@link OUTLIER} off the median (a JIT compile that landed in one): left out of `windowSpread`. */
   readonly outliers: number;
+  /**
+   * A child whose median window is more than {@link OUTLIER} above its lowest: most of its windows still ran code
+   * V8 had not finished optimising, so the figure is too high. Seen on Node 24 for an in-flight row, whose first
+   * three windows after the full GC fell from 4,228 to 2,467 instructions per call alike after 100,000 and after
+   * 400,000 warm-up calls: more `--windows` let the median fall on the steady ones.
+   */
+  readonly unsteady: boolean;
 }
 
 /**
@@ -102,7 +109,8 @@ export function summarize(unit: CountUnit, runs: readonly (readonly number[])[])
   const perCall = median(sorted(all));
   const medians = runs.filter((r) => r.length > 0).map((r) => median(sorted(r)));
   const typical = all.filter((w) => Math.abs(w / perCall - 1) <= OUTLIER);
-  return { unit, perCall, runs, runSpread: range(medians, perCall), windowSpread: range(typical, perCall), outliers: all.length - typical.length };
+  const unsteady = runs.some((r) => r.length > 0 && median(sorted(r)) > Math.min(...r) * (1 + OUTLIER));
+  return { unit, perCall, runs, runSpread: range(medians, perCall), windowSpread: range(typical, perCall), outliers: all.length - typical.length, unsteady };
 }
 
 /**
@@ -190,7 +198,7 @@ export function countReport(r: Pick<CountResults, 'units' | 'rows' | 'floors' | 
       `${row.library} · ${row.title}`,
       ir(row.ns),
       pct(u?.runSpread ?? 0),
-      `${pct(u?.windowSpread ?? 0)}${u !== undefined && u.outliers > 0 ? ` (${u.outliers} out)` : ''}`,
+      `${pct(u?.windowSpread ?? 0)}${u !== undefined && u.outliers > 0 ? ` (${u.outliers} out)` : ''}${u?.unsteady === true ? ' ⚠' : ''}`,
       times(row.ratio),
       row.reference === undefined ? '' : `${times(row.reference.ratio)} ${row.reference.title}`,
       row.like?.vsPeer === undefined ? '' : times(row.like.vsPeer),
@@ -203,6 +211,10 @@ export function countReport(r: Pick<CountResults, 'units' | 'rows' | 'floors' | 
   const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line), ''];
   const o = r.options;
   out.push(`instructions per call: median window of ${o.repeat} run${o.repeat === 1 ? '' : 's'} × ${o.windows} windows of ${o.calls.toLocaleString('en-US')} calls after ${o.warmup.toLocaleString('en-US')} warm-up calls; runs ± = half the range of the runs' medians, windows ± = half the range of every window (but those over ${OUTLIER * 100} % off the median: "n out")`);
+  const unsteady = r.units.filter((u) => u.unsteady).map((u) => u.unit);
+  if (unsteady.length > 0) {
+    out.push(`⚠ not steady: ${unsteady.join(', ')}: in a child, most windows are over ${OUTLIER * 100} % above its lowest (V8 still optimising after the full GC before them); run again with more --windows (e.g. 9)`);
+  }
   const others = r.units.filter((u) => !u.unit.startsWith('scenario:'));
   if (others.length > 0) {
     out.push('', 'references and floors:');

@@ -137,7 +137,20 @@ describe('what a count run counts', () => {
     expect(c.runSpread).toBeCloseTo((104 - 100) / 102.5, 10); // the runs' medians: 100 and 104
     expect(c.windowSpread).toBeCloseTo((104 - 98) / 102.5, 10);
     expect(c.outliers).toBe(1);
+    expect(c.unsteady).toBe(false);
     expect(summarize('bare', [[7, 7]]).runSpread).toBe(0);
+  });
+
+  it('flags a unit whose windows were still falling (most of a child’s windows well above its lowest)', () => {
+    // Node 24, 1,000 in flight as cockatiel SamplingBreaker after 100,000 warm-up calls (13:28 on 2026-12-07)
+    const c = summarize('scenario:breakwater/like-cockatiel/sampling-inflight', [[4228, 3852, 4074, 2598, 2467]]);
+    expect(c.unsteady).toBe(true);
+    const counts = new Map([flat('bare', 534), c].map((u) => [u.unit, u]));
+    const { rows, floors } = countRows([scenario('breakwater/like-cockatiel/sampling-inflight')], counts);
+    const text = countReport({ units: [...counts.values()], rows, floors, targets: [], options: COUNT_DEFAULTS });
+    expect(text).toContain('⚠ not steady: scenario:breakwater/like-cockatiel/sampling-inflight');
+    // a row that only has a compile in one window, or two levels (a periodic job), is steady
+    expect(summarize('bare', [[2283, 2463, 2283, 2283, 2489]]).unsteady).toBe(false);
   });
 });
 
