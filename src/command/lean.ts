@@ -312,7 +312,8 @@ export class LeanRun implements DeadlineNode, RunContext {
  * @internal `execute()` of a lean call: whose circuit may refuse it (see {@link CircuitBreaker.mayRefuse}), or with a
  * timeout (the caller's Promise is settleable by the deadline).
  *
- * Keep it above 460 bytecodes (478 now), V8's limit for inlining a function: as its own optimised function it
+ * Keep it above 460 bytecodes (496 in the CommonJS build, 493 in the bench's ESM bundle; test/command/
+ * inliningLimit.process.test.ts checks it), V8's limit for inlining a function: as its own optimised function it
  * inlines every callee of its success path, where inlined into `execute()` (which it is, below that size, in some
  * processes) the two of them ask ~1,400 bytecodes of V8's ~920 and what is left out differs between processes
  * (up to ~450 instructions more per call; docs/benchmarks.md change 23). So its rare paths stay in it, and its start
@@ -375,8 +376,9 @@ export function executeLeanAsync(spec: ExecutionSpec, args: readonly unknown[], 
 /**
  * @internal `executeSync()` of a lean call. Its start is here: the first clock read, the circuit's answer and, for a
  * call admitted with a free permit, its run counted as started; this is small, so V8 inlines it into the caller.
- * {@link leanSync} does the rest as an optimised function of its own (too big to be inlined anywhere: keep its rare
- * paths in it), and V8 inlines at most ~920 bytecodes of callees into one optimised function. With the start here,
+ * {@link leanSync} does the rest as an optimised function of its own (too big to be inlined anywhere: 485 bytecodes
+ * in the CommonJS build, over V8's limit of 460, which test/command/inliningLimit.process.test.ts checks; keep its
+ * rare paths in it), and V8 inlines at most ~920 bytecodes of callees into one optimised function. With the start here,
  * what a success calls after run (the second clock read, the counters, the histogram, the breaker's rule and
  * health) fits in leanSync's; before, ~1,300 bytecodes competed for it, and which callees stayed calls (their
  * doubles boxed) depended on call counts that differ by noise between processes (V8 11 orders by them).
@@ -409,7 +411,9 @@ function leanSync(spec: ExecutionSpec, args: readonly unknown[], clock: Clock, a
   const context = new LeanContext(cfg.key);
   let result: unknown;
   try {
-    result = spec.invoke(args, context);
+    // no invoke frame for a call without arguments (see PlainRunSpec); also bytecode that keeps this function above
+    // the inlining limit in the CommonJS build users run (test/command/inliningLimit.process.test.ts checks it)
+    result = args.length === 0 && spec.plainRun ? (spec as PlainRunSpec).run(context) : spec.invoke(args, context);
   } catch (error) {
     const exec = runHandedOver(spec, args, clock, startedAt, false, context);
     exec.runError(error);

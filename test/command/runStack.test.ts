@@ -147,6 +147,37 @@ describe("a fresh Error made in run: run's frame, breakwater's, then the caller'
     expect(names.indexOf('callerOuter')).toBe(names.indexOf('callerInner') + 2);
   });
 
+  it('executeSync() on the lean flow, no arguments: run, leanSync and the sync start (no invoke), then the caller; this is the handle', () => {
+    let made: unknown;
+    const selves: unknown[] = [];
+    const c = command({
+      key: 'StackLeanSync',
+      run: function throwingRun(this: unknown): number {
+        selves.push(this);
+        throw (made = new Error('boom'));
+      },
+      fallback: (error) => (error === made ? 7 : -1),
+    });
+    expect(callerOuter(() => c.executeSync())).toBe(7);
+    expect(selves).toEqual([c]);
+    expectCallerAfter(frames(made), 'throwingRun', ['leanSync', 'executeLeanSync', 'executeSync', 'executeSync'], CALLERS);
+    expect([metricsFor(c.key).cumulativeCount('FAILURE'), metricsFor(c.key).cumulativeCount('FALLBACK_SUCCESS')]).toEqual([1, 1]);
+  });
+
+  it('executeSync() with arguments keeps the invoke frames', () => {
+    let made: unknown;
+    const c = command({
+      key: 'StackLeanSyncArgs',
+      run: function throwingRun(id: string, { commandKey }: RunContext): string {
+        throw (made = new Error(`${id} ${commandKey}`));
+      },
+      fallback: () => 'fallback',
+    });
+    expect(callerOuter(() => c.executeSync('42'))).toBe('fallback');
+    expect((made as Error).message).toBe('42 StackLeanSyncArgs');
+    expectCallerAfter(frames(made), 'throwingRun', ['invokeWith', 'invoke', 'leanSync', 'executeLeanSync', 'executeSync', 'executeSync'], CALLERS);
+  });
+
   it('run is called with the handle as this, as through invoke', async () => {
     const selves: unknown[] = [];
     const c = command({
