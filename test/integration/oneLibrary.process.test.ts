@@ -3,41 +3,15 @@
  * and with `require` (as an ESM app with a CommonJS dependency does) and checks that both see one state.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './support/build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let work: string;
-
-/** Newest modification time of the files the build reads. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when it is missing or older than the sources (CI and landings build first; this is for `npm test` alone). */
-function ensureBuilt(): void {
-  let built = 0;
-  try {
-    built = statSync(join(ROOT, 'dist', 'index.cjs')).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  const sources = Math.max(newestSource(join(ROOT, 'src')), statSync(join(ROOT, '.config', 'tsup.config.ts')).mtimeMs, statSync(join(ROOT, 'package.json')).mtimeMs);
-  if (built >= sources) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js'), '--config', '.config/tsup.config.ts'], {
-    cwd: ROOT,
-    stdio: 'ignore',
-    timeout: 180_000,
-  });
-}
 
 function runNode(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -48,7 +22,7 @@ function runNode(file: string): Promise<{ code: number | null; output: string }>
 }
 
 beforeAll(() => {
-  ensureBuilt();
+  ensureBuilt(ROOT);
   work = mkdtempSync(join(tmpdir(), 'bw-one-library-'));
   mkdirSync(join(work, 'node_modules'));
   symlinkSync(ROOT, join(work, 'node_modules', 'breakwater'), 'dir'); // resolved through package.json "exports"
