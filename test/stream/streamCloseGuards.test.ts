@@ -67,6 +67,21 @@ function frames(sample: number, count: number, chars: number): string[] {
   return Array.from({ length: count }, (_, i) => `data: {"name":"S${sample}.${i}","pad":"${'x'.repeat(chars)}"}\n\n`);
 }
 
+/** A build that is held: counted in `builds`, it hands over its frames only when the test calls `finish`. */
+function heldBuild(): { build: (done: Done<readonly string[]>) => void; finish(frames: readonly string[]): void } {
+  let pending: Done<readonly string[]> | undefined;
+  return {
+    build(done) {
+      builds++;
+      pending = done;
+    },
+    finish(frames) {
+      if (pending === undefined) throw new Error('no build is being held');
+      pending(undefined, frames);
+    },
+  };
+}
+
 /**
  * Serves `streamSamples` on 127.0.0.1. `build` defaults to handing over the next sample's frames at once; a test may
  * hold it to finish a build later.
@@ -226,14 +241,8 @@ describe('the stream stops cleanly when its client goes in the middle of a sampl
   });
 
   it('a client that leaves while its sample is being built gets nothing written, and the sample is not kept', async () => {
-    let finish: ((frames: readonly string[]) => void) | undefined;
-    const { url } = await serve(tenPieces, {
-      highWaterMark: NEVER_DRAIN,
-      build: (done) => {
-        builds++;
-        finish = (f) => done(undefined, f);
-      },
-    });
+    const held = heldBuild();
+    const { url } = await serve(tenPieces, { highWaterMark: NEVER_DRAIN, build: held.build });
     const before = clock.pendingTimers;
     const client = await open(url);
     clock.advance(500);
@@ -241,7 +250,7 @@ describe('the stream stops cleanly when its client goes in the middle of a sampl
     client.close();
     await until(() => handler!.stats().connections === 0, 'the close seen by the handler');
     expect(idles).toBe(0); // not while the sample is being built
-    finish!(tenPieces(1));
+    held.finish(tenPieces(1));
     await turns(20);
     expect(idles).toBe(1);
     expect(dataWrites()).toEqual([]);
@@ -251,7 +260,7 @@ describe('the stream stops cleanly when its client goes in the middle of a sampl
     const next = await open(url);
     clock.advance(500);
     expect(builds).toBe(2);
-    finish!(tenPieces(2));
+    held.finish(tenPieces(2));
     await next.waitFor((t) => t.length >= 'ping: \n\n'.length + tenPieces(2).join('').length);
     expect(names(next.text())).toEqual(expectedNames(2, 40));
   });
@@ -284,20 +293,14 @@ describe('the stream stops cleanly when it is closed in the middle of a sample',
   });
 
   it('closed while a sample is being built: the finished build writes nothing', async () => {
-    let finish: ((frames: readonly string[]) => void) | undefined;
-    const { url } = await serve(tenPieces, {
-      highWaterMark: NEVER_DRAIN,
-      build: (done) => {
-        builds++;
-        finish = (f) => done(undefined, f);
-      },
-    });
+    const held = heldBuild();
+    const { url } = await serve(tenPieces, { highWaterMark: NEVER_DRAIN, build: held.build });
     const client = await open(url, true);
     clock.advance(500);
     expect(builds).toBe(1);
     handler!.close();
     await client.ended;
-    finish!(tenPieces(1));
+    held.finish(tenPieces(1));
     await turns(20);
     expect(dataWrites()).toEqual([]);
     expect(afterClose()).toEqual([]);
